@@ -1,0 +1,236 @@
+//! The protocol dialogue of one endpoint: greeting and capabilities, the
+//! STARTTLS upgrade, and capabilities again over TLS.
+//!
+//! Each mail protocol implements [`MailDialogue`] in its own file; the flow
+//! here is shared. Registering a protocol is one arm in [`probe_endpoint`].
+
+use super::connection::{DialogueError, LineConnection};
+use super::{ProbeContext, tcp, tls};
+use crate::evidence::{Attempt, AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TlsEvidence};
+use super::discovery::PlannedEndpoint;
+use crate::target::{Endpoint, Protocol, TlsMode};
+use std::net::SocketAddr;
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// What a server says before any upgrade: its greeting and capabilities.
+#[derive(Debug, Clone, Default)]
+pub struct Opening {
+    pub greeting: String,
+    pub capabilities: Vec<String>,
+}
+
+/// One mail protocol's side of the dialogue.
+pub(crate) trait MailDialogue {
+    /// Reads the greeting and asks for capabilities.
+    async fn open<S: AsyncRead + AsyncWrite + Unpin>(
+        connection: &mut LineConnection<S>,
+        local: SocketAddr,
+    ) -> Result<Opening, DialogueError>;
+
+    /// Whether the capabilities announce the upgrade command.
+    fn offers_starttls(capabilities: &[String]) -> bool;
+
+    /// Sends the upgrade command; `Ok(reply)` when the server agreed.
+    async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
+        connection: &mut LineConnection<S>,
+    ) -> Result<String, DialogueError>;
+
+    /// Capabilities once TLS is up.
+    async fn capabilities_after_tls<S: AsyncRead + AsyncWrite + Unpin>(
+        connection: &mut LineConnection<S>,
+        local: SocketAddr,
+    ) -> Result<Vec<String>, DialogueError>;
+
+    /// What the plaintext capabilities expose for authentication.
+    fn auth_exposure(capabilities: &[String]) -> AuthExposure;
+
+    /// SASL mechanisms in a capability list.
+    fn sasl_mechanisms(capabilities: &[String]) -> Vec<String>;
+
+    /// Ends the session politely (errors ignored).
+    async fn close<S: AsyncRead + AsyncWrite + Unpin>(connection: &mut LineConnection<S>);
+}
+
+/// Probes one endpoint: TCP, dialogue, TLS.
+pub async fn probe_endpoint(planned: PlannedEndpoint, context: &ProbeContext) -> EndpointEvidence {
+    let endpoint = &planned.endpoint;
+    let address = planned.address.map(|ip| SocketAddr::new(ip, endpoint.port));
+    let (tcp, dialogue, tls) = match address {
+        None => (
+            Attempt::failed(format!("{} has no address", endpoint.host)),
+            Attempt::skipped("no TCP connection: the host has no address"),
+            Attempt::skipped("no TCP connection: the host has no address"),
+        ),
+        Some(address) => match endpoint.protocol {
+            Protocol::Smtp | Protocol::Submission | Protocol::Submissions => {
+                run::<super::smtp::Smtp>(endpoint, address, context).await
+            }
+            Protocol::Imap | Protocol::Imaps => run::<super::imap::Imap>(endpoint, address, context).await,
+            Protocol::Pop3 | Protocol::Pop3s => run::<super::pop3::Pop3>(endpoint, address, context).await,
+            Protocol::Sieve => run::<super::sieve::Sieve>(endpoint, address, context).await,
+        },
+    };
+    assemble(&planned, tcp, dialogue, tls)
+}
+
+/// Puts the attempts of one endpoint together with what discovery knew.
+pub(crate) fn assemble(
+    planned: &PlannedEndpoint,
+    tcp: Attempt<crate::evidence::TcpEvidence>,
+    dialogue: Attempt<DialogueEvidence>,
+    tls: Attempt<TlsEvidence>,
+) -> EndpointEvidence {
+    let endpoint = &planned.endpoint;
+    EndpointEvidence {
+        subject: endpoint.subject(),
+        host: endpoint.host.clone(),
+        port: endpoint.port,
+        protocol: endpoint.protocol,
+        tls_mode: endpoint.protocol.tls_mode(),
+        role: endpoint.protocol.role(),
+        sources: planned.sources.clone(),
+        expected: planned.expected,
+        implicit_tls_counterpart: endpoint.protocol.implicit_tls_counterpart(),
+        tcp,
+        dialogue,
+        tls,
+    }
+}
+
+type Outcome = (
+    Attempt<crate::evidence::TcpEvidence>,
+    Attempt<DialogueEvidence>,
+    Attempt<TlsEvidence>,
+);
+
+async fn run<P: MailDialogue>(endpoint: &Endpoint, address: SocketAddr, context: &ProbeContext) -> Outcome {
+    let (tcp, stream) = tcp::connect(address, context.connect_timeout).await;
+    let Some(stream) = stream else {
+        let reason = tcp::not_open_reason(&tcp, context.connect_timeout);
+        return (tcp, Attempt::skipped(reason.clone()), Attempt::skipped(reason));
+    };
+    debug_assert!(matches!(tcp.value().map(|t| t.state), Some(PortState::Open)));
+    let local = stream.local_addr().unwrap_or(address);
+    let started = Instant::now();
+    let (dialogue, tls) = match endpoint.protocol.tls_mode() {
+        TlsMode::Starttls => starttls_flow::<P>(endpoint, stream, local, context).await,
+        TlsMode::Implicit => implicit_flow::<P>(endpoint, stream, local, context).await,
+    };
+    (tcp, dialogue.timed(started), tls)
+}
+
+async fn starttls_flow<P: MailDialogue>(
+    endpoint: &Endpoint,
+    stream: tokio::net::TcpStream,
+    local: SocketAddr,
+    context: &ProbeContext,
+) -> (Attempt<DialogueEvidence>, Attempt<TlsEvidence>) {
+    let mut connection = LineConnection::new(stream, context.step_timeout);
+    let opening = match P::open(&mut connection, local).await {
+        Ok(opening) => opening,
+        Err(error) => {
+            return (
+                Attempt::failed(format!("{} dialogue failed: {error}", endpoint.protocol)),
+                Attempt::skipped("the plaintext dialogue failed before STARTTLS"),
+            );
+        }
+    };
+    let mut evidence = DialogueEvidence {
+        greeting: opening.greeting.clone(),
+        capabilities_before_tls: opening.capabilities.clone(),
+        starttls_offered: P::offers_starttls(&opening.capabilities),
+        starttls_reply: None,
+        capabilities_after_tls: None,
+        auth_before_tls: P::auth_exposure(&opening.capabilities),
+        sasl_after_tls: Vec::new(),
+        bytes_before_handshake: 0,
+        transcript: Vec::new(),
+    };
+    if !evidence.starttls_offered {
+        P::close(&mut connection).await;
+        evidence.transcript = connection.transcript().to_vec();
+        return (
+            Attempt::completed(evidence),
+            Attempt::skipped("the server does not offer STARTTLS"),
+        );
+    }
+    match P::starttls(&mut connection).await {
+        Ok(reply) => evidence.starttls_reply = Some(reply),
+        Err(error) => {
+            evidence.starttls_reply = Some(error.to_string());
+            P::close(&mut connection).await;
+            evidence.transcript = connection.transcript().to_vec();
+            return (
+                Attempt::completed(evidence),
+                Attempt::failed(format!("the STARTTLS upgrade failed: {error}")),
+            );
+        }
+    }
+    let (stream, leftover, mut transcript) = connection.into_parts();
+    evidence.bytes_before_handshake = leftover;
+    let (tls, secure) = tls::handshake(
+        stream,
+        &endpoint.host,
+        &context.trust,
+        context.step_timeout,
+        context.scan_time,
+    )
+    .await;
+    if let Some(secure) = secure {
+        transcript.push("-- TLS established".to_string());
+        let mut connection = LineConnection::resume(secure, context.step_timeout, transcript);
+        match P::capabilities_after_tls(&mut connection, local).await {
+            Ok(capabilities) => {
+                evidence.sasl_after_tls = P::sasl_mechanisms(&capabilities);
+                evidence.capabilities_after_tls = Some(capabilities);
+            }
+            Err(error) => connection.note(&format!("capabilities after TLS failed: {error}")),
+        }
+        P::close(&mut connection).await;
+        evidence.transcript = connection.transcript().to_vec();
+    } else {
+        transcript.push("-- TLS handshake failed".to_string());
+        evidence.transcript = transcript;
+    }
+    (Attempt::completed(evidence), tls)
+}
+
+async fn implicit_flow<P: MailDialogue>(
+    endpoint: &Endpoint,
+    stream: tokio::net::TcpStream,
+    local: SocketAddr,
+    context: &ProbeContext,
+) -> (Attempt<DialogueEvidence>, Attempt<TlsEvidence>) {
+    let (tls, secure) = tls::handshake(
+        stream,
+        &endpoint.host,
+        &context.trust,
+        context.step_timeout,
+        context.scan_time,
+    )
+    .await;
+    let Some(secure) = secure else {
+        return (Attempt::skipped("the implicit TLS handshake failed"), tls);
+    };
+    let mut connection = LineConnection::new(secure, context.step_timeout);
+    connection.note("TLS established");
+    let dialogue = match P::open(&mut connection, local).await {
+        Ok(opening) => {
+            P::close(&mut connection).await;
+            Attempt::completed(DialogueEvidence {
+                greeting: opening.greeting,
+                capabilities_before_tls: Vec::new(),
+                starttls_offered: false,
+                starttls_reply: None,
+                sasl_after_tls: P::sasl_mechanisms(&opening.capabilities),
+                capabilities_after_tls: Some(opening.capabilities),
+                auth_before_tls: AuthExposure::default(),
+                bytes_before_handshake: 0,
+                transcript: connection.transcript().to_vec(),
+            })
+        }
+        Err(error) => Attempt::failed(format!("{} dialogue over TLS failed: {error}", endpoint.protocol)),
+    };
+    (dialogue, tls)
+}

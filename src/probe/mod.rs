@@ -1,0 +1,112 @@
+//! Probes: network code that collects evidence and never judges it.
+//!
+//! [`scan_domain`] is the scheduler: discovery first, then every endpoint
+//! concurrently, with a limit on simultaneous connections per IP address so
+//! a provider's fail2ban is not provoked, and an overall limit per endpoint
+//! on top of the per-step timeouts.
+
+pub mod certificate;
+pub mod connection;
+pub mod dialogue;
+pub mod discovery;
+pub mod dns;
+mod imap;
+mod pop3;
+mod sieve;
+mod smtp;
+pub mod tcp;
+pub mod tls;
+pub mod trust;
+
+use crate::evidence::{Attempt, DomainEvidence, EndpointEvidence};
+use crate::target::Endpoint;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// Shared settings and state for every probe of a scan.
+#[derive(Clone)]
+pub struct ProbeContext {
+    pub trust: trust::TrustStore,
+    /// Limit for a TCP connect ("short": a filtered port costs this much).
+    pub connect_timeout: Duration,
+    /// Limit for each protocol step (one command and its reply, a handshake).
+    pub step_timeout: Duration,
+    /// Most simultaneous connections to one IP address.
+    pub connections_per_address: usize,
+    /// Most endpoints probed at once.
+    pub concurrency: usize,
+    /// The moment the scan started; certificate ages are measured from it.
+    pub scan_time: DateTime<Utc>,
+}
+
+/// Something to tell the user while a scan runs.
+pub trait Progress: Send + Sync {
+    /// Discovery found `count` endpoints for `domain`.
+    fn discovered(&self, domain: &str, count: usize);
+    /// One endpoint is done.
+    fn endpoint_done(&self, evidence: &EndpointEvidence);
+}
+
+/// Discovers and probes one domain.
+pub async fn scan_domain(
+    domain: &str,
+    dns: &dns::Dns,
+    extra: &[Endpoint],
+    context: &ProbeContext,
+    progress: &dyn Progress,
+) -> DomainEvidence {
+    let (dns_evidence, planned) = discovery::discover(dns, domain, extra).await;
+    progress.discovered(domain, planned.len());
+    let mut limits: HashMap<IpAddr, Arc<Semaphore>> = HashMap::new();
+    for plan in &planned {
+        if let Some(address) = plan.address {
+            limits
+                .entry(address)
+                .or_insert_with(|| Arc::new(Semaphore::new(context.connections_per_address.max(1))));
+        }
+    }
+    // Each step is bounded; this caps the sum (connect, greeting,
+    // capabilities, STARTTLS, handshake, capabilities, close).
+    let overall = context.connect_timeout + context.step_timeout * 8;
+    let mut endpoints: Vec<EndpointEvidence> = futures::stream::iter(planned)
+        .map(|plan| {
+            let limit = plan.address.and_then(|a| limits.get(&a).cloned());
+            async move {
+                let _permit = match &limit {
+                    Some(semaphore) => semaphore.acquire().await.ok(),
+                    None => None,
+                };
+                let fallback = plan.clone();
+                let evidence = match tokio::time::timeout(overall, dialogue::probe_endpoint(plan, context)).await {
+                    Ok(evidence) => evidence,
+                    Err(_) => timed_out(fallback, overall),
+                };
+                progress.endpoint_done(&evidence);
+                evidence
+            }
+        })
+        .buffer_unordered(context.concurrency.max(1))
+        .collect()
+        .await;
+    endpoints.sort_by(|a, b| (&a.host, a.port).cmp(&(&b.host, b.port)));
+    DomainEvidence {
+        domain: domain.to_string(),
+        dns: dns_evidence,
+        endpoints,
+    }
+}
+
+fn timed_out(plan: discovery::PlannedEndpoint, overall: Duration) -> EndpointEvidence {
+    let reason = format!("the endpoint probe exceeded its overall limit of {overall:?}");
+    dialogue::assemble(
+        &plan,
+        Attempt::failed(reason.clone()),
+        Attempt::failed(reason.clone()),
+        Attempt::failed(reason),
+    )
+}

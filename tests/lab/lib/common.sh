@@ -1,0 +1,90 @@
+# shellcheck shell=bash
+# Shared paths and small helpers. Sourced by lab.sh; LAB_DIR is set there
+# from the script's own location so the lab works from any current directory.
+
+LAB_CONF="$LAB_DIR/conf"
+# Everything generated (keys, certificates, zones, configs, queues,
+# mailboxes, logs, pid files) lives here; it is gitignored.
+LAB_RUN="$LAB_DIR/run"
+LAB_PIDS="$LAB_RUN/pids"
+LAB_LOGS="$LAB_RUN/logs"
+
+# Fixed lab addresses: this is the contract with the Rust integration tests.
+LAB_DNS_ADDR=127.0.10.53
+LAB_GOOD_MX=127.0.11.25
+LAB_GOOD_IMAP=127.0.11.143
+LAB_GOOD_WEB=127.0.11.80
+LAB_BAD_MX=127.0.12.25
+LAB_BAD_IMAP=127.0.12.143
+LAB_BAD_POP=127.0.12.110
+# broken.test only needs DNS answers; nothing listens here.
+LAB_BROKEN_MX=127.0.13.25
+
+# Unix socket paths are limited to ~107 bytes. Dovecot puts sockets such as
+# "token-login/imap-urlauth" under its base_dir, so if the checkout lives in a
+# deep directory, move the socket directories to a short per-checkout path.
+if ((${#LAB_RUN} <= 60)); then
+	LAB_SOCK="$LAB_RUN/sock"
+else
+	LAB_SOCK="/tmp/mailaudit-lab-$(printf '%s' "$LAB_RUN" | md5sum | cut -c1-10)"
+fi
+
+lab_log() { printf 'lab: %s\n' "$*" >&2; }
+lab_die() {
+	printf 'lab: ERROR: %s\n' "$*" >&2
+	exit 1
+}
+
+# Wait until a pid has disappeared; returns 1 on timeout (seconds).
+lab_wait_pid_gone() {
+	local pid=$1 timeout=${2:-15} i
+	for ((i = 0; i < timeout * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Is something accepting TCP connections on ADDR:PORT? Uses bash's /dev/tcp
+# so no extra tool is needed; the connection is closed immediately.
+lab_port_open() {
+	local addr=$1 port=$2
+	timeout 2 bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null
+}
+
+# Write stdin to DEST only if the content differs, so re-running `up`
+# leaves files (and the services reading them) untouched. Records the
+# owning service in LAB_CHANGED so `up` can restart just that one.
+declare -A LAB_CHANGED=()
+lab_put() {
+	local dest=$1 service=${2:-} tmp
+	tmp=$(mktemp "$dest.XXXXXX")
+	cat >"$tmp"
+	if [[ -f $dest ]] && cmp -s "$tmp" "$dest"; then
+		rm -f "$tmp"
+	else
+		chmod 644 "$tmp"
+		mv -f "$tmp" "$dest"
+		[[ -z $service ]] || LAB_CHANGED[$service]=1
+	fi
+}
+
+# Render a template from conf/: every @NAME@ whose NAME is an exported
+# LAB_* variable is replaced by its value. Templates stay plain config files
+# that are easy to read and diff.
+lab_render() {
+	local tmpl=$1 dest=$2 service=${3:-} script="" var val
+	for var in ${!LAB_*}; do
+		# skip associative arrays such as LAB_CHANGED
+		[[ $(declare -p "$var" 2>/dev/null) =~ ^declare\ -[a-zA-Z-]*A ]] && continue
+		val=${!var}
+		val=${val//\\/\\\\}
+		val=${val//|/\\|}
+		val=${val//&/\\&}
+		script+="s|@${var}@|${val}|g;"
+	done
+	sed -e "$script" "$LAB_CONF/$tmpl" | lab_put "$dest" "$service"
+	if grep -q '@LAB_[A-Z0-9_]*@' "$dest"; then
+		lab_die "unrendered placeholder in $dest: $(grep -o '@LAB_[A-Z0-9_]*@' "$dest" | sort -u | tr '\n' ' ')"
+	fi
+}

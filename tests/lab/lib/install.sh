@@ -1,0 +1,96 @@
+# shellcheck shell=bash
+# `lab.sh install`: bring the Debian packages the lab needs onto the machine
+# without letting their maintainer scripts start system-wide daemons, which
+# would grab ports (25, 53, 80, 143, ...) on every address and possibly try to
+# talk to the outside world.
+
+# Everything the lab runs or uses to check itself.
+LAB_PACKAGES=(
+	postfix
+	dovecot-core dovecot-imapd dovecot-pop3d dovecot-managesieved dovecot-sieve
+	knot knot-dnsutils bind9-dnsutils ldnsutils
+	nginx-light
+	openssl curl iproute2 procps
+)
+
+# Debian system services of exactly these daemons. They must never run while
+# the lab does; anything else on the machine is not ours to touch.
+LAB_SYSTEM_SERVICES=(postfix dovecot knot nginx)
+
+lab_missing_packages() {
+	local p status
+	for p in "${LAB_PACKAGES[@]}"; do
+		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		[[ $status == "install ok installed" ]] || printf '%s\n' "$p"
+	done
+}
+
+cmd_install() {
+	local missing created_policy=0
+	mapfile -t missing < <(lab_missing_packages)
+	if ((${#missing[@]})); then
+		lab_log "installing: ${missing[*]}"
+		# policy-rc.d answering 101 ("action forbidden") makes invoke-rc.d skip
+		# service starts during package configuration. A container image may
+		# already ship one; only remove it if this run created it.
+		if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+			printf '#!/bin/sh\n# temporary, created by mailaudit tests/lab/lab.sh install\nexit 101\n' \
+				>/usr/sbin/policy-rc.d
+			chmod 755 /usr/sbin/policy-rc.d
+			created_policy=1
+		fi
+		# "No configuration" leaves /etc/postfix/main.cf absent, so even a
+		# started system postfix would refuse to run; the lab brings its own.
+		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+		# Only refresh the package lists when something actually has to be
+		# installed, so a re-run on a prepared machine needs no network.
+		local rc=0
+		{ apt-get update -q &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } || rc=$?
+		if ((created_policy)); then rm -f /usr/sbin/policy-rc.d; fi
+		((rc == 0)) || lab_die "apt-get failed (exit $rc)"
+	else
+		lab_log "all packages already installed"
+	fi
+	lab_stop_system_services
+}
+
+# Stop system instances of postfix/dovecot/knot/nginx that a package or an
+# earlier boot may have started. We identify them by their Debian pid files
+# (not by process name) so that lab instances, whose pid files live under
+# tests/lab/run/, are never hit.
+lab_stop_system_services() {
+	local svc
+	for svc in "${LAB_SYSTEM_SERVICES[@]}"; do
+		if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+			systemctl stop "$svc" >/dev/null 2>&1 || true
+			systemctl disable "$svc" >/dev/null 2>&1 || true
+		fi
+	done
+	# Postfix: the default instance uses /etc/postfix; ask it politely.
+	if [[ -f /etc/postfix/main.cf ]] && [[ -f /var/spool/postfix/pid/master.pid ]]; then
+		postfix stop >/dev/null 2>&1 || true
+	fi
+	local pidfile
+	for pidfile in /var/spool/postfix/pid/master.pid /run/dovecot/master.pid \
+		/run/knot/knot.pid /run/nginx.pid; do
+		lab_kill_pidfile_system "$pidfile"
+	done
+}
+
+# Kill the process named in a *system* pid file if it is still alive and
+# really is one of the four daemons.
+lab_kill_pidfile_system() {
+	local pidfile=$1 pid comm
+	[[ -f $pidfile ]] || return 0
+	pid=$(tr -dc '0-9' <"$pidfile")
+	[[ -n $pid ]] || return 0
+	comm=$(ps -o comm= -p "$pid" 2>/dev/null || true)
+	case $comm in
+	master | dovecot | knotd | nginx)
+		lab_log "stopping system $comm (pid $pid from $pidfile)"
+		kill -TERM "$pid" 2>/dev/null || true
+		lab_wait_pid_gone "$pid" 15 || kill -KILL "$pid" 2>/dev/null || true
+		;;
+	esac
+}

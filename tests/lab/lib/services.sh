@@ -1,0 +1,211 @@
+# shellcheck shell=bash
+# Starting, stopping and checking the lab services. A "service" is what the
+# tests name (good-postfix, ...); it consists of one or more daemon
+# processes ("procs"), each recorded as run/pids/PROC.pid. Every daemon
+# forks into its own session, so run/pids/PROC.sid lets `stop` also reap
+# children that outlive their master, without ever matching by name.
+
+LAB_SERVICES=(dns good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3)
+
+lab_service_procs() {
+	case $1 in
+	dns | good-dovecot | good-nginx | bad-dovecot | bad-pop3) echo "$1" ;;
+	good-postfix | bad-postfix) echo "$1-sasl $1" ;; # SASL first: smtpd needs it
+	*) lab_die "unknown service '$1' (known: ${LAB_SERVICES[*]})" ;;
+	esac
+}
+
+lab_service_ports() {
+	case $1 in
+	dns) echo "$LAB_DNS_ADDR:53" ;;
+	good-postfix) echo "$LAB_GOOD_MX:25 $LAB_GOOD_MX:465 $LAB_GOOD_MX:587" ;;
+	good-dovecot) echo "$LAB_GOOD_IMAP:143 $LAB_GOOD_IMAP:993 $LAB_GOOD_IMAP:4190" ;;
+	good-nginx) echo "$LAB_GOOD_WEB:80 $LAB_GOOD_WEB:443" ;;
+	bad-postfix) echo "$LAB_BAD_MX:25 $LAB_BAD_MX:587" ;;
+	bad-dovecot) echo "$LAB_BAD_IMAP:143 $LAB_BAD_IMAP:993 $LAB_BAD_IMAP:4190" ;;
+	bad-pop3) echo "$LAB_BAD_POP:110" ;;
+	esac
+}
+
+# The executable name each proc must have; guards against a stale pid file
+# pointing at an unrelated process that reused the pid.
+lab_proc_comm() {
+	case $1 in
+	dns) echo knotd ;;
+	*-postfix) echo master ;;
+	*-nginx) echo nginx ;;
+	*) echo dovecot ;;
+	esac
+}
+
+# Print the pid of a running proc; clean up and fail if it is not running.
+lab_proc_pid() {
+	local proc=$1 f="$LAB_PIDS/$1.pid" pid
+	[[ -f $f ]] || return 1
+	pid=$(tr -dc '0-9' <"$f")
+	if [[ -n $pid ]] && [[ $(ps -o comm= -p "$pid" 2>/dev/null) == "$(lab_proc_comm "$proc")" ]]; then
+		echo "$pid"
+		return 0
+	fi
+	rm -f "$f" "$LAB_PIDS/$proc.sid"
+	return 1
+}
+
+# Wait for a daemon's own pid file, then record pid and session id.
+lab_proc_record() {
+	local proc=$1 src=$2 i pid=""
+	for ((i = 0; i < 150; i++)); do
+		[[ -s $src ]] && pid=$(tr -dc '0-9' <"$src") && [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && break
+		pid=""
+		sleep 0.1
+	done
+	[[ -n $pid ]] || return 1
+	[[ $src == "$LAB_PIDS/$proc.pid" ]] || echo "$pid" >"$LAB_PIDS/$proc.pid"
+	ps -o sid= -p "$pid" | tr -d ' ' >"$LAB_PIDS/$proc.sid"
+}
+
+# Launch one proc. Daemons detach themselves; their stdio goes to a log so a
+# caller reading our output through a pipe never waits on a daemon.
+lab_proc_launch() {
+	local proc=$1 out="$LAB_LOGS/$1.start.log"
+	case $proc in
+	dns)
+		rm -f "$LAB_PIDS/dns.pid"
+		knotd -d -c "$LAB_RUN/dns/knot.conf" </dev/null >>"$out" 2>&1
+		lab_proc_record dns "$LAB_PIDS/dns.pid"
+		;;
+	*-postfix)
+		local dir="$LAB_RUN/$proc"
+		rm -f "$dir/queue/pid/master.pid"
+		postfix -c "$dir/etc" start </dev/null >>"$out" 2>&1
+		lab_proc_record "$proc" "$dir/queue/pid/master.pid"
+		;;
+	*-nginx)
+		rm -f "$LAB_PIDS/$proc.pid"
+		nginx -e "$LAB_LOGS/$proc.log" -c "$LAB_RUN/$proc/nginx.conf" </dev/null >>"$out" 2>&1
+		lab_proc_record "$proc" "$LAB_PIDS/$proc.pid"
+		;;
+	*)
+		# Dovecot refuses to start twice on one base_dir; a master found
+		# there (e.g. run/pids was wiped) is ours, so adopt it instead.
+		local master="$LAB_SOCK/$proc/master.pid"
+		if [[ -f $master ]] && [[ $(ps -o comm= -p "$(tr -dc '0-9' <"$master")" 2>/dev/null) == dovecot ]]; then
+			lab_proc_record "$proc" "$master"
+			return
+		fi
+		rm -f "$master"
+		dovecot -c "$LAB_RUN/$proc/dovecot.conf" </dev/null >>"$out" 2>&1
+		lab_proc_record "$proc" "$master"
+		;;
+	esac
+}
+
+lab_proc_stop() {
+	local proc=$1 pid sid
+	pid=$(lab_proc_pid "$proc") || return 0
+	sid=$(cat "$LAB_PIDS/$proc.sid" 2>/dev/null || true)
+	if [[ $proc == *-postfix ]]; then
+		postfix -c "$LAB_RUN/$proc/etc" stop </dev/null >>"$LAB_LOGS/$proc.start.log" 2>&1 || true
+	else
+		kill -TERM "$pid" 2>/dev/null || true
+	fi
+	if ! lab_wait_pid_gone "$pid" 15; then
+		lab_log "$proc (pid $pid) ignored SIGTERM; killing"
+		kill -KILL "$pid" 2>/dev/null || true
+		lab_wait_pid_gone "$pid" 5 || true
+	fi
+	# Children left in the daemon's own session (only if it was the leader).
+	if [[ -n $sid && $sid == "$pid" ]]; then
+		local left
+		left=$(pgrep -s "$sid" || true)
+		if [[ -n $left ]]; then
+			# shellcheck disable=SC2086
+			kill -TERM $left 2>/dev/null || true
+			sleep 0.5
+			left=$(pgrep -s "$sid" || true)
+			# shellcheck disable=SC2086
+			[[ -z $left ]] || kill -KILL $left 2>/dev/null || true
+		fi
+	fi
+	rm -f "$LAB_PIDS/$proc.pid" "$LAB_PIDS/$proc.sid"
+}
+
+lab_service_running() {
+	local p
+	for p in $(lab_service_procs "$1"); do lab_proc_pid "$p" >/dev/null || return 1; done
+}
+
+# Show the end of every log that may explain why SERVICE failed.
+lab_service_logs() {
+	local p f
+	for p in $(lab_service_procs "$1"); do
+		for f in "$LAB_LOGS/$p.start.log" "$LAB_LOGS/$p.log"; do
+			[[ -s $f ]] || continue
+			printf -- '--- tail of %s\n' "$f" >&2
+			tail -n 20 "$f" >&2
+		done
+	done
+}
+
+# The DNS server is only useful once every zone is loaded, not merely when
+# the port is open: ask each zone for its SOA.
+lab_dns_ready() {
+	local z
+	for z in . test. good.test. bad.test. broken.test.; do
+		dig +norec +time=1 +tries=1 @"$LAB_DNS_ADDR" SOA "$z" 2>/dev/null | grep -q 'status: NOERROR' || return 1
+	done
+}
+
+lab_service_wait() {
+	local svc=$1 timeout=${LAB_TIMEOUT:-30} start=$SECONDS ep pending
+	while :; do
+		pending=""
+		for ep in $(lab_service_ports "$svc"); do
+			lab_port_open "${ep%:*}" "${ep##*:}" || pending+=" $ep"
+		done
+		if [[ -z $pending && $svc == dns ]] && ! lab_dns_ready; then pending=" zones"; fi
+		[[ -n $pending ]] || return 0
+		if ! lab_service_running "$svc" || ((SECONDS - start >= timeout)); then
+			lab_service_logs "$svc"
+			lab_die "service $svc did not come up (not ready:$pending)"
+		fi
+		sleep 0.2
+	done
+}
+
+# Refuse to start when someone else already holds one of our ports: the
+# tests would silently talk to the wrong server.
+lab_service_check_ports_free() {
+	local ep
+	for ep in $(lab_service_ports "$1"); do
+		if lab_port_open "${ep%:*}" "${ep##*:}"; then
+			ss -ltnp "( sport = :${ep##*:} )" >&2 || true
+			lab_die "cannot start $1: $ep is already in use by a process the lab did not start"
+		fi
+	done
+}
+
+lab_service_start() {
+	local svc=$1 p
+	if lab_service_running "$svc"; then
+		lab_service_wait "$svc"
+		return 0
+	fi
+	# A half-started service (e.g. SASL without Postfix) is restarted whole.
+	lab_service_stop "$svc"
+	lab_service_check_ports_free "$svc"
+	for p in $(lab_service_procs "$svc"); do
+		if ! lab_proc_launch "$p"; then
+			lab_service_logs "$svc"
+			lab_die "service $svc: $p did not start"
+		fi
+	done
+	lab_service_wait "$svc"
+	lab_log "$svc up"
+}
+
+lab_service_stop() {
+	local procs p
+	read -r -a procs <<<"$(lab_service_procs "$1")"
+	for ((p = ${#procs[@]} - 1; p >= 0; p--)); do lab_proc_stop "${procs[p]}"; done
+}
