@@ -5,5 +5,29 @@
 //! [`finding`] → [`report`].
 
 pub mod evidence;
+pub mod finding;
 pub mod probe;
+pub mod rules;
 pub mod target;
+
+/// The language of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// German, the default: the reports are for German data-protection officers.
+    De,
+    /// English.
+    En,
+}
+
+impl std::str::FromStr for Language {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        match input.to_ascii_lowercase().as_str() {
+            "de" => Ok(Language::De),
+            "en" => Ok(Language::En),
+            _ => Err(format!("unknown language '{input}'; use de or en")),
+        }
+    }
+}

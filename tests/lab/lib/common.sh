@@ -52,6 +52,22 @@ lab_port_open() {
 	timeout 2 bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null
 }
 
+# Run a command (a daemon that forks itself) with stdin from /dev/null,
+# output appended to LOG and every other inherited descriptor closed: a
+# daemon must not keep our lock (fd 9) or a caller's pipe open forever.
+lab_detached() {
+	local log=$1
+	shift
+	(
+		local fd
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+		done
+		exec "$@" </dev/null >>"$log" 2>&1
+	)
+}
+
 # Write stdin to DEST only if the content differs, so re-running `up`
 # leaves files (and the services reading them) untouched. Records the
 # owning service in LAB_CHANGED so `up` can restart just that one.

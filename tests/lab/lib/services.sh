@@ -71,18 +71,18 @@ lab_proc_launch() {
 	case $proc in
 	dns)
 		rm -f "$LAB_PIDS/dns.pid"
-		knotd -d -c "$LAB_RUN/dns/knot.conf" </dev/null >>"$out" 2>&1
+		lab_detached "$out" knotd -d -c "$LAB_RUN/dns/knot.conf"
 		lab_proc_record dns "$LAB_PIDS/dns.pid"
 		;;
 	*-postfix)
 		local dir="$LAB_RUN/$proc"
 		rm -f "$dir/queue/pid/master.pid"
-		postfix -c "$dir/etc" start </dev/null >>"$out" 2>&1
+		lab_detached "$out" postfix -c "$dir/etc" start
 		lab_proc_record "$proc" "$dir/queue/pid/master.pid"
 		;;
 	*-nginx)
 		rm -f "$LAB_PIDS/$proc.pid"
-		nginx -e "$LAB_LOGS/$proc.log" -c "$LAB_RUN/$proc/nginx.conf" </dev/null >>"$out" 2>&1
+		lab_detached "$out" nginx -e "$LAB_LOGS/$proc.log" -c "$LAB_RUN/$proc/nginx.conf"
 		lab_proc_record "$proc" "$LAB_PIDS/$proc.pid"
 		;;
 	*)
@@ -94,7 +94,7 @@ lab_proc_launch() {
 			return
 		fi
 		rm -f "$master"
-		dovecot -c "$LAB_RUN/$proc/dovecot.conf" </dev/null >>"$out" 2>&1
+		lab_detached "$out" dovecot -c "$LAB_RUN/$proc/dovecot.conf"
 		lab_proc_record "$proc" "$master"
 		;;
 	esac
@@ -105,7 +105,7 @@ lab_proc_stop() {
 	pid=$(lab_proc_pid "$proc") || return 0
 	sid=$(cat "$LAB_PIDS/$proc.sid" 2>/dev/null || true)
 	if [[ $proc == *-postfix ]]; then
-		postfix -c "$LAB_RUN/$proc/etc" stop </dev/null >>"$LAB_LOGS/$proc.start.log" 2>&1 || true
+		lab_detached "$LAB_LOGS/$proc.start.log" postfix -c "$LAB_RUN/$proc/etc" stop || true
 	else
 		kill -TERM "$pid" 2>/dev/null || true
 	fi

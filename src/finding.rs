@@ -1,0 +1,97 @@
+//! Findings: one rule evaluated against one subject.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The outcome of a rule for a subject (rule-catalogue.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The rule's condition holds.
+    Fail,
+    /// The evidence is there and shows no problem.
+    Pass,
+    /// The evidence is missing; never counted as a pass.
+    Inconclusive,
+    /// The rule does not apply to this subject.
+    NotApplicable,
+}
+
+/// Severity, ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most severe first.
+    pub const DESCENDING: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// The lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        Severity::DESCENDING
+            .into_iter()
+            .find(|s| s.name() == input.to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown severity '{input}'; use critical, high, medium, low or info"))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Fail => "fail",
+            Status::Pass => "pass",
+            Status::Inconclusive => "inconclusive",
+            Status::NotApplicable => "not_applicable",
+        })
+    }
+}
+
+/// One rule evaluated against one subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Catalogue ID, e.g. `TLS-001`.
+    pub rule: String,
+    /// `dns:DOMAIN`, `HOST:PORT`, `mailbox:USER@HOST` or `mailbox:USER@HOST/FOLDER`.
+    pub subject: String,
+    pub status: Status,
+    pub severity: Severity,
+    /// The area the rule belongs to, e.g. `transport`.
+    pub area: String,
+    pub title: String,
+    /// What was seen, or why the evidence is missing.
+    pub detail: String,
+    pub references: Vec<String>,
+    pub remediation: String,
+}

@@ -1,0 +1,189 @@
+//! Evaluation: every rule against every subject of its kind.
+//!
+//! The order of judgement is fixed: `applies` false gives not_applicable; a
+//! required attempt that did not complete gives inconclusive with its reason;
+//! the first `[[fail]]` check that holds gives fail; a check that cannot be
+//! evaluated (missing field) gives inconclusive; otherwise pass.
+
+use super::value::{display, to_cel};
+use super::{Rule, SubjectKind, Template, TemplatePart};
+use crate::Language;
+use crate::evidence::{DomainEvidence, EndpointEvidence, PortState};
+use crate::finding::{Finding, Severity, Status};
+use chrono::{DateTime, Utc};
+use serde_json::{Value as Json, json};
+use std::collections::{BTreeMap, HashSet};
+
+/// The judgement of one rule on one subject, before it is worded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub status: Status,
+    pub severity: Severity,
+    pub detail: String,
+}
+
+/// Evaluates `rules` over all `targets`. `now` is the scan time.
+pub fn evaluate(rules: &[Rule], targets: &[DomainEvidence], now: DateTime<Utc>, language: Language) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut seen = HashSet::new();
+    for target in targets {
+        let domain = serde_json::to_value(target).unwrap_or(Json::Null);
+        let subject = format!("dns:{}", target.domain);
+        let variables = BTreeMap::from([("domain".to_string(), domain.clone())]);
+        for rule in rules.iter().filter(|r| r.subject == SubjectKind::Domain) {
+            push(&mut findings, &mut seen, rule, &subject, &variables, now, language);
+        }
+        for endpoint in target.endpoints.iter().filter(|e| is_subject(e)) {
+            let same_host: Vec<&EndpointEvidence> = target.endpoints.iter().filter(|e| e.host == endpoint.host).collect();
+            let variables = BTreeMap::from([
+                ("domain".to_string(), domain.clone()),
+                ("endpoint".to_string(), serde_json::to_value(endpoint).unwrap_or(Json::Null)),
+                ("host".to_string(), json!({ "name": endpoint.host, "endpoints": same_host })),
+            ]);
+            for rule in rules.iter().filter(|r| r.subject == SubjectKind::Endpoint) {
+                push(&mut findings, &mut seen, rule, &endpoint.subject, &variables, now, language);
+            }
+        }
+    }
+    findings
+}
+
+/// An endpoint is a subject when it answered, or when the domain declares it
+/// (then silence is inconclusive, not absence). A closed port nobody
+/// declared is simply not offered.
+fn is_subject(endpoint: &EndpointEvidence) -> bool {
+    endpoint.expected || endpoint.tcp.value().is_some_and(|t| t.state == PortState::Open)
+}
+
+fn push(
+    findings: &mut Vec<Finding>,
+    seen: &mut HashSet<(String, String)>,
+    rule: &Rule,
+    subject: &str,
+    variables: &BTreeMap<String, Json>,
+    now: DateTime<Utc>,
+    language: Language,
+) {
+    // Endpoints shared by several domains are judged once.
+    if !seen.insert((rule.id.clone(), subject.to_string())) {
+        return;
+    }
+    let verdict = evaluate_rule(rule, variables, now, language);
+    findings.push(Finding {
+        rule: rule.id.clone(),
+        subject: subject.to_string(),
+        status: verdict.status,
+        severity: verdict.severity,
+        area: rule.area.clone(),
+        title: rule.title.get(language).to_string(),
+        detail: verdict.detail,
+        references: rule.references.clone(),
+        remediation: rule.remediation.get(language).to_string(),
+    });
+}
+
+/// Evaluates one rule against one set of variables.
+pub fn evaluate_rule(rule: &Rule, variables: &BTreeMap<String, Json>, now: DateTime<Utc>, language: Language) -> Verdict {
+    let mut context = cel::Context::default();
+    for (name, value) in variables {
+        context.add_variable_from_value(name.as_str(), to_cel(value));
+    }
+    context.add_variable_from_value("now", cel::Value::Timestamp(now.fixed_offset()));
+    let verdict = |status, severity, detail: String| Verdict {
+        status,
+        severity,
+        detail,
+    };
+    let german = language == Language::De;
+
+    if let Some(applies) = &rule.applies {
+        match applies.program.execute(&context) {
+            Ok(cel::Value::Bool(true)) => {}
+            Ok(cel::Value::Bool(false)) => {
+                let text = if german {
+                    "Die Regel trifft auf diesen Gegenstand nicht zu."
+                } else {
+                    "The rule does not apply to this subject."
+                };
+                return verdict(Status::NotApplicable, rule.severity, text.to_string());
+            }
+            Ok(other) => return inconclusive(rule, german, &format!("'applies' gave {other:?}, not a bool")),
+            Err(error) => return inconclusive(rule, german, &format!("'applies' could not be evaluated: {error}")),
+        }
+    }
+    for path in &rule.requires {
+        if let Some(reason) = missing(variables, path) {
+            return inconclusive(rule, german, &reason);
+        }
+    }
+    for check in &rule.checks {
+        match check.when.program.execute(&context) {
+            Ok(cel::Value::Bool(true)) => {
+                return verdict(Status::Fail, check.severity, render(check.detail(language), &context));
+            }
+            Ok(cel::Value::Bool(false)) => {}
+            Ok(other) => {
+                return inconclusive(
+                    rule,
+                    german,
+                    &format!("check '{}' gave {other:?}, not a bool", check.when.source),
+                );
+            }
+            Err(error) => {
+                return inconclusive(
+                    rule,
+                    german,
+                    &format!("evidence needed by '{}' is missing: {error:?}", check.when.source),
+                );
+            }
+        }
+    }
+    verdict(Status::Pass, rule.severity, rule.pass.get(language).to_string())
+}
+
+fn inconclusive(rule: &Rule, german: bool, reason: &str) -> Verdict {
+    let lead = if german {
+        "Nicht beurteilbar, Nachweis fehlt"
+    } else {
+        "Inconclusive, evidence missing"
+    };
+    Verdict {
+        status: Status::Inconclusive,
+        severity: rule.severity,
+        detail: format!("{lead}: {reason}"),
+    }
+}
+
+/// Why the attempt at `path` (e.g. `endpoint.tls`) gives no usable value.
+fn missing(variables: &BTreeMap<String, Json>, path: &str) -> Option<String> {
+    let mut segments = path.split('.');
+    let mut current = variables.get(segments.next()?)?;
+    for segment in segments {
+        match current.get(segment) {
+            Some(next) => current = next,
+            None => return Some(format!("{path} is absent")),
+        }
+    }
+    match current.get("status").and_then(Json::as_str) {
+        Some("completed") => None,
+        Some(status) => Some(format!(
+            "{path} {status}: {}",
+            current.get("reason").and_then(Json::as_str).unwrap_or("no reason recorded")
+        )),
+        None => Some(format!("{path} is not a probe attempt")),
+    }
+}
+
+fn render(template: &Template, context: &cel::Context) -> String {
+    template
+        .parts
+        .iter()
+        .map(|part| match part {
+            TemplatePart::Text(text) => text.clone(),
+            TemplatePart::Expression(expression) => match expression.program.execute(context) {
+                Ok(value) => display(&value),
+                Err(_) => "?".to_string(),
+            },
+        })
+        .collect()
+}

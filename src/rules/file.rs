@@ -1,0 +1,146 @@
+//! The rule file format (TOML), one file per catalogue ID, and its checks.
+//!
+//! ```toml
+//! id = "TLS-001"
+//! area = "transport"
+//! subject = "endpoint"            # or "domain"
+//! severity = "critical"
+//! references = ["BSI TR-03108-1", "DSGVO Art. 32(1)(a)"]
+//! applies = "endpoint.port == 25" # CEL; false gives not_applicable
+//! requires = ["endpoint.dialogue"] # attempts that must have completed
+//! title = { de = "…", en = "…" }
+//! remediation = { de = "…", en = "…" }
+//! pass = { de = "…", en = "…" }
+//! [[fail]]                         # first matching check fails the rule
+//! when = "!endpoint.dialogue.value.starttls_offered"
+//! severity = "critical"            # optional, defaults to the rule's
+//! detail = { de = "… {{ cel }} …", en = "…" }
+//! [[example]]                      # fixtures run by the test suite
+//! expect = "fail"
+//! endpoint = { … }
+//! ```
+
+use crate::finding::Severity;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A text in both report languages.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub de: String,
+    pub en: String,
+}
+
+impl Text {
+    /// The text in `language` (`de` or `en`).
+    pub fn get(&self, language: crate::Language) -> &str {
+        match language {
+            crate::Language::De => &self.de,
+            crate::Language::En => &self.en,
+        }
+    }
+}
+
+/// A rule file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub id: String,
+    pub area: String,
+    pub subject: SubjectKind,
+    pub severity: String,
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub applies: Option<String>,
+    #[serde(default)]
+    pub requires: Vec<String>,
+    pub title: Text,
+    pub remediation: Text,
+    pub pass: Text,
+    pub fail: Vec<CheckFile>,
+    #[serde(default)]
+    pub example: Vec<Example>,
+}
+
+/// One failing condition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckFile {
+    pub when: String,
+    #[serde(default)]
+    pub severity: Option<String>,
+    pub detail: Text,
+}
+
+/// What kind of subject a rule is evaluated against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// `dns:DOMAIN`; variables `domain`, `now`.
+    Domain,
+    /// `HOST:PORT`; variables `endpoint`, `host`, `domain`, `now`.
+    Endpoint,
+}
+
+/// A fixture: variables and the status the rule must give.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Example {
+    pub expect: String,
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// RFC 3339 scan time; defaults to 2026-11-26T00:00:00Z.
+    #[serde(default)]
+    pub now: Option<String>,
+    #[serde(flatten)]
+    pub variables: BTreeMap<String, toml::Value>,
+}
+
+/// The areas findings are grouped by, in report order.
+pub const AREAS: [&str; 8] = [
+    "dns",
+    "transport",
+    "certificates",
+    "access",
+    "location",
+    "e2e",
+    "retention",
+    "governance",
+];
+
+/// Prefixes a reference must start with (the short forms of rule-catalogue.md
+/// written out so a reader can look them up).
+pub const REFERENCE_PREFIXES: [&str; 11] = [
+    "DSGVO Art. ",
+    "BDSG § ",
+    "HGB § 257",
+    "AO § 147",
+    "GoBD",
+    "BSI TR-02102-",
+    "BSI TR-03108-1",
+    "BSI TR-03116-4",
+    "DSK Orientierungshilfe E-Mail",
+    "RFC ",
+    "UStG § 14b",
+];
+
+/// Checks a reference's form; `None` when it is well formed.
+pub fn reference_problem(reference: &str) -> Option<String> {
+    let Some(prefix) = REFERENCE_PREFIXES.iter().find(|p| reference.starts_with(*p)) else {
+        return Some(format!(
+            "reference '{reference}' does not start with a known source ({})",
+            REFERENCE_PREFIXES.join(", ")
+        ));
+    };
+    let rest = &reference[prefix.len()..];
+    let needs_number = matches!(*prefix, "DSGVO Art. " | "BDSG § " | "RFC ");
+    if needs_number && !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(format!("reference '{reference}' must name a number after '{}'", prefix.trim()));
+    }
+    None
+}
+
+/// Parses a severity name, for rule files.
+pub fn parse_severity(name: &str) -> Result<Severity, String> {
+    name.parse()
+}

@@ -1,0 +1,111 @@
+//! Rules: data files in `rules/`, each a condition in CEL over the evidence,
+//! with severity, legal references and remediation. Rules never touch the
+//! network; [`evaluate`] is a pure function of saved evidence.
+//!
+//! CEL (Common Expression Language, the `cel` crate) was chosen over Rego,
+//! JsonLogic and evalexpr: it reads well in a data file, takes serde data
+//! directly, and reports parse errors with line, column and a caret.
+
+mod engine;
+pub mod file;
+mod load;
+mod value;
+
+pub use engine::{Verdict, evaluate, evaluate_rule};
+pub use file::{Example, SubjectKind, Text};
+pub use load::{RuleError, defaults, from_dir, merge, parse};
+
+use crate::Language;
+use crate::finding::Severity;
+
+/// A compiled CEL expression with its source.
+#[derive(Debug)]
+pub struct Expression {
+    pub source: String,
+    program: cel::Program,
+}
+
+impl Expression {
+    /// Compiles `source`.
+    pub fn compile(source: &str) -> Result<Expression, cel::ParseErrors> {
+        Ok(Expression {
+            source: source.to_string(),
+            program: cel::Program::compile(source)?,
+        })
+    }
+}
+
+/// A text with `{{ cel }}` placeholders.
+#[derive(Debug)]
+pub struct Template {
+    parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug)]
+enum TemplatePart {
+    Text(String),
+    Expression(Expression),
+}
+
+impl Template {
+    fn parse(
+        text: &str,
+        compile: &dyn Fn(&str) -> Result<Expression, RuleError>,
+    ) -> Result<Template, RuleError> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            parts.push(TemplatePart::Text(rest[..start].to_string()));
+            let after = &rest[start + 2..];
+            let end = after.find("}}").ok_or_else(|| RuleError::Invalid {
+                file: String::new(),
+                line: 0,
+                reason: format!("unclosed '{{{{' in text: {text}"),
+            })?;
+            parts.push(TemplatePart::Expression(compile(after[..end].trim())?));
+            rest = &after[end + 2..];
+        }
+        parts.push(TemplatePart::Text(rest.to_string()));
+        Ok(Template { parts })
+    }
+}
+
+/// One failing condition of a rule.
+#[derive(Debug)]
+pub struct Check {
+    pub when: Expression,
+    pub severity: Severity,
+    /// Detail text, German first, then English.
+    detail: [Template; 2],
+}
+
+impl Check {
+    fn detail(&self, language: Language) -> &Template {
+        match language {
+            Language::De => &self.detail[0],
+            Language::En => &self.detail[1],
+        }
+    }
+}
+
+/// A loaded, validated rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    /// Where it was loaded from, for error messages.
+    pub file: String,
+    pub area: String,
+    pub subject: SubjectKind,
+    pub severity: Severity,
+    pub references: Vec<String>,
+    pub applies: Option<Expression>,
+    pub requires: Vec<String>,
+    pub title: Text,
+    pub remediation: Text,
+    pub pass: Text,
+    pub checks: Vec<Check>,
+    pub examples: Vec<Example>,
+}
+
+/// The version of the embedded rule set; bump on any rule change.
+pub const RULE_SET_VERSION: &str = "2026.11.1";
