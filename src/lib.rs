@@ -4,10 +4,13 @@
 //! The flow runs one way: [`target`] → [`probe`] → [`evidence`] → [`rules`] →
 //! [`finding`] → [`report`].
 
+pub mod dnssec_anchor;
 pub mod evidence;
 pub mod finding;
 pub mod probe;
+pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod target;
 
 /// The language of a report.

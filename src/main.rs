@@ -1,1 +1,210 @@
-fn main() {}
+//! The `mailaudit` binary: parses the command line, calls the library, writes
+//! the outputs, and maps the outcome to the documented exit codes.
+
+mod cli;
+mod progress;
+
+use anyhow::{Context, anyhow, bail};
+use clap::Parser;
+use cli::{Cli, Command, RuleSource, ScanArgs};
+use mailaudit::finding::Severity;
+use mailaudit::report::{Format, summary};
+use mailaudit::rules::{self, Rule};
+use mailaudit::scan::{self, ScanRequest};
+use mailaudit::target::{HostSpec, parse_domain};
+use mailaudit::Language;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit code 2: usage or input error.
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let outcome = match &cli.command {
+        Command::Scan(args) => run_scan(args, cli.quiet),
+        Command::Rules(source) => list_rules(source),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err((code, error)) => {
+            eprintln!("mailaudit: error: {error:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+type Outcome = Result<u8, (u8, anyhow::Error)>;
+
+fn usage(error: anyhow::Error) -> (u8, anyhow::Error) {
+    (USAGE, error)
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "mailaudit=info",
+        _ => "mailaudit=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn load_rules(source: &RuleSource) -> anyhow::Result<Vec<Rule>> {
+    let defaults = if source.no_default_rules {
+        Vec::new()
+    } else {
+        rules::defaults().context("the built-in rules are broken")?
+    };
+    Ok(match &source.rules {
+        Some(dir) => rules::merge(defaults, rules::from_dir(dir)?),
+        None => defaults,
+    })
+}
+
+fn list_rules(source: &RuleSource) -> Outcome {
+    let rules = load_rules(source).map_err(usage)?;
+    let mut out = std::io::stdout().lock();
+    for rule in &rules {
+        let _ = writeln!(
+            out,
+            "{}  {:<8}  {:<12}  {}",
+            rule.id,
+            rule.severity.name(),
+            rule.area,
+            rule.title.en
+        );
+    }
+    let _ = writeln!(out, "{} rules, rule set {}", rules.len(), rules::RULE_SET_VERSION);
+    Ok(0)
+}
+
+fn parse_resolver(input: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(address) = input.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    input
+        .trim_matches(|c| c == '[' || c == ']')
+        .parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| anyhow!("--resolver '{input}' is not an IP address or IP:PORT, e.g. 10.0.0.53 or [::1]:5353"))
+}
+
+/// Turns the arguments into a request, failing with exit code 2 on bad input.
+fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severity)> {
+    let mut domains = Vec::new();
+    for input in &args.domains {
+        let domain = parse_domain(input)?;
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    let language: Language = args.lang.parse().map_err(|e: String| anyhow!("--lang: {e}"))?;
+    let mut formats = Vec::new();
+    for name in &args.format {
+        let format: Format = name.parse().map_err(|e: String| anyhow!("--format: {e}"))?;
+        if !formats.contains(&format) {
+            formats.push(format);
+        }
+    }
+    if args.out == "-" && formats.len() != 1 {
+        bail!("--out - prints exactly one format on stdout; add --format json or --format html");
+    }
+    let fail_on: Severity = args.fail_on.parse().map_err(|e: String| anyhow!("--fail-on: {e}"))?;
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 300.0) {
+        bail!("--timeout must be a number of seconds above 0 and at most 300, not {}", args.timeout);
+    }
+    if args.connections_per_host == 0 {
+        bail!("--connections-per-host must be at least 1");
+    }
+    let extra_hosts = args
+        .hosts
+        .iter()
+        .map(|h| h.parse::<HostSpec>().map(|spec| spec.0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let resolver = args.resolver.as_deref().map(parse_resolver).transpose()?;
+    Ok((
+        ScanRequest {
+            domains,
+            resolver,
+            ca_files: args.ca_file.clone(),
+            dnssec_anchors: args.dnssec_anchor.clone(),
+            timeout: Duration::from_secs_f64(args.timeout),
+            extra_hosts,
+            connections_per_address: args.connections_per_host,
+            language,
+        },
+        formats,
+        fail_on,
+    ))
+}
+
+fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
+    let (request, formats, fail_on) = request(args).map_err(usage)?;
+    let rules = load_rules(&args.rule_source).map_err(usage)?;
+    let out_dir = (args.out != "-").then(|| PathBuf::from(&args.out));
+    if let Some(dir) = &out_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the output directory {}", dir.display()))
+            .map_err(usage)?;
+    }
+    let runtime = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .map_err(usage)?;
+    let progress = progress::Terminal::new(quiet);
+    let report = runtime
+        .block_on(scan::run(&request, &rules, &progress))
+        .map_err(|e| usage(e.into()))?;
+    progress.finish();
+
+    let mut written = Vec::new();
+    for format in &formats {
+        let text = format
+            .render(&report)
+            .with_context(|| format!("cannot render the {format:?} report"))
+            .map_err(|e| (1, e))?;
+        match &out_dir {
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                stdout
+                    .write_all(text.as_bytes())
+                    .and_then(|_| stdout.flush())
+                    .context("cannot write to stdout")
+                    .map_err(usage)?;
+                written.push("-".to_string());
+            }
+            Some(dir) => {
+                let path = dir.join(format.file_name());
+                std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))
+                    .map_err(usage)?;
+                written.push(path.display().to_string());
+            }
+        }
+    }
+    if !quiet {
+        let text = summary::render(&report, &written);
+        // stdout belongs to the report when it is printed there.
+        if out_dir.is_some() {
+            print!("{text}");
+        } else {
+            eprint!("{text}");
+        }
+    }
+    if report.could_not_run() {
+        eprintln!(
+            "mailaudit: the scan could not run: no target gave a DNS answer or a reachable endpoint (check the domain names and --resolver)"
+        );
+        return Ok(3);
+    }
+    Ok(if report.fails_at(fail_on) { 1 } else { 0 })
+}

@@ -23,7 +23,12 @@ pub struct Verdict {
 }
 
 /// Evaluates `rules` over all `targets`. `now` is the scan time.
-pub fn evaluate(rules: &[Rule], targets: &[DomainEvidence], now: DateTime<Utc>, language: Language) -> Vec<Finding> {
+pub fn evaluate<'a>(
+    rules: &[Rule],
+    targets: impl IntoIterator<Item = &'a DomainEvidence>,
+    now: DateTime<Utc>,
+    language: Language,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for target in targets {

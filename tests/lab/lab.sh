@@ -9,7 +9,7 @@ set -euo pipefail
 
 # Resolve our own directory so the lab works from any current directory.
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-for lib in common install pki dns render services; do
+for lib in common install pki dns render services selftest; do
 	# shellcheck source=/dev/null
 	. "$LAB_DIR/lib/$lib.sh"
 done
@@ -24,6 +24,7 @@ usage: $0 COMMAND
   stop SERVICE     stop one service
   status           show each service and its ports (exit 3 if any is down)
   env              print export lines for the Rust integration tests
+  selftest         check the running lab against the behaviour matrix
 services: ${LAB_SERVICES[*]}
 USAGE
 }
@@ -129,6 +130,7 @@ main() {
 	stop) cmd_stop "$@" ;;
 	status) cmd_status "$@" ;;
 	env) cmd_env "$@" ;;
+	selftest) cmd_selftest "$@" ;;
 	-h | --help | help) usage ;;
 	*) usage >&2; exit 2 ;;
 	esac

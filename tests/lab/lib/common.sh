@@ -71,6 +71,8 @@ lab_detached() {
 # Write stdin to DEST only if the content differs, so re-running `up`
 # leaves files (and the services reading them) untouched. Records the
 # owning service in LAB_CHANGED so `up` can restart just that one.
+# Feed it with `< <(...)`, never from a pipe: a pipe would run it in a
+# subshell and the LAB_CHANGED update would be lost.
 declare -A LAB_CHANGED=()
 lab_put() {
 	local dest=$1 service=${2:-} tmp
@@ -99,7 +101,7 @@ lab_render() {
 		val=${val//&/\\&}
 		script+="s|@${var}@|${val}|g;"
 	done
-	sed -e "$script" "$LAB_CONF/$tmpl" | lab_put "$dest" "$service"
+	lab_put "$dest" "$service" < <(sed -e "$script" "$LAB_CONF/$tmpl")
 	if grep -q '@LAB_[A-Z0-9_]*@' "$dest"; then
 		lab_die "unrendered placeholder in $dest: $(grep -o '@LAB_[A-Z0-9_]*@' "$dest" | sort -u | tr '\n' ' ')"
 	fi

@@ -12,7 +12,7 @@ lab_render_cat() {
 		lab_render "$t" "$dest.part.${#parts[@]}"
 		parts+=("$dest.part.${#parts[@]}")
 	done
-	cat "${parts[@]}" | lab_put "$dest" "$service"
+	lab_put "$dest" "$service" < <(cat "${parts[@]}")
 	rm -f "${parts[@]}"
 }
 

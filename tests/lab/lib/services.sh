@@ -77,8 +77,14 @@ lab_proc_launch() {
 	*-postfix)
 		local dir="$LAB_RUN/$proc"
 		rm -f "$dir/queue/pid/master.pid"
-		lab_detached "$out" postfix -c "$dir/etc" start
-		lab_proc_record "$proc" "$dir/queue/pid/master.pid"
+		if ! lab_detached "$out" postfix -c "$dir/etc" start ||
+			! lab_proc_record "$proc" "$dir/queue/pid/master.pid"; then
+			# Postfix prints fatal start-up errors only to syslog (absent
+			# here) or a terminal: replay the check on a pseudo-terminal so
+			# the reason ends up in the log shown to the user.
+			script -qec "postfix -c '$dir/etc' check" /dev/null </dev/null >>"$out" 2>&1 || true
+			return 1
+		fi
 		;;
 	*-nginx)
 		rm -f "$LAB_PIDS/$proc.pid"

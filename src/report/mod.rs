@@ -1,0 +1,151 @@
+//! The report: one versioned model of a scan (settings, evidence, findings),
+//! and one module per output format, each with one entry function.
+
+pub mod html;
+pub mod json;
+pub mod strings;
+pub mod summary;
+
+use crate::Language;
+use crate::evidence::{DomainEvidence, SCHEMA_VERSION};
+use crate::finding::{Finding, Severity, Status};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Date of the legal and technical facts the rules rest on (legal-basis.md).
+pub const LEGAL_SNAPSHOT: &str = "2026-11-26";
+
+/// Everything a scan produced. Written as `report.json`; the other formats
+/// are views of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: String,
+    pub tool_version: String,
+    pub rule_set_version: String,
+    pub legal_snapshot: String,
+    pub language: Language,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// How the scan was run.
+    pub settings: Settings,
+    pub targets: Vec<Target>,
+    pub findings: Vec<Finding>,
+}
+
+/// The settings a scan ran with (never secrets).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub resolver: String,
+    pub timeout_seconds: f64,
+    pub connect_timeout_seconds: f64,
+    pub ca_files: Vec<String>,
+    pub dnssec_anchors: Vec<String>,
+    pub extra_hosts: Vec<String>,
+    pub connections_per_address: usize,
+}
+
+/// One scanned domain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Target {
+    pub domain: String,
+    pub evidence: DomainEvidence,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    Html,
+    Json,
+}
+
+impl Format {
+    /// The file name written into the output directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Html => "report.html",
+            Format::Json => "report.json",
+        }
+    }
+
+    /// Renders `report` in this format.
+    pub fn render(self, report: &Report) -> Result<String, RenderError> {
+        match self {
+            Format::Html => html::render(report),
+            Format::Json => json::render(report),
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "html" => Ok(Format::Html),
+            "json" => Ok(Format::Json),
+            other => Err(format!("unknown format '{other}'; use html or json")),
+        }
+    }
+}
+
+/// Why a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("HTML template error: {0}")]
+    Template(String),
+    #[error("JSON serialisation failed: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Report {
+    /// Failed findings per severity.
+    pub fn failures_by_severity(&self) -> BTreeMap<Severity, usize> {
+        let mut counts = BTreeMap::new();
+        for finding in self.findings.iter().filter(|f| f.status == Status::Fail) {
+            *counts.entry(finding.severity).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Findings per status.
+    pub fn count(&self, status: Status) -> usize {
+        self.findings.iter().filter(|f| f.status == status).count()
+    }
+
+    /// True when some failed finding is at or above `threshold`.
+    pub fn fails_at(&self, threshold: Severity) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.status == Status::Fail && f.severity >= threshold)
+    }
+
+    /// Failed findings, most severe first.
+    pub fn worst(&self) -> Vec<&Finding> {
+        let mut failed: Vec<&Finding> = self.findings.iter().filter(|f| f.status == Status::Fail).collect();
+        failed.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)).then(a.subject.cmp(&b.subject)));
+        failed
+    }
+
+    /// True when no target got any DNS answer and no endpoint answered: the
+    /// scan could not run at all (exit code 3).
+    pub fn could_not_run(&self) -> bool {
+        !self.targets.is_empty()
+            && self.targets.iter().all(|t| {
+                let dns = &t.evidence.dns;
+                let no_answer = !dns.mx.is_completed() && !dns.addresses.is_completed();
+                let nonexistent = dns.mx.value().is_some_and(|mx| mx.nxdomain);
+                let nothing_open = t.evidence.endpoints.iter().all(|e| {
+                    e.tcp
+                        .value()
+                        .is_none_or(|tcp| tcp.state != crate::evidence::PortState::Open)
+                });
+                (no_answer || nonexistent) && nothing_open
+            })
+    }
+
+    /// Schema version this build writes.
+    pub fn current_schema() -> &'static str {
+        SCHEMA_VERSION
+    }
+}

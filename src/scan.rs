@@ -1,0 +1,88 @@
+//! A whole scan: settings in, [`Report`] out. Builds the trust store and the
+//! resolver, probes every domain, evaluates the rules.
+
+use crate::evidence::SCHEMA_VERSION;
+use crate::probe::{self, Progress, ProbeContext, dns::Dns, trust::TrustStore};
+use crate::report::{LEGAL_SNAPSHOT, Report, Settings, Target};
+use crate::rules::{self, RULE_SET_VERSION, Rule};
+use crate::target::Endpoint;
+use crate::{Language, dnssec_anchor};
+use chrono::Utc;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use thiserror::Error;
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub domains: Vec<String>,
+    pub resolver: Option<SocketAddr>,
+    pub ca_files: Vec<PathBuf>,
+    pub dnssec_anchors: Vec<PathBuf>,
+    pub timeout: Duration,
+    pub extra_hosts: Vec<Endpoint>,
+    pub connections_per_address: usize,
+    pub language: Language,
+}
+
+/// Why a scan could not start.
+#[derive(Debug, Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Trust(#[from] probe::trust::TrustError),
+    #[error(transparent)]
+    Resolver(#[from] probe::dns::ResolverError),
+    #[error(transparent)]
+    Anchor(#[from] dnssec_anchor::AnchorError),
+}
+
+/// Runs the scan and evaluates `rules` on its evidence.
+pub async fn run(request: &ScanRequest, rules: &[Rule], progress: &dyn Progress) -> Result<Report, ScanError> {
+    let mut anchors = Vec::new();
+    for path in &request.dnssec_anchors {
+        anchors.extend(dnssec_anchor::load(path)?);
+    }
+    let trust = TrustStore::new(&request.ca_files)?;
+    let dns = Dns::new(request.resolver, request.timeout)?;
+    let started_at = Utc::now();
+    let context = ProbeContext {
+        trust,
+        // Short, so a filtered port costs little (at most 5 s).
+        connect_timeout: request.timeout.min(Duration::from_secs(5)),
+        step_timeout: request.timeout,
+        connections_per_address: request.connections_per_address,
+        concurrency: 32,
+        scan_time: started_at,
+    };
+    let mut targets = Vec::new();
+    for domain in &request.domains {
+        let evidence = probe::scan_domain(domain, &dns, &request.extra_hosts, &context, progress).await;
+        targets.push(Target {
+            domain: domain.clone(),
+            evidence,
+        });
+    }
+    let finished_at = Utc::now();
+    let findings = rules::evaluate(rules, targets.iter().map(|t| &t.evidence), started_at, request.language);
+    Ok(Report {
+        schema_version: SCHEMA_VERSION.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        rule_set_version: RULE_SET_VERSION.to_string(),
+        legal_snapshot: LEGAL_SNAPSHOT.to_string(),
+        language: request.language,
+        started_at,
+        finished_at,
+        settings: Settings {
+            resolver: dns.description.clone(),
+            timeout_seconds: request.timeout.as_secs_f64(),
+            connect_timeout_seconds: context.connect_timeout.as_secs_f64(),
+            ca_files: request.ca_files.iter().map(|p| p.display().to_string()).collect(),
+            dnssec_anchors: anchors.iter().map(|a| a.to_string()).collect(),
+            extra_hosts: request.extra_hosts.iter().map(Endpoint::subject).collect(),
+            connections_per_address: request.connections_per_address,
+        },
+        targets,
+        findings,
+    })
+}
