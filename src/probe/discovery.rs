@@ -92,6 +92,12 @@ pub async fn discover(dns: &Dns, domain: &str, extra: &[Endpoint]) -> (DnsEviden
         known.insert(domain.to_string(), addresses.clone());
     }
 
+    // An address given as host (`--host smtp://127.0.0.1:2525`) needs no lookup.
+    for host in hosts.keys() {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            known.insert(host.clone(), crate::evidence::Attempt::completed(vec![ip]));
+        }
+    }
     // Resolve every host not resolved yet, concurrently.
     let missing: Vec<String> = hosts.keys().filter(|h| !known.contains_key(*h)).cloned().collect();
     let answers = futures::future::join_all(missing.iter().map(|h| dns.addresses(h))).await;

@@ -1,0 +1,101 @@
+//! The command line as a user meets it: help, input errors and exit codes.
+//! None of these tests needs the network.
+
+mod common;
+
+use common::mailaudit;
+use predicates::prelude::*;
+
+#[test]
+fn help_teaches_flags_examples_and_exit_codes() {
+    mailaudit()
+        .args(["scan", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--resolver"))
+        .stdout(predicate::str::contains("--ca-file"))
+        .stdout(predicate::str::contains("mailaudit scan example.org --out report/"))
+        .stdout(predicate::str::contains("Exit codes"));
+    mailaudit()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3  the scan could not run"));
+}
+
+#[test]
+fn bad_input_exits_with_2_and_names_the_input() {
+    mailaudit()
+        .args(["scan", "exa mple.org"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("'exa mple.org' is not a valid domain name"));
+    mailaudit()
+        .args(["scan", "example.org", "--host", "mail.example.org:8080"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("name the protocol"));
+    mailaudit()
+        .args(["scan", "example.org", "--ca-file", "/nonexistent/ca.pem", "--out", "-", "--format", "json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/ca.pem"));
+    mailaudit()
+        .args(["scan", "example.org", "--out", "-"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("exactly one format"));
+    mailaudit()
+        .args(["scan", "example.org", "--resolver", "not-an-ip"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--resolver"));
+    mailaudit().args(["scan"]).assert().code(2);
+}
+
+#[test]
+fn a_malformed_anchor_file_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = dir.path().join("anchor.txt");
+    std::fs::write(&anchor, "; comment\ntest. IN DS 1 2\n").unwrap();
+    mailaudit()
+        .args(["scan", "example.org", "--format", "json", "--out", "-", "--dnssec-anchor"])
+        .arg(&anchor)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("anchor.txt:2:"));
+}
+
+#[test]
+fn a_malformed_rule_file_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo("rules/TLS-001.toml"))
+        .unwrap()
+        .replace("applies = \"endpoint.port == 25\"", "applies = \"endpoint.port == \"");
+    std::fs::write(dir.path().join("TLS-001.toml"), text).unwrap();
+    mailaudit()
+        .args(["rules", "--rules"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("TLS-001.toml:"))
+        .stderr(predicate::str::contains("CEL expression does not compile"));
+    mailaudit()
+        .arg("rules")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("TLS-001"));
+}
+
+#[test]
+fn no_dns_answer_for_any_target_exits_with_3() {
+    let dir = tempfile::tempdir().unwrap();
+    mailaudit()
+        .args(["scan", "nothing.test", "--resolver", "127.0.0.1:9", "--timeout", "1", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("could not run"));
+    // The evidence of why is still written.
+    assert!(dir.path().join("report.json").exists());
+}
