@@ -37,7 +37,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  mailaudit scan example.org --out report/\n      writes report/report.html and report/report.json\n  mailaudit scan example.org --format json --out -\n      prints the JSON report on stdout and nothing else\n  mailaudit scan corp.internal --resolver 10.0.0.53 --ca-file corp-ca.pem --lang en\n      audits an internal split-horizon setup with its own CA\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error\n  3  the scan could not run at all"
     )]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules in use, and check rule files for errors.
     #[command(
         after_help = "Examples:\n  mailaudit rules\n      lists the built-in rules\n  mailaudit rules --rules my-rules/\n      checks my-rules/*.toml and lists the rules with them applied"
@@ -66,7 +66,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR|-", default_value = "mailaudit-report")]
     pub out: String,
     /// Output formats, comma-separated: html, json.
-    #[arg(long, value_name = "FORMATS", value_delimiter = ',', default_value = "html,json")]
+    #[arg(
+        long,
+        value_name = "FORMATS",
+        value_delimiter = ',',
+        default_value = "html,json"
+    )]
     pub format: Vec<String>,
     /// Report language: de (German) or en (English).
     #[arg(long, value_name = "de|en", default_value = "de")]

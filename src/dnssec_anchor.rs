@@ -14,7 +14,11 @@ pub enum AnchorError {
     #[error(
         "{path}:{line}: {reason}. Expected a DS line 'OWNER [TTL] [IN] DS KEYTAG ALGORITHM DIGESTTYPE DIGEST' or a DNSKEY line 'OWNER [TTL] [IN] DNSKEY FLAGS 3 ALGORITHM KEY'"
     )]
-    Invalid { path: PathBuf, line: usize, reason: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
     #[error("DNSSEC anchor file {path} holds no DS or DNSKEY line")]
     Empty { path: PathBuf },
 }
@@ -78,31 +82,52 @@ pub fn parse(text: &str) -> Result<Vec<Anchor>, (usize, String)> {
         for extra in &tokens[1..kind_at] {
             let is_ttl = extra.chars().all(|c| c.is_ascii_digit());
             if !is_ttl && !extra.eq_ignore_ascii_case("IN") {
-                return Err((number, format!("unexpected '{extra}' between owner and type")));
+                return Err((
+                    number,
+                    format!("unexpected '{extra}' between owner and type"),
+                ));
             }
         }
         let kind = tokens[kind_at].to_ascii_uppercase();
         let rest = &tokens[kind_at + 1..];
         if rest.len() < 4 {
-            return Err((number, format!("{kind} needs three numbers and the digest or key")));
+            return Err((
+                number,
+                format!("{kind} needs three numbers and the digest or key"),
+            ));
         }
         let fields = rest[..3]
             .iter()
-            .map(|t| t.parse::<u32>().map_err(|_| (number, format!("'{t}' is not a number"))))
+            .map(|t| {
+                t.parse::<u32>()
+                    .map_err(|_| (number, format!("'{t}' is not a number")))
+            })
             .collect::<Result<Vec<u32>, _>>()?;
         let data: String = rest[3..].concat();
         let valid_data = match kind.as_str() {
             "DS" => data.chars().all(|c| c.is_ascii_hexdigit()),
-            _ => data.chars().all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)),
+            _ => data
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)),
         };
         if !valid_data {
-            return Err((number, format!("the {kind} digest or key is not valid hex or base64")));
+            return Err((
+                number,
+                format!("the {kind} digest or key is not valid hex or base64"),
+            ));
         }
         if kind == "DNSKEY" && fields[1] != 3 {
-            return Err((number, "a DNSKEY's protocol field must be 3 (RFC 4034 §2.1.2)".into()));
+            return Err((
+                number,
+                "a DNSKEY's protocol field must be 3 (RFC 4034 §2.1.2)".into(),
+            ));
         }
         let owner = tokens[0].to_ascii_lowercase();
-        let owner = if owner.ends_with('.') { owner } else { format!("{owner}.") };
+        let owner = if owner.ends_with('.') {
+            owner
+        } else {
+            format!("{owner}.")
+        };
         anchors.push(Anchor {
             owner,
             kind,
@@ -131,8 +156,23 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         assert_eq!(parse("\n. IN A 127.0.0.1\n").unwrap_err().0, 2);
-        assert!(parse("test. DS 1 2\n").unwrap_err().1.contains("three numbers"));
-        assert!(parse(". DNSKEY 257 4 13 abc\n").unwrap_err().1.contains("protocol"));
-        assert!(parse("test. DS 1 13 2 xyz!\n").unwrap_err().1.contains("hex"));
+        assert!(
+            parse("test. DS 1 2\n")
+                .unwrap_err()
+                .1
+                .contains("three numbers")
+        );
+        assert!(
+            parse(". DNSKEY 257 4 13 abc\n")
+                .unwrap_err()
+                .1
+                .contains("protocol")
+        );
+        assert!(
+            parse("test. DS 1 13 2 xyz!\n")
+                .unwrap_err()
+                .1
+                .contains("hex")
+        );
     }
 }

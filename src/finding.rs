@@ -63,7 +63,9 @@ impl std::str::FromStr for Severity {
         Severity::DESCENDING
             .into_iter()
             .find(|s| s.name() == input.to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown severity '{input}'; use critical, high, medium, low or info"))
+            .ok_or_else(|| {
+                format!("unknown severity '{input}'; use critical, high, medium, low or info")
+            })
     }
 }
 

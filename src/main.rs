@@ -7,12 +7,12 @@ mod progress;
 use anyhow::{Context, anyhow, bail};
 use clap::Parser;
 use cli::{Cli, Command, RuleSource, ScanArgs};
+use mailaudit::Language;
 use mailaudit::finding::Severity;
 use mailaudit::report::{Format, summary};
 use mailaudit::rules::{self, Rule};
 use mailaudit::scan::{self, ScanRequest};
 use mailaudit::target::{HostSpec, parse_domain};
-use mailaudit::Language;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -84,7 +84,12 @@ fn list_rules(source: &RuleSource) -> Outcome {
             rule.title.en
         );
     }
-    let _ = writeln!(out, "{} rules, rule set {}", rules.len(), rules::RULE_SET_VERSION);
+    let _ = writeln!(
+        out,
+        "{} rules, rule set {}",
+        rules.len(),
+        rules::RULE_SET_VERSION
+    );
     Ok(0)
 }
 
@@ -96,7 +101,11 @@ fn parse_resolver(input: &str) -> anyhow::Result<SocketAddr> {
         .trim_matches(|c| c == '[' || c == ']')
         .parse::<IpAddr>()
         .map(|ip| SocketAddr::new(ip, 53))
-        .map_err(|_| anyhow!("--resolver '{input}' is not an IP address or IP:PORT, e.g. 10.0.0.53 or [::1]:5353"))
+        .map_err(|_| {
+            anyhow!(
+                "--resolver '{input}' is not an IP address or IP:PORT, e.g. 10.0.0.53 or [::1]:5353"
+            )
+        })
 }
 
 /// Turns the arguments into a request, failing with exit code 2 on bad input.
@@ -108,7 +117,10 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
             domains.push(domain);
         }
     }
-    let language: Language = args.lang.parse().map_err(|e: String| anyhow!("--lang: {e}"))?;
+    let language: Language = args
+        .lang
+        .parse()
+        .map_err(|e: String| anyhow!("--lang: {e}"))?;
     let mut formats = Vec::new();
     for name in &args.format {
         let format: Format = name.parse().map_err(|e: String| anyhow!("--format: {e}"))?;
@@ -119,9 +131,15 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
     if args.out == "-" && formats.len() != 1 {
         bail!("--out - prints exactly one format on stdout; add --format json or --format html");
     }
-    let fail_on: Severity = args.fail_on.parse().map_err(|e: String| anyhow!("--fail-on: {e}"))?;
+    let fail_on: Severity = args
+        .fail_on
+        .parse()
+        .map_err(|e: String| anyhow!("--fail-on: {e}"))?;
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 300.0) {
-        bail!("--timeout must be a number of seconds above 0 and at most 300, not {}", args.timeout);
+        bail!(
+            "--timeout must be a number of seconds above 0 and at most 300, not {}",
+            args.timeout
+        );
     }
     if args.connections_per_host == 0 {
         bail!("--connections-per-host must be at least 1");

@@ -19,8 +19,10 @@ impl Terminal {
             bar.set_draw_target(ProgressDrawTarget::hidden());
         }
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} endpoints, ETA {eta}  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} endpoints, ETA {eta}  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         Terminal { bar }
     }
@@ -39,7 +41,11 @@ impl Progress for Terminal {
 
     fn endpoint_done(&self, evidence: &EndpointEvidence) {
         self.bar.inc(1);
-        if evidence.tcp.value().is_some_and(|t| t.state == PortState::Open) {
+        if evidence
+            .tcp
+            .value()
+            .is_some_and(|t| t.state == PortState::Open)
+        {
             self.bar.set_message(evidence.subject.clone());
         }
     }

@@ -2,7 +2,7 @@
 //! resolver, probes every domain, evaluates the rules.
 
 use crate::evidence::SCHEMA_VERSION;
-use crate::probe::{self, Progress, ProbeContext, dns::Dns, trust::TrustStore};
+use crate::probe::{self, ProbeContext, Progress, dns::Dns, trust::TrustStore};
 use crate::report::{LEGAL_SNAPSHOT, Report, Settings, Target};
 use crate::rules::{self, RULE_SET_VERSION, Rule};
 use crate::target::Endpoint;
@@ -38,7 +38,11 @@ pub enum ScanError {
 }
 
 /// Runs the scan and evaluates `rules` on its evidence.
-pub async fn run(request: &ScanRequest, rules: &[Rule], progress: &dyn Progress) -> Result<Report, ScanError> {
+pub async fn run(
+    request: &ScanRequest,
+    rules: &[Rule],
+    progress: &dyn Progress,
+) -> Result<Report, ScanError> {
     let mut anchors = Vec::new();
     for path in &request.dnssec_anchors {
         anchors.extend(dnssec_anchor::load(path)?);
@@ -57,14 +61,20 @@ pub async fn run(request: &ScanRequest, rules: &[Rule], progress: &dyn Progress)
     };
     let mut targets = Vec::new();
     for domain in &request.domains {
-        let evidence = probe::scan_domain(domain, &dns, &request.extra_hosts, &context, progress).await;
+        let evidence =
+            probe::scan_domain(domain, &dns, &request.extra_hosts, &context, progress).await;
         targets.push(Target {
             domain: domain.clone(),
             evidence,
         });
     }
     let finished_at = Utc::now();
-    let findings = rules::evaluate(rules, targets.iter().map(|t| &t.evidence), started_at, request.language);
+    let findings = rules::evaluate(
+        rules,
+        targets.iter().map(|t| &t.evidence),
+        started_at,
+        request.language,
+    );
     Ok(Report {
         schema_version: SCHEMA_VERSION.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -77,7 +87,11 @@ pub async fn run(request: &ScanRequest, rules: &[Rule], progress: &dyn Progress)
             resolver: dns.description.clone(),
             timeout_seconds: request.timeout.as_secs_f64(),
             connect_timeout_seconds: context.connect_timeout.as_secs_f64(),
-            ca_files: request.ca_files.iter().map(|p| p.display().to_string()).collect(),
+            ca_files: request
+                .ca_files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
             dnssec_anchors: anchors.iter().map(|a| a.to_string()).collect(),
             extra_hosts: request.extra_hosts.iter().map(Endpoint::subject).collect(),
             connections_per_address: request.connections_per_address,

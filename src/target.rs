@@ -192,7 +192,10 @@ mod tests {
 
     #[test]
     fn srv_labels_map_to_protocols() {
-        assert_eq!(Protocol::from_name("_submissions"), Some(Protocol::Submissions));
+        assert_eq!(
+            Protocol::from_name("_submissions"),
+            Some(Protocol::Submissions)
+        );
         assert_eq!(Protocol::from_name("_pop3s"), Some(Protocol::Pop3s));
         assert_eq!(Protocol::from_name("_gopher"), None);
     }
@@ -235,7 +238,10 @@ pub fn parse_domain(input: &str) -> Result<String, TargetError> {
         if label.len() > 63 {
             return Err(fail("a label is longer than 63 characters"));
         }
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(fail(
                 "only letters, digits, '-' and '_' are allowed (write internationalised names in their xn-- form)",
             ));
@@ -263,8 +269,12 @@ impl std::str::FromStr for HostSpec {
             Some((scheme, rest)) => (Some(scheme), rest),
             None => (None, input),
         };
-        let (host, port) = rest.rsplit_once(':').ok_or_else(|| fail("the port is missing"))?;
-        let port: u16 = port.parse().map_err(|_| fail("the port is not a number from 1 to 65535"))?;
+        let (host, port) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| fail("the port is missing"))?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| fail("the port is not a number from 1 to 65535"))?;
         if port == 0 {
             return Err(fail("port 0 is not valid"));
         }
@@ -274,7 +284,11 @@ impl std::str::FromStr for HostSpec {
                 .ok_or_else(|| fail("unknown protocol; use smtp, submission, submissions, imap, imaps, pop3, pop3s or sieve"))?,
             None => Protocol::for_port(port).ok_or_else(|| fail("the port is not a standard mail port, so name the protocol"))?,
         };
-        Ok(HostSpec(Endpoint { host, port, protocol }))
+        Ok(HostSpec(Endpoint {
+            host,
+            port,
+            protocol,
+        }))
     }
 }
 

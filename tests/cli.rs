@@ -14,7 +14,9 @@ fn help_teaches_flags_examples_and_exit_codes() {
         .success()
         .stdout(predicate::str::contains("--resolver"))
         .stdout(predicate::str::contains("--ca-file"))
-        .stdout(predicate::str::contains("mailaudit scan example.org --out report/"))
+        .stdout(predicate::str::contains(
+            "mailaudit scan example.org --out report/",
+        ))
         .stdout(predicate::str::contains("Exit codes"));
     mailaudit()
         .arg("--help")
@@ -29,14 +31,25 @@ fn bad_input_exits_with_2_and_names_the_input() {
         .args(["scan", "exa mple.org"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("'exa mple.org' is not a valid domain name"));
+        .stderr(predicate::str::contains(
+            "'exa mple.org' is not a valid domain name",
+        ));
     mailaudit()
         .args(["scan", "example.org", "--host", "mail.example.org:8080"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("name the protocol"));
     mailaudit()
-        .args(["scan", "example.org", "--ca-file", "/nonexistent/ca.pem", "--out", "-", "--format", "json"])
+        .args([
+            "scan",
+            "example.org",
+            "--ca-file",
+            "/nonexistent/ca.pem",
+            "--out",
+            "-",
+            "--format",
+            "json",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("/nonexistent/ca.pem"));
@@ -59,7 +72,15 @@ fn a_malformed_anchor_file_is_named_with_its_line() {
     let anchor = dir.path().join("anchor.txt");
     std::fs::write(&anchor, "; comment\ntest. IN DS 1 2\n").unwrap();
     mailaudit()
-        .args(["scan", "example.org", "--format", "json", "--out", "-", "--dnssec-anchor"])
+        .args([
+            "scan",
+            "example.org",
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "--dnssec-anchor",
+        ])
         .arg(&anchor)
         .assert()
         .code(2)
@@ -71,7 +92,10 @@ fn a_malformed_rule_file_is_named_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(common::repo("rules/TLS-001.toml"))
         .unwrap()
-        .replace("applies = \"endpoint.port == 25\"", "applies = \"endpoint.port == \"");
+        .replace(
+            "applies = \"endpoint.port == 25\"",
+            "applies = \"endpoint.port == \"",
+        );
     std::fs::write(dir.path().join("TLS-001.toml"), text).unwrap();
     mailaudit()
         .args(["rules", "--rules"])
@@ -91,7 +115,15 @@ fn a_malformed_rule_file_is_named_with_its_line() {
 fn no_dns_answer_for_any_target_exits_with_3() {
     let dir = tempfile::tempdir().unwrap();
     mailaudit()
-        .args(["scan", "nothing.test", "--resolver", "127.0.0.1:9", "--timeout", "1", "--out"])
+        .args([
+            "scan",
+            "nothing.test",
+            "--resolver",
+            "127.0.0.1:9",
+            "--timeout",
+            "1",
+            "--out",
+        ])
         .arg(dir.path())
         .assert()
         .code(3)

@@ -25,15 +25,28 @@ fn serve(behaviour: fn(std::net::TcpStream)) -> u16 {
 fn scan(host: &str) -> (Value, Duration) {
     let started = Instant::now();
     let output = common::mailaudit()
-        .args(["scan", "hostile.test", "--resolver", "127.0.0.1:9", "--timeout", "1"])
+        .args([
+            "scan",
+            "hostile.test",
+            "--resolver",
+            "127.0.0.1:9",
+            "--timeout",
+            "1",
+        ])
         .args(["--format", "json", "--out", "-", "--host", host])
         .output()
         .unwrap();
     let elapsed = started.elapsed();
-    assert!(output.status.code().is_some(), "the process was killed by a signal");
+    assert!(
+        output.status.code().is_some(),
+        "the process was killed by a signal"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
-    (serde_json::from_slice(&output.stdout).expect("JSON report"), elapsed)
+    (
+        serde_json::from_slice(&output.stdout).expect("JSON report"),
+        elapsed,
+    )
 }
 
 fn attempt<'a>(report: &'a Value, subject: &str, step: &str) -> &'a Value {
@@ -50,7 +63,13 @@ fn a_server_that_never_speaks_times_out_with_a_reason() {
     let (report, elapsed) = scan(&format!("smtp://{subject}"));
     let dialogue = attempt(&report, &subject, "dialogue");
     assert_eq!(dialogue["status"], "failed");
-    assert!(dialogue["reason"].as_str().unwrap().contains("no complete answer within"), "{dialogue}");
+    assert!(
+        dialogue["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no complete answer within"),
+        "{dialogue}"
+    );
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
 
@@ -65,7 +84,13 @@ fn garbage_instead_of_a_greeting_is_an_unexpected_response() {
     let (report, _) = scan(&format!("imap://{subject}"));
     let dialogue = attempt(&report, &subject, "dialogue");
     assert_eq!(dialogue["status"], "failed");
-    assert!(dialogue["reason"].as_str().unwrap().contains("unexpected response"), "{dialogue}");
+    assert!(
+        dialogue["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unexpected response"),
+        "{dialogue}"
+    );
 }
 
 #[test]
@@ -82,7 +107,10 @@ fn an_endless_banner_line_is_cut_off() {
     let (report, _) = scan(&format!("pop3://{subject}"));
     let dialogue = attempt(&report, &subject, "dialogue");
     assert_eq!(dialogue["status"], "failed");
-    assert!(dialogue["reason"].as_str().unwrap().contains("exceeded"), "{dialogue}");
+    assert!(
+        dialogue["reason"].as_str().unwrap().contains("exceeded"),
+        "{dialogue}"
+    );
 }
 
 #[test]
@@ -97,7 +125,13 @@ fn garbage_instead_of_a_tls_record_fails_the_handshake() {
     let (report, _) = scan(&format!("imaps://{subject}"));
     let tls = attempt(&report, &subject, "tls");
     assert_eq!(tls["status"], "failed");
-    assert!(tls["reason"].as_str().unwrap().contains("TLS handshake failed"), "{tls}");
+    assert!(
+        tls["reason"]
+            .as_str()
+            .unwrap()
+            .contains("TLS handshake failed"),
+        "{tls}"
+    );
     assert_eq!(attempt(&report, &subject, "dialogue")["status"], "skipped");
     let finding = common::finding(&report, "TLS-005", &subject);
     assert_eq!(finding["status"], "inconclusive", "{finding}");

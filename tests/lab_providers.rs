@@ -16,7 +16,14 @@ fn report() -> &'static (i32, serde_json::Value) {
 #[test]
 fn the_report_has_the_versioned_top_level_fields() {
     let (code, report) = report();
-    for field in ["schema_version", "tool_version", "started_at", "finished_at", "targets", "findings"] {
+    for field in [
+        "schema_version",
+        "tool_version",
+        "started_at",
+        "finished_at",
+        "targets",
+        "findings",
+    ] {
         assert!(report.get(field).is_some(), "missing {field}");
     }
     assert_eq!(report["targets"][0]["domain"], "good.test");
@@ -24,8 +31,20 @@ fn the_report_has_the_versioned_top_level_fields() {
     // bad.test has critical failures, and --fail-on defaults to high.
     assert_eq!(*code, 1);
     for finding in report["findings"].as_array().unwrap() {
-        for field in ["rule", "subject", "status", "severity", "title", "detail", "references", "remediation"] {
-            assert!(finding.get(field).is_some(), "finding without {field}: {finding}");
+        for field in [
+            "rule",
+            "subject",
+            "status",
+            "severity",
+            "title",
+            "detail",
+            "references",
+            "remediation",
+        ] {
+            assert!(
+                finding.get(field).is_some(),
+                "finding without {field}: {finding}"
+            );
         }
     }
 }
@@ -34,13 +53,24 @@ fn the_report_has_the_versioned_top_level_fields() {
 fn discovery_uses_mx_srv_and_usual_names() {
     let (_, report) = report();
     let good = &report["targets"][0]["evidence"];
-    assert_eq!(good["dns"]["mx"]["value"]["records"][0]["exchange"], "mx.good.test");
+    assert_eq!(
+        good["dns"]["mx"]["value"]["records"][0]["exchange"],
+        "mx.good.test"
+    );
     let imaps = endpoint(report, "imap.good.test:993");
-    assert!(imaps["sources"].to_string().contains("_imaps._tcp"), "{}", imaps["sources"]);
+    assert!(
+        imaps["sources"].to_string().contains("_imaps._tcp"),
+        "{}",
+        imaps["sources"]
+    );
     assert_eq!(imaps["expected"], true);
     // pop.bad.test is found only through its usual name.
     let pop = endpoint(report, "pop.bad.test:110");
-    assert!(pop["sources"].to_string().contains("usual-name"), "{}", pop["sources"]);
+    assert!(
+        pop["sources"].to_string().contains("usual-name"),
+        "{}",
+        pop["sources"]
+    );
 }
 
 #[test]
@@ -48,16 +78,34 @@ fn the_good_provider_passes_transport_certificate_and_access_rules() {
     let (_, report) = report();
     expect(report, "DNS-011", "dns:good.test", "pass", None);
     expect(report, "ACC-004", "dns:good.test", "pass", None);
-    for subject in ["mx.good.test:25", "smtp.good.test:465", "smtp.good.test:587", "imap.good.test:993", "imap.good.test:143", "imap.good.test:4190"] {
-        for rule in ["TLS-005", "CRT-001", "CRT-002", "CRT-003", "CRT-004", "CRT-005"] {
+    for subject in [
+        "mx.good.test:25",
+        "smtp.good.test:465",
+        "smtp.good.test:587",
+        "imap.good.test:993",
+        "imap.good.test:143",
+        "imap.good.test:4190",
+    ] {
+        for rule in [
+            "TLS-005", "CRT-001", "CRT-002", "CRT-003", "CRT-004", "CRT-005",
+        ] {
             expect(report, rule, subject, "pass", None);
         }
     }
     expect(report, "TLS-001", "mx.good.test:25", "pass", None);
-    for subject in ["smtp.good.test:587", "imap.good.test:143", "imap.good.test:4190"] {
+    for subject in [
+        "smtp.good.test:587",
+        "imap.good.test:143",
+        "imap.good.test:4190",
+    ] {
         expect(report, "TLS-002", subject, "pass", None);
     }
-    for subject in ["mx.good.test:25", "smtp.good.test:587", "imap.good.test:143", "imap.good.test:4190"] {
+    for subject in [
+        "mx.good.test:25",
+        "smtp.good.test:587",
+        "imap.good.test:143",
+        "imap.good.test:4190",
+    ] {
         expect(report, "ACC-001", subject, "pass", None);
     }
     expect(report, "ACC-003", "mx.good.test:25", "pass", None);
@@ -93,21 +141,51 @@ fn the_bad_provider_fails_where_it_is_misconfigured() {
     expect(report, "TLS-001", "mx.bad.test:25", "pass", None);
     expect(report, "TLS-005", "mx.bad.test:25", "fail", Some("low"));
     expect(report, "CRT-001", "mx.bad.test:25", "fail", Some("high"));
-    expect(report, "ACC-001", "mx.bad.test:25", "fail", Some("critical"));
+    expect(
+        report,
+        "ACC-001",
+        "mx.bad.test:25",
+        "fail",
+        Some("critical"),
+    );
     expect(report, "ACC-003", "mx.bad.test:25", "fail", Some("medium"));
     // Submission with a self-signed certificate and AUTH before STARTTLS.
     expect(report, "CRT-003", "smtp.bad.test:587", "fail", Some("high"));
-    expect(report, "ACC-001", "smtp.bad.test:587", "fail", Some("critical"));
+    expect(
+        report,
+        "ACC-001",
+        "smtp.bad.test:587",
+        "fail",
+        Some("critical"),
+    );
     // IMAP: plaintext LOGIN allowed; certificate for another name, RSA-1024, SHA-1.
-    expect(report, "ACC-001", "imap.bad.test:143", "fail", Some("critical"));
+    expect(
+        report,
+        "ACC-001",
+        "imap.bad.test:143",
+        "fail",
+        Some("critical"),
+    );
     for subject in ["imap.bad.test:143", "imap.bad.test:993"] {
         expect(report, "CRT-002", subject, "fail", Some("high"));
         expect(report, "CRT-004", subject, "fail", Some("critical"));
         expect(report, "CRT-005", subject, "fail", Some("high"));
     }
     // POP3 without STLS and without 995: plaintext USER/PASS.
-    expect(report, "TLS-002", "pop.bad.test:110", "fail", Some("critical"));
-    expect(report, "ACC-001", "pop.bad.test:110", "fail", Some("critical"));
+    expect(
+        report,
+        "TLS-002",
+        "pop.bad.test:110",
+        "fail",
+        Some("critical"),
+    );
+    expect(
+        report,
+        "ACC-001",
+        "pop.bad.test:110",
+        "fail",
+        Some("critical"),
+    );
 }
 
 #[test]
@@ -117,7 +195,10 @@ fn a_failed_validation_still_captures_the_chain_with_its_reason() {
     assert_eq!(tls["validation"]["valid"], false);
     let error = tls["validation"]["error"].as_str().unwrap().to_lowercase();
     assert!(error.contains("expired"), "{error}");
-    assert_eq!(tls["validation"]["chain_trusted"], true, "issued by the lab CA");
+    assert_eq!(
+        tls["validation"]["chain_trusted"], true,
+        "issued by the lab CA"
+    );
     assert!(tls["chain"][0]["days_left"].as_i64().unwrap() < 0);
     let self_signed = &endpoint(report, "smtp.bad.test:587")["tls"]["value"];
     assert_eq!(self_signed["chain_structure"]["leaf_self_signed"], true);

@@ -30,12 +30,29 @@ fn a_stopped_imap_server_makes_its_rules_inconclusive() {
     lab("stop", "good-dovecot");
     let _restart = Restart;
     let (_, report) = scan_lab(&["good.test"], &[]);
-    for rule in ["TLS-005", "CRT-001", "CRT-002", "CRT-003", "CRT-004", "CRT-005"] {
+    for rule in [
+        "TLS-005", "CRT-001", "CRT-002", "CRT-003", "CRT-004", "CRT-005",
+    ] {
         expect(&report, rule, "imap.good.test:993", "inconclusive", None);
     }
-    expect(&report, "TLS-002", "imap.good.test:143", "inconclusive", None);
-    expect(&report, "ACC-001", "imap.good.test:4190", "inconclusive", None);
-    let detail = common::finding(&report, "CRT-001", "imap.good.test:993")["detail"].as_str().unwrap().to_string();
+    expect(
+        &report,
+        "TLS-002",
+        "imap.good.test:143",
+        "inconclusive",
+        None,
+    );
+    expect(
+        &report,
+        "ACC-001",
+        "imap.good.test:4190",
+        "inconclusive",
+        None,
+    );
+    let detail = common::finding(&report, "CRT-001", "imap.good.test:993")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(detail.contains("refused"), "the reason is quoted: {detail}");
     // The SMTP side is unaffected.
     expect(&report, "TLS-001", "mx.good.test:25", "pass", None);

@@ -14,8 +14,13 @@ use x509_parser::public_key::PublicKey;
 use x509_parser::signature_algorithm::SignatureAlgorithm;
 
 /// Parses one certificate. `now` is the scan time used for `days_left`.
-pub fn analyse(position: usize, der: &[u8], now: DateTime<Utc>) -> Result<CertificateEvidence, String> {
-    let (_, cert) = X509Certificate::from_der(der).map_err(|e| format!("certificate {position} does not parse: {e}"))?;
+pub fn analyse(
+    position: usize,
+    der: &[u8],
+    now: DateTime<Utc>,
+) -> Result<CertificateEvidence, String> {
+    let (_, cert) = X509Certificate::from_der(der)
+        .map_err(|e| format!("certificate {position} does not parse: {e}"))?;
     let not_before = timestamp(cert.validity().not_before.timestamp());
     let not_after = timestamp(cert.validity().not_after.timestamp());
     let san_dns = match cert.subject_alternative_name() {
@@ -57,7 +62,11 @@ pub fn analyse(position: usize, der: &[u8], now: DateTime<Utc>) -> Result<Certif
 
 /// Describes the served chain. `anchor_subjects` are the DER subjects of the
 /// trust anchors in use (public roots and `--ca-file`).
-pub fn chain_structure(chain: &[Vec<u8>], host: &str, anchor_subjects: &[Vec<u8>]) -> ChainStructure {
+pub fn chain_structure(
+    chain: &[Vec<u8>],
+    host: &str,
+    anchor_subjects: &[Vec<u8>],
+) -> ChainStructure {
     let parsed: Vec<X509Certificate> = chain
         .iter()
         .filter_map(|der| X509Certificate::from_der(der).ok().map(|(_, c)| c))
@@ -77,9 +86,9 @@ pub fn chain_structure(chain: &[Vec<u8>], host: &str, anchor_subjects: &[Vec<u8>
     let issuer = last.issuer().as_raw();
     let complete = ordered
         && (is_self_signed(last)
-            || anchor_subjects
-                .iter()
-                .any(|anchor| anchor.as_slice() == issuer || anchor.as_slice() == der_content(issuer)));
+            || anchor_subjects.iter().any(|anchor| {
+                anchor.as_slice() == issuer || anchor.as_slice() == der_content(issuer)
+            }));
     let leaf = &parsed[0];
     let names: Vec<String> = match leaf.subject_alternative_name() {
         Ok(Some(san)) => san
@@ -124,7 +133,11 @@ fn der_content(tlv: &[u8]) -> &[u8] {
         return tlv;
     }
     let first = tlv[1];
-    let header = if first & 0x80 == 0 { 2 } else { 2 + usize::from(first & 0x7f) };
+    let header = if first & 0x80 == 0 {
+        2
+    } else {
+        2 + usize::from(first & 0x7f)
+    };
     tlv.get(header..).unwrap_or(tlv)
 }
 
@@ -137,14 +150,22 @@ fn is_self_signed(cert: &X509Certificate) -> bool {
         // An algorithm the verifier does not support (e.g. MD5): fall back to
         // the key identifiers, which a self-signed certificate repeats.
         Err(_) => {
-            let ski = cert.extensions().iter().find_map(|e| match e.parsed_extension() {
-                ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
-                _ => None,
-            });
-            let aki = cert.extensions().iter().find_map(|e| match e.parsed_extension() {
-                ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.as_ref().map(|id| id.0.to_vec()),
-                _ => None,
-            });
+            let ski = cert
+                .extensions()
+                .iter()
+                .find_map(|e| match e.parsed_extension() {
+                    ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+                    _ => None,
+                });
+            let aki = cert
+                .extensions()
+                .iter()
+                .find_map(|e| match e.parsed_extension() {
+                    ParsedExtension::AuthorityKeyIdentifier(a) => {
+                        a.key_identifier.as_ref().map(|id| id.0.to_vec())
+                    }
+                    _ => None,
+                });
             aki.is_none() || aki == ski
         }
     }
@@ -166,7 +187,10 @@ fn public_key(cert: &X509Certificate) -> PublicKeyEvidence {
         },
         Ok(PublicKey::EC(point)) => PublicKeyEvidence {
             algorithm: "ec".into(),
-            bits: curve.as_deref().map(curve_bits).unwrap_or(point.key_size() as u32),
+            bits: curve
+                .as_deref()
+                .map(curve_bits)
+                .unwrap_or(point.key_size() as u32),
             curve,
         },
         Ok(PublicKey::DSA(_)) => PublicKeyEvidence {
@@ -246,13 +270,15 @@ fn signature(cert: &X509Certificate) -> SignatureEvidence {
 
 fn pss_hash(cert: &X509Certificate) -> &'static str {
     match SignatureAlgorithm::try_from(&cert.signature_algorithm) {
-        Ok(SignatureAlgorithm::RSASSA_PSS(params)) => match params.hash_algorithm_oid().to_id_string().as_str() {
-            "1.3.14.3.2.26" => "sha1",
-            "2.16.840.1.101.3.4.2.1" => "sha256",
-            "2.16.840.1.101.3.4.2.2" => "sha384",
-            "2.16.840.1.101.3.4.2.3" => "sha512",
-            _ => "unknown",
-        },
+        Ok(SignatureAlgorithm::RSASSA_PSS(params)) => {
+            match params.hash_algorithm_oid().to_id_string().as_str() {
+                "1.3.14.3.2.26" => "sha1",
+                "2.16.840.1.101.3.4.2.1" => "sha256",
+                "2.16.840.1.101.3.4.2.2" => "sha384",
+                "2.16.840.1.101.3.4.2.3" => "sha512",
+                _ => "unknown",
+            }
+        }
         _ => "unknown",
     }
 }

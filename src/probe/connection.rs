@@ -41,7 +41,10 @@ pub enum DialogueError {
     #[error("I/O error: {0}")]
     Io(String),
     #[error("unexpected response to {command}: {reply}")]
-    Unexpected { command: &'static str, reply: String },
+    Unexpected {
+        command: &'static str,
+        reply: String,
+    },
 }
 
 /// A connection that reads lines under a deadline and records a transcript.
@@ -84,7 +87,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConnection<S> {
         match tokio::time::timeout_at(self.deadline, write).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(DialogueError::Io(error.to_string())),
-            Err(_) => Err(DialogueError::Timeout(self.step_timeout, "the send to finish")),
+            Err(_) => Err(DialogueError::Timeout(
+                self.step_timeout,
+                "the send to finish",
+            )),
         }
     }
 
@@ -179,11 +185,20 @@ mod tests {
     #[tokio::test]
     async fn reads_lines_and_keeps_invalid_utf8_lossily() {
         let (client, mut server) = tokio::io::duplex(1024);
-        server.write_all(b"220 hi\r\n250-a\xff\r\n250 b\r\n").await.unwrap();
+        server
+            .write_all(b"220 hi\r\n250-a\xff\r\n250 b\r\n")
+            .await
+            .unwrap();
         let mut connection = LineConnection::new(client, Duration::from_secs(1));
         assert_eq!(connection.read_line("greeting").await.unwrap(), "220 hi");
-        let lines = connection.read_until("EHLO", |l| l.starts_with("250 ")).await.unwrap();
-        assert_eq!(lines, vec!["250-a\u{fffd}".to_string(), "250 b".to_string()]);
+        let lines = connection
+            .read_until("EHLO", |l| l.starts_with("250 "))
+            .await
+            .unwrap();
+        assert_eq!(
+            lines,
+            vec!["250-a\u{fffd}".to_string(), "250 b".to_string()]
+        );
         assert_eq!(connection.transcript().len(), 3);
     }
 
@@ -192,7 +207,10 @@ mod tests {
         let (client, _server) = tokio::io::duplex(1024);
         let mut connection = LineConnection::new(client, Duration::from_millis(50));
         let error = connection.read_line("greeting").await.unwrap_err();
-        assert!(matches!(error, DialogueError::Timeout(_, "greeting")), "{error}");
+        assert!(
+            matches!(error, DialogueError::Timeout(_, "greeting")),
+            "{error}"
+        );
     }
 
     #[tokio::test]
@@ -219,7 +237,9 @@ mod tests {
             }
         });
         let mut connection = LineConnection::new(client, Duration::from_secs(2));
-        let error = connection.read_until("EHLO", |l| l.starts_with("250 ")).await;
+        let error = connection
+            .read_until("EHLO", |l| l.starts_with("250 "))
+            .await;
         assert_eq!(error.unwrap_err(), DialogueError::TooManyLines);
     }
 

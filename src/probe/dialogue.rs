@@ -5,9 +5,11 @@
 //! here is shared. Registering a protocol is one arm in [`probe_endpoint`].
 
 use super::connection::{DialogueError, LineConnection};
-use super::{ProbeContext, tcp, tls};
-use crate::evidence::{Attempt, AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TlsEvidence};
 use super::discovery::PlannedEndpoint;
+use super::{ProbeContext, tcp, tls};
+use crate::evidence::{
+    Attempt, AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TlsEvidence,
+};
 use crate::target::{Endpoint, Protocol, TlsMode};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -66,8 +68,12 @@ pub async fn probe_endpoint(planned: PlannedEndpoint, context: &ProbeContext) ->
             Protocol::Smtp | Protocol::Submission | Protocol::Submissions => {
                 run::<super::smtp::Smtp>(endpoint, address, context).await
             }
-            Protocol::Imap | Protocol::Imaps => run::<super::imap::Imap>(endpoint, address, context).await,
-            Protocol::Pop3 | Protocol::Pop3s => run::<super::pop3::Pop3>(endpoint, address, context).await,
+            Protocol::Imap | Protocol::Imaps => {
+                run::<super::imap::Imap>(endpoint, address, context).await
+            }
+            Protocol::Pop3 | Protocol::Pop3s => {
+                run::<super::pop3::Pop3>(endpoint, address, context).await
+            }
             Protocol::Sieve => run::<super::sieve::Sieve>(endpoint, address, context).await,
         },
     };
@@ -104,13 +110,24 @@ type Outcome = (
     Attempt<TlsEvidence>,
 );
 
-async fn run<P: MailDialogue>(endpoint: &Endpoint, address: SocketAddr, context: &ProbeContext) -> Outcome {
+async fn run<P: MailDialogue>(
+    endpoint: &Endpoint,
+    address: SocketAddr,
+    context: &ProbeContext,
+) -> Outcome {
     let (tcp, stream) = tcp::connect(address, context.connect_timeout).await;
     let Some(stream) = stream else {
         let reason = tcp::not_open_reason(&tcp, context.connect_timeout);
-        return (tcp, Attempt::skipped(reason.clone()), Attempt::skipped(reason));
+        return (
+            tcp,
+            Attempt::skipped(reason.clone()),
+            Attempt::skipped(reason),
+        );
     };
-    debug_assert!(matches!(tcp.value().map(|t| t.state), Some(PortState::Open)));
+    debug_assert!(matches!(
+        tcp.value().map(|t| t.state),
+        Some(PortState::Open)
+    ));
     let local = stream.local_addr().unwrap_or(address);
     let started = Instant::now();
     let (dialogue, tls) = match endpoint.protocol.tls_mode() {
@@ -230,7 +247,10 @@ async fn implicit_flow<P: MailDialogue>(
                 transcript: connection.transcript().to_vec(),
             })
         }
-        Err(error) => Attempt::failed(format!("{} dialogue over TLS failed: {error}", endpoint.protocol)),
+        Err(error) => Attempt::failed(format!(
+            "{} dialogue over TLS failed: {error}",
+            endpoint.protocol
+        )),
     };
     (dialogue, tls)
 }

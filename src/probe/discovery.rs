@@ -12,7 +12,15 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// SRV service labels of RFC 6186 and RFC 8314, plus ManageSieve (RFC 5804).
-pub const SRV_SERVICES: [&str; 7] = ["imap", "imaps", "pop3", "pop3s", "submission", "submissions", "sieve"];
+pub const SRV_SERVICES: [&str; 7] = [
+    "imap",
+    "imaps",
+    "pop3",
+    "pop3s",
+    "submission",
+    "submissions",
+    "sieve",
+];
 /// Host names commonly used for mail services under a domain.
 pub const USUAL_NAMES: [&str; 5] = ["imap", "pop", "pop3", "smtp", "mail"];
 
@@ -27,10 +35,23 @@ pub struct PlannedEndpoint {
     pub address: Option<IpAddr>,
 }
 
+/// What discovery knows of one host: its sources, and the ports they declare.
+type HostPlan = (Vec<Source>, Vec<(u16, Protocol)>);
+
 /// Runs discovery for `domain`.
-pub async fn discover(dns: &Dns, domain: &str, extra: &[Endpoint]) -> (DnsEvidence, Vec<PlannedEndpoint>) {
-    let srv_names: Vec<String> = SRV_SERVICES.iter().map(|s| format!("_{s}._tcp.{domain}")).collect();
-    let usual: Vec<String> = USUAL_NAMES.iter().map(|n| format!("{n}.{domain}")).collect();
+pub async fn discover(
+    dns: &Dns,
+    domain: &str,
+    extra: &[Endpoint],
+) -> (DnsEvidence, Vec<PlannedEndpoint>) {
+    let srv_names: Vec<String> = SRV_SERVICES
+        .iter()
+        .map(|s| format!("_{s}._tcp.{domain}"))
+        .collect();
+    let usual: Vec<String> = USUAL_NAMES
+        .iter()
+        .map(|n| format!("{n}.{domain}"))
+        .collect();
     let (mx, addresses, srv_answers, usual_answers) = tokio::join!(
         dns.mx(domain),
         dns.addresses(domain),
@@ -38,8 +59,7 @@ pub async fn discover(dns: &Dns, domain: &str, extra: &[Endpoint]) -> (DnsEviden
         futures::future::join_all(usual.iter().map(|name| dns.addresses(name))),
     );
 
-    // host -> (sources, ports the sources declare)
-    let mut hosts: BTreeMap<String, (Vec<Source>, Vec<(u16, Protocol)>)> = BTreeMap::new();
+    let mut hosts: BTreeMap<String, HostPlan> = BTreeMap::new();
     let mut add = |host: &str, source: Source, declared: Option<(u16, Protocol)>| {
         let entry = hosts.entry(host.to_string()).or_default();
         if !entry.0.contains(&source) {
@@ -86,7 +106,11 @@ pub async fn discover(dns: &Dns, domain: &str, extra: &[Endpoint]) -> (DnsEviden
         }
     }
     for endpoint in extra {
-        add(&endpoint.host, Source::CommandLine, Some((endpoint.port, endpoint.protocol)));
+        add(
+            &endpoint.host,
+            Source::CommandLine,
+            Some((endpoint.port, endpoint.protocol)),
+        );
     }
     if hosts.contains_key(domain) {
         known.insert(domain.to_string(), addresses.clone());
@@ -99,13 +123,20 @@ pub async fn discover(dns: &Dns, domain: &str, extra: &[Endpoint]) -> (DnsEviden
         }
     }
     // Resolve every host not resolved yet, concurrently.
-    let missing: Vec<String> = hosts.keys().filter(|h| !known.contains_key(*h)).cloned().collect();
+    let missing: Vec<String> = hosts
+        .keys()
+        .filter(|h| !known.contains_key(*h))
+        .cloned()
+        .collect();
     let answers = futures::future::join_all(missing.iter().map(|h| dns.addresses(h))).await;
     known.extend(missing.into_iter().zip(answers));
 
     let mut planned = Vec::new();
     for (host, (sources, declared)) in &hosts {
-        let address = known.get(host).and_then(|a| a.value()).and_then(|a| a.first().copied());
+        let address = known
+            .get(host)
+            .and_then(|a| a.value())
+            .and_then(|a| a.first().copied());
         let mut ports: Vec<(u16, Protocol)> = MAIL_PORTS
             .iter()
             .filter_map(|&port| Protocol::for_port(port).map(|protocol| (port, protocol)))

@@ -56,7 +56,8 @@ impl Dns {
                 )
             }
             None => (
-                Resolver::builder_tokio().map_err(|e| ResolverError(format!("system resolver configuration: {e}")))?,
+                Resolver::builder_tokio()
+                    .map_err(|e| ResolverError(format!("system resolver configuration: {e}")))?,
                 "system".to_string(),
             ),
         };
@@ -64,14 +65,21 @@ impl Dns {
             .with_options(options)
             .build()
             .map_err(|e| ResolverError(e.to_string()))?;
-        Ok(Dns { resolver, description })
+        Ok(Dns {
+            resolver,
+            description,
+        })
     }
 
     async fn query(&self, name: &str, record_type: RecordType) -> Result<Answer, String> {
         let fqdn = format!("{}.", name.trim_end_matches('.'));
         match self.resolver.lookup(fqdn.as_str(), record_type).await {
             Ok(lookup) => Ok(Answer::Records(
-                lookup.answers().iter().map(|record| record.data.clone()).collect(),
+                lookup
+                    .answers()
+                    .iter()
+                    .map(|record| record.data.clone())
+                    .collect(),
             )),
             Err(NetError::Dns(DnsError::NoRecordsFound(no_records))) => Ok(Answer::NoRecords {
                 nxdomain: no_records.response_code == ResponseCode::NXDomain,
@@ -95,7 +103,8 @@ impl Dns {
                         _ => None,
                     })
                     .collect();
-                records.sort_by(|a, b| (a.preference, &a.exchange).cmp(&(b.preference, &b.exchange)));
+                records
+                    .sort_by(|a, b| (a.preference, &a.exchange).cmp(&(b.preference, &b.exchange)));
                 // RFC 7505: a single MX with an empty exchange (".") is a null MX.
                 let null_mx = records.len() == 1 && records[0].exchange.is_empty();
                 Attempt::completed(MxEvidence {
@@ -118,16 +127,21 @@ impl Dns {
     /// name has no addresses.
     pub async fn addresses(&self, host: &str) -> Attempt<Vec<IpAddr>> {
         let started = Instant::now();
-        let (v4, v6) = tokio::join!(self.query(host, RecordType::A), self.query(host, RecordType::AAAA));
+        let (v4, v6) = tokio::join!(
+            self.query(host, RecordType::A),
+            self.query(host, RecordType::AAAA)
+        );
         let mut addresses = Vec::new();
         let mut failures = Vec::new();
         for answer in [v4, v6] {
             match answer {
-                Ok(Answer::Records(data)) => addresses.extend(data.into_iter().filter_map(|d| match d {
-                    RData::A(a) => Some(IpAddr::V4(a.0)),
-                    RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
-                    _ => None,
-                })),
+                Ok(Answer::Records(data)) => {
+                    addresses.extend(data.into_iter().filter_map(|d| match d {
+                        RData::A(a) => Some(IpAddr::V4(a.0)),
+                        RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
+                        _ => None,
+                    }))
+                }
                 Ok(Answer::NoRecords { .. }) => {}
                 Err(reason) => failures.push(reason),
             }

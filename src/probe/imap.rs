@@ -24,7 +24,10 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
         .read_until(command, |line| line.starts_with(&prefix))
         .await?;
     let completion = lines.pop().unwrap_or_default();
-    let status = completion[prefix.len()..].split_whitespace().next().unwrap_or_default();
+    let status = completion[prefix.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default();
     if status.eq_ignore_ascii_case("OK") {
         Ok((lines, completion))
     } else {
@@ -41,7 +44,11 @@ fn parse_capabilities(lines: &[String]) -> Vec<String> {
     for line in lines {
         let upper = line.to_ascii_uppercase();
         if let Some(rest) = upper.strip_prefix("* CAPABILITY ") {
-            capabilities.extend(line[line.len() - rest.len()..].split_whitespace().map(String::from));
+            capabilities.extend(
+                line[line.len() - rest.len()..]
+                    .split_whitespace()
+                    .map(String::from),
+            );
         } else if let Some(start) = upper.find("[CAPABILITY ") {
             let inner = &line[start + 12..];
             let inner = inner.split(']').next().unwrap_or_default();
@@ -75,17 +82,24 @@ impl MailDialogue for Imap {
         }
         // Always ask: a CAPABILITY code in the greeting may be abbreviated.
         let capabilities = capability(connection, "a1").await?;
-        Ok(Opening { greeting, capabilities })
+        Ok(Opening {
+            greeting,
+            capabilities,
+        })
     }
 
     fn offers_starttls(capabilities: &[String]) -> bool {
-        capabilities.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS"))
+        capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("STARTTLS"))
     }
 
     async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
         connection: &mut LineConnection<S>,
     ) -> Result<String, DialogueError> {
-        command(connection, "a2", "STARTTLS").await.map(|(_, completion)| completion)
+        command(connection, "a2", "STARTTLS")
+            .await
+            .map(|(_, completion)| completion)
     }
 
     async fn capabilities_after_tls<S: AsyncRead + AsyncWrite + Unpin>(
@@ -98,7 +112,9 @@ impl MailDialogue for Imap {
     fn auth_exposure(capabilities: &[String]) -> AuthExposure {
         // RFC 9051 §6.2.3: without LOGINDISABLED the LOGIN command takes a
         // password in the clear.
-        let login_disabled = capabilities.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED"));
+        let login_disabled = capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("LOGINDISABLED"));
         let mechanisms = Self::sasl_mechanisms(capabilities);
         let mut indicators = Vec::new();
         if !login_disabled {
@@ -144,9 +160,14 @@ mod tests {
 
     #[test]
     fn logindisabled_without_mechanisms_protects_passwords() {
-        let safe = Imap::auth_exposure(&["IMAP4rev1".into(), "STARTTLS".into(), "LOGINDISABLED".into()]);
+        let safe = Imap::auth_exposure(&[
+            "IMAP4rev1".into(),
+            "STARTTLS".into(),
+            "LOGINDISABLED".into(),
+        ]);
         assert!(!safe.plaintext_auth_offered);
-        let open = Imap::auth_exposure(&["IMAP4rev1".into(), "STARTTLS".into(), "AUTH=PLAIN".into()]);
+        let open =
+            Imap::auth_exposure(&["IMAP4rev1".into(), "STARTTLS".into(), "AUTH=PLAIN".into()]);
         assert!(open.plaintext_auth_offered);
         assert_eq!(open.indicators, vec!["no LOGINDISABLED", "AUTH=PLAIN"]);
     }
@@ -159,10 +180,15 @@ mod tests {
             server.write_all(b"* OK hi\r\n").await.unwrap();
             let mut buf = [0u8; 64];
             let _ = server.read(&mut buf).await;
-            server.write_all(b"* CAPABILITY {4294967295}\r\na1 OK done\r\n").await.unwrap();
+            server
+                .write_all(b"* CAPABILITY {4294967295}\r\na1 OK done\r\n")
+                .await
+                .unwrap();
         });
         let mut connection = LineConnection::new(client, std::time::Duration::from_secs(2));
-        let opening = Imap::open(&mut connection, "127.0.0.1:1".parse().unwrap()).await.unwrap();
+        let opening = Imap::open(&mut connection, "127.0.0.1:1".parse().unwrap())
+            .await
+            .unwrap();
         assert_eq!(opening.capabilities, vec!["{4294967295}".to_string()]);
     }
 }

@@ -65,9 +65,9 @@ pub async fn scan_domain(
     let mut limits: HashMap<IpAddr, Arc<Semaphore>> = HashMap::new();
     for plan in &planned {
         if let Some(address) = plan.address {
-            limits
-                .entry(address)
-                .or_insert_with(|| Arc::new(Semaphore::new(context.connections_per_address.max(1))));
+            limits.entry(address).or_insert_with(|| {
+                Arc::new(Semaphore::new(context.connections_per_address.max(1)))
+            });
         }
     }
     // Each step is bounded; this caps the sum (connect, greeting,
@@ -82,10 +82,13 @@ pub async fn scan_domain(
                     None => None,
                 };
                 let fallback = plan.clone();
-                let evidence = match tokio::time::timeout(overall, dialogue::probe_endpoint(plan, context)).await {
-                    Ok(evidence) => evidence,
-                    Err(_) => timed_out(fallback, overall),
-                };
+                let evidence =
+                    match tokio::time::timeout(overall, dialogue::probe_endpoint(plan, context))
+                        .await
+                    {
+                        Ok(evidence) => evidence,
+                        Err(_) => timed_out(fallback, overall),
+                    };
                 progress.endpoint_done(&evidence);
                 evidence
             }

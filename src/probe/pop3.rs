@@ -60,7 +60,10 @@ impl MailDialogue for Pop3 {
             // RFC 1939 servers without CAPA take USER/PASS; say so explicitly.
             None => vec!["USER (assumed: CAPA not supported)".to_string()],
         };
-        Ok(Opening { greeting, capabilities })
+        Ok(Opening {
+            greeting,
+            capabilities,
+        })
     }
 
     fn offers_starttls(capabilities: &[String]) -> bool {
@@ -101,7 +104,12 @@ impl MailDialogue for Pop3 {
         capabilities
             .iter()
             .filter(|c| c.to_ascii_uppercase().starts_with("SASL "))
-            .flat_map(|c| c[5..].split_whitespace().map(str::to_ascii_uppercase).collect::<Vec<_>>())
+            .flat_map(|c| {
+                c[5..]
+                    .split_whitespace()
+                    .map(str::to_ascii_uppercase)
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
@@ -116,7 +124,12 @@ mod tests {
 
     #[test]
     fn user_and_sasl_before_stls_are_exposure() {
-        let exposure = Pop3::auth_exposure(&["TOP".into(), "USER".into(), "SASL PLAIN LOGIN".into(), "STLS".into()]);
+        let exposure = Pop3::auth_exposure(&[
+            "TOP".into(),
+            "USER".into(),
+            "SASL PLAIN LOGIN".into(),
+            "STLS".into(),
+        ]);
         assert!(exposure.plaintext_auth_offered);
         assert_eq!(exposure.indicators, vec!["USER", "SASL PLAIN LOGIN"]);
         assert!(!Pop3::auth_exposure(&["TOP".into(), "STLS".into()]).plaintext_auth_offered);

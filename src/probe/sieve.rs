@@ -46,7 +46,8 @@ impl MailDialogue for Sieve {
         _local: SocketAddr,
     ) -> Result<Opening, DialogueError> {
         connection.begin_step();
-        let (capabilities, completion) = read_capabilities(connection, "the ManageSieve greeting").await?;
+        let (capabilities, completion) =
+            read_capabilities(connection, "the ManageSieve greeting").await?;
         let implementation = capabilities
             .iter()
             .find(|c| c.to_ascii_uppercase().starts_with("IMPLEMENTATION"))
@@ -59,7 +60,9 @@ impl MailDialogue for Sieve {
     }
 
     fn offers_starttls(capabilities: &[String]) -> bool {
-        capabilities.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS"))
+        capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("STARTTLS"))
     }
 
     async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
@@ -82,7 +85,9 @@ impl MailDialogue for Sieve {
         _local: SocketAddr,
     ) -> Result<Vec<String>, DialogueError> {
         connection.begin_step();
-        Ok(read_capabilities(connection, "the capabilities after TLS").await?.0)
+        Ok(read_capabilities(connection, "the capabilities after TLS")
+            .await?
+            .0)
     }
 
     fn auth_exposure(capabilities: &[String]) -> AuthExposure {
@@ -102,7 +107,12 @@ impl MailDialogue for Sieve {
         capabilities
             .iter()
             .filter(|c| c.to_ascii_uppercase().starts_with("SASL"))
-            .flat_map(|c| c[4..].split_whitespace().map(str::to_ascii_uppercase).collect::<Vec<_>>())
+            .flat_map(|c| {
+                c[4..]
+                    .split_whitespace()
+                    .map(str::to_ascii_uppercase)
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
@@ -121,7 +131,11 @@ mod tests {
     fn quoted_capabilities_are_flattened() {
         assert_eq!(unquote("\"SASL\" \"PLAIN LOGIN\""), "SASL PLAIN LOGIN");
         assert_eq!(unquote("\"STARTTLS\""), "STARTTLS");
-        let caps = vec!["IMPLEMENTATION Dovecot".to_string(), "SASL".to_string(), "STARTTLS".to_string()];
+        let caps = vec![
+            "IMPLEMENTATION Dovecot".to_string(),
+            "SASL".to_string(),
+            "STARTTLS".to_string(),
+        ];
         assert!(!Sieve::auth_exposure(&caps).plaintext_auth_offered);
         let caps = vec!["SASL PLAIN".to_string()];
         assert!(Sieve::auth_exposure(&caps).plaintext_auth_offered);

@@ -15,8 +15,14 @@ async fn read_reply<S: AsyncRead + AsyncWrite + Unpin>(
     connection: &mut LineConnection<S>,
     waiting_for: &'static str,
 ) -> Result<(u16, Vec<String>), DialogueError> {
+    // Only `ddd-` continues a reply; anything else ends it, so garbage is
+    // reported at once instead of being read until the deadline.
+    let continues = |line: &str| {
+        let bytes = line.as_bytes();
+        bytes.len() > 3 && bytes[..3].iter().all(u8::is_ascii_digit) && bytes[3] == b'-'
+    };
     let lines = connection
-        .read_until(waiting_for, |line| line.len() <= 3 || line.as_bytes()[3] == b' ')
+        .read_until(waiting_for, |line| !continues(line))
         .await?;
     let last = lines.last().map(String::as_str).unwrap_or_default();
     let code = last
@@ -26,7 +32,10 @@ async fn read_reply<S: AsyncRead + AsyncWrite + Unpin>(
             command: waiting_for,
             reply: last.chars().take(120).collect(),
         })?;
-    let texts = lines.iter().map(|l| l.get(4..).unwrap_or_default().to_string()).collect();
+    let texts = lines
+        .iter()
+        .map(|l| l.get(4..).unwrap_or_default().to_string())
+        .collect();
     Ok((code, texts))
 }
 
@@ -66,11 +75,16 @@ impl MailDialogue for Smtp {
             });
         }
         let capabilities = ehlo(connection, local).await?;
-        Ok(Opening { greeting, capabilities })
+        Ok(Opening {
+            greeting,
+            capabilities,
+        })
     }
 
     fn offers_starttls(capabilities: &[String]) -> bool {
-        capabilities.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS"))
+        capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("STARTTLS"))
     }
 
     async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
@@ -113,7 +127,12 @@ impl MailDialogue for Smtp {
         let mut mechanisms: Vec<String> = capabilities
             .iter()
             .filter(|c| is_auth_keyword(c))
-            .flat_map(|c| c[5..].split_whitespace().map(str::to_ascii_uppercase).collect::<Vec<_>>())
+            .flat_map(|c| {
+                c[5..]
+                    .split_whitespace()
+                    .map(str::to_ascii_uppercase)
+                    .collect::<Vec<_>>()
+            })
             .collect();
         mechanisms.sort();
         mechanisms.dedup();
@@ -143,7 +162,12 @@ mod tests {
 
     #[test]
     fn auth_is_found_in_both_spellings() {
-        let exposure = Smtp::auth_exposure(&caps(&["PIPELINING", "AUTH PLAIN LOGIN", "AUTH=LOGIN", "STARTTLS"]));
+        let exposure = Smtp::auth_exposure(&caps(&[
+            "PIPELINING",
+            "AUTH PLAIN LOGIN",
+            "AUTH=LOGIN",
+            "STARTTLS",
+        ]));
         assert!(exposure.plaintext_auth_offered);
         assert_eq!(exposure.mechanisms, vec!["LOGIN", "PLAIN"]);
         assert!(!Smtp::auth_exposure(&caps(&["STARTTLS", "8BITMIME"])).plaintext_auth_offered);
@@ -155,7 +179,10 @@ mod tests {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let (client, mut server) = tokio::io::duplex(4096);
         tokio::spawn(async move {
-            server.write_all(b"220-mx.test ESMTP\r\n220 ready\r\n").await.unwrap();
+            server
+                .write_all(b"220-mx.test ESMTP\r\n220 ready\r\n")
+                .await
+                .unwrap();
             let mut buf = [0u8; 256];
             let _ = server.read(&mut buf).await;
             server

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 /// Connects to `address`, returning the evidence and, when open, the stream.
-pub async fn connect(address: SocketAddr, timeout: Duration) -> (Attempt<TcpEvidence>, Option<TcpStream>) {
+pub async fn connect(
+    address: SocketAddr,
+    timeout: Duration,
+) -> (Attempt<TcpEvidence>, Option<TcpStream>) {
     let started = Instant::now();
     let result = tokio::time::timeout(timeout, TcpStream::connect(address)).await;
     let elapsed = started.elapsed().as_millis() as u64;
@@ -20,23 +23,41 @@ pub async fn connect(address: SocketAddr, timeout: Duration) -> (Attempt<TcpEvid
         Ok(Ok(stream)) => {
             // Small protocol lines: do not wait for Nagle.
             let _ = stream.set_nodelay(true);
-            (Attempt::completed(evidence(PortState::Open)).timed(started), Some(stream))
+            (
+                Attempt::completed(evidence(PortState::Open)).timed(started),
+                Some(stream),
+            )
         }
-        Ok(Err(error)) if error.kind() == ErrorKind::ConnectionRefused => {
-            (Attempt::completed(evidence(PortState::Closed)).timed(started), None)
-        }
-        Ok(Err(error)) => (Attempt::failed(format!("connect to {address} failed: {error}")).timed(started), None),
-        Err(_) => (Attempt::completed(evidence(PortState::Filtered)).timed(started), None),
+        Ok(Err(error)) if error.kind() == ErrorKind::ConnectionRefused => (
+            Attempt::completed(evidence(PortState::Closed)).timed(started),
+            None,
+        ),
+        Ok(Err(error)) => (
+            Attempt::failed(format!("connect to {address} failed: {error}")).timed(started),
+            None,
+        ),
+        Err(_) => (
+            Attempt::completed(evidence(PortState::Filtered)).timed(started),
+            None,
+        ),
     }
 }
 
 /// Why a port that is not open gives no dialogue, in words for the evidence.
 pub fn not_open_reason(evidence: &Attempt<TcpEvidence>, timeout: Duration) -> String {
     match evidence.value() {
-        Some(TcpEvidence { state: PortState::Closed, address, .. }) => {
+        Some(TcpEvidence {
+            state: PortState::Closed,
+            address,
+            ..
+        }) => {
             format!("port closed: {address} refused the connection")
         }
-        Some(TcpEvidence { state: PortState::Filtered, address, .. }) => {
+        Some(TcpEvidence {
+            state: PortState::Filtered,
+            address,
+            ..
+        }) => {
             format!("port filtered: {address} did not answer within {timeout:?}")
         }
         _ => format!(

@@ -41,7 +41,9 @@ impl RecordingVerifier {
     fn lock(&self) -> std::sync::MutexGuard<'_, Record> {
         // A poisoned lock only means another thread panicked mid-write; the
         // record is still the best evidence we have.
-        self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -54,17 +56,24 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let full = self
-            .inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        let full = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
         // Judge the chain alone: at a moment inside the leaf's validity, and
         // counting a name mismatch as a pass (webpki checks the name last).
         let chain_only = match validity_midpoint(end_entity) {
             Some(midpoint) => {
-                match self
-                    .inner
-                    .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, midpoint)
-                {
+                match self.inner.verify_server_cert(
+                    end_entity,
+                    intermediates,
+                    server_name,
+                    ocsp_response,
+                    midpoint,
+                ) {
                     Err(rustls::Error::InvalidCertificate(
                         rustls::CertificateError::NotValidForName
                         | rustls::CertificateError::NotValidForNameContext { .. },
@@ -72,7 +81,9 @@ impl ServerCertVerifier for RecordingVerifier {
                     other => other.map(|_| ()),
                 }
             }
-            None => Err(rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)),
+            None => Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::BadEncoding,
+            )),
         };
         let mut record = self.lock();
         record.chain = std::iter::once(end_entity)
@@ -118,7 +129,9 @@ fn validity_midpoint(der: &CertificateDer<'_>) -> Option<UnixTime> {
     let from = cert.validity().not_before.timestamp();
     let to = cert.validity().not_after.timestamp();
     let middle = from + (to - from) / 2;
-    Some(UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(middle).ok()?)))
+    Some(UnixTime::since_unix_epoch(Duration::from_secs(
+        u64::try_from(middle).ok()?,
+    )))
 }
 
 /// Runs a TLS handshake over `stream` for `host`. Returns the evidence and,
@@ -133,7 +146,12 @@ pub async fn handshake(
     let started = Instant::now();
     let server_name = match ServerName::try_from(host.to_string()) {
         Ok(name) => name,
-        Err(error) => return (Attempt::failed(format!("{host} is not a valid TLS server name: {error}")), None),
+        Err(error) => {
+            return (
+                Attempt::failed(format!("{host} is not a valid TLS server name: {error}")),
+                None,
+            );
+        }
     };
     let verifier = Arc::new(RecordingVerifier {
         inner: trust.verifier.clone(),
@@ -152,11 +170,17 @@ pub async fn handshake(
     let tls = match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await {
         Err(_) => {
             return (
-                Attempt::failed(format!("TLS handshake did not finish within {timeout:?}")).timed(started),
+                Attempt::failed(format!("TLS handshake did not finish within {timeout:?}"))
+                    .timed(started),
                 None,
             );
         }
-        Ok(Err(error)) => return (Attempt::failed(format!("TLS handshake failed: {error}")).timed(started), None),
+        Ok(Err(error)) => {
+            return (
+                Attempt::failed(format!("TLS handshake failed: {error}")).timed(started),
+                None,
+            );
+        }
         Ok(Ok(tls)) => tls,
     };
     let (_, session) = tls.get_ref();
@@ -170,14 +194,20 @@ pub async fn handshake(
         .negotiated_cipher_suite()
         .map(|s| format!("{:?}", s.suite()))
         .unwrap_or_else(|| "unknown".to_string());
-    let key_exchange_group = session.negotiated_key_exchange_group().map(|g| format!("{:?}", g.name()));
+    let key_exchange_group = session
+        .negotiated_key_exchange_group()
+        .map(|g| format!("{:?}", g.name()));
     let record = std::mem::take(&mut *verifier.lock());
     let mut chain = Vec::new();
     for (position, der) in record.chain.iter().enumerate() {
         match certificate::analyse(position, der, scan_time) {
             Ok(evidence) => chain.push(evidence),
             Err(error) => {
-                return (Attempt::failed(format!("the served chain is unusable: {error}")).timed(started), None);
+                return (
+                    Attempt::failed(format!("the served chain is unusable: {error}"))
+                        .timed(started),
+                    None,
+                );
             }
         }
     }

@@ -18,7 +18,11 @@ pub enum TrustError {
     #[error("CA file {path} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)")]
     Empty { path: PathBuf },
     #[error("CA file {path}: certificate {index} is not a usable trust anchor: {reason}")]
-    Invalid { path: PathBuf, index: usize, reason: String },
+    Invalid {
+        path: PathBuf,
+        index: usize,
+        reason: String,
+    },
     #[error("cannot build the certificate verifier: {0}")]
     Verifier(String),
 }
@@ -44,11 +48,16 @@ impl TrustStore {
             let count = add_ca_file(&mut roots, path)?;
             sources.push(format!("{} ({count} certificates)", path.display()));
         }
-        let anchor_subjects = roots.roots.iter().map(|a| a.subject.as_ref().to_vec()).collect();
+        let anchor_subjects = roots
+            .roots
+            .iter()
+            .map(|a| a.subject.as_ref().to_vec())
+            .collect();
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .map_err(|e| TrustError::Verifier(e.to_string()))?;
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| TrustError::Verifier(e.to_string()))?;
         Ok(TrustStore {
             provider,
             verifier,
@@ -94,8 +103,13 @@ mod tests {
         let store = TrustStore::new(&[]).expect("public roots");
         assert!(store.anchor_subjects.len() > 50);
 
-        let missing = TrustStore::new(&[PathBuf::from("/nonexistent/ca.pem")]).err().unwrap();
-        assert!(missing.to_string().contains("/nonexistent/ca.pem"), "{missing}");
+        let missing = TrustStore::new(&[PathBuf::from("/nonexistent/ca.pem")])
+            .err()
+            .unwrap();
+        assert!(
+            missing.to_string().contains("/nonexistent/ca.pem"),
+            "{missing}"
+        );
 
         let dir = std::env::temp_dir().join(format!("mailaudit-trust-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

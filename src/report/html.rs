@@ -119,11 +119,20 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
             })
         })
         .collect();
-    let endpoints: Vec<&EndpointEvidence> = report.targets.iter().flat_map(|t| t.evidence.endpoints.iter()).collect();
+    let endpoints: Vec<&EndpointEvidence> = report
+        .targets
+        .iter()
+        .flat_map(|t| t.evidence.endpoints.iter())
+        .collect();
     let view = View {
         report,
         t: strings::all(language),
-        domains: report.targets.iter().map(|t| t.domain.as_str()).collect::<Vec<_>>().join(", "),
+        domains: report
+            .targets
+            .iter()
+            .map(|t| t.domain.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         severities,
         statuses,
         worst: report.worst().into_iter().take(10).map(view_of).collect(),
@@ -132,7 +141,8 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
         not_run: not_run_rows(&endpoints),
         not_applicable: report.count(Status::NotApplicable),
     };
-    let context = tera::Context::from_serialize(&view).map_err(|e| RenderError::Template(e.to_string()))?;
+    let context =
+        tera::Context::from_serialize(&view).map_err(|e| RenderError::Template(e.to_string()))?;
     let mut tera = tera::Tera::default();
     tera.add_raw_template("report.html", TEMPLATE)
         .map_err(|e| RenderError::Template(format!("{e:?}")))?;
@@ -182,8 +192,12 @@ fn endpoint_rows(endpoints: &[&EndpointEvidence], language: crate::Language) -> 
                 tls: tls
                     .map(|t| format!("{} {}", t.version, t.cipher_suite))
                     .unwrap_or_else(|| "–".to_string()),
-                expiry: leaf.map(|c| c.not_after.chars().take(10).collect()).unwrap_or_else(|| "–".into()),
-                days_left: leaf.map(|c| c.days_left.to_string()).unwrap_or_else(|| "–".into()),
+                expiry: leaf
+                    .map(|c| c.not_after.chars().take(10).collect())
+                    .unwrap_or_else(|| "–".into()),
+                days_left: leaf
+                    .map(|c| c.days_left.to_string())
+                    .unwrap_or_else(|| "–".into()),
                 expiring: leaf.is_some_and(|c| c.days_left < 30),
             }
         })

@@ -122,8 +122,17 @@ impl Report {
 
     /// Failed findings, most severe first.
     pub fn worst(&self) -> Vec<&Finding> {
-        let mut failed: Vec<&Finding> = self.findings.iter().filter(|f| f.status == Status::Fail).collect();
-        failed.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)).then(a.subject.cmp(&b.subject)));
+        let mut failed: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .collect();
+        failed.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.rule.cmp(&b.rule))
+                .then(a.subject.cmp(&b.subject))
+        });
         failed
     }
 

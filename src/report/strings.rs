@@ -28,7 +28,10 @@ pub fn all(language: Language) -> &'static BTreeMap<String, String> {
 
 /// One text; the key itself when it is missing.
 pub fn get(language: Language, key: &str) -> String {
-    all(language).get(key).cloned().unwrap_or_else(|| key.to_string())
+    all(language)
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| key.to_string())
 }
 
 #[cfg(test)]

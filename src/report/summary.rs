@@ -30,9 +30,20 @@ pub fn render(report: &Report, written: &[String]) -> String {
     let failures = report.failures_by_severity();
     let counts: Vec<String> = Severity::DESCENDING
         .iter()
-        .map(|s| format!("{} {}", failures.get(s).copied().unwrap_or(0), label(&format!("severity_{s}"))))
+        .map(|s| {
+            format!(
+                "{} {}",
+                failures.get(s).copied().unwrap_or(0),
+                label(&format!("severity_{s}"))
+            )
+        })
         .collect();
-    let _ = writeln!(out, "{}: {}", label("failed_by_severity"), counts.join(", "));
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        label("failed_by_severity"),
+        counts.join(", ")
+    );
     let _ = writeln!(
         out,
         "{}: {} {}, {} {}, {} {}",

@@ -36,17 +36,43 @@ pub fn evaluate<'a>(
         let subject = format!("dns:{}", target.domain);
         let variables = BTreeMap::from([("domain".to_string(), domain.clone())]);
         for rule in rules.iter().filter(|r| r.subject == SubjectKind::Domain) {
-            push(&mut findings, &mut seen, rule, &subject, &variables, now, language);
+            push(
+                &mut findings,
+                &mut seen,
+                rule,
+                &subject,
+                &variables,
+                now,
+                language,
+            );
         }
         for endpoint in target.endpoints.iter().filter(|e| is_subject(e)) {
-            let same_host: Vec<&EndpointEvidence> = target.endpoints.iter().filter(|e| e.host == endpoint.host).collect();
+            let same_host: Vec<&EndpointEvidence> = target
+                .endpoints
+                .iter()
+                .filter(|e| e.host == endpoint.host)
+                .collect();
             let variables = BTreeMap::from([
                 ("domain".to_string(), domain.clone()),
-                ("endpoint".to_string(), serde_json::to_value(endpoint).unwrap_or(Json::Null)),
-                ("host".to_string(), json!({ "name": endpoint.host, "endpoints": same_host })),
+                (
+                    "endpoint".to_string(),
+                    serde_json::to_value(endpoint).unwrap_or(Json::Null),
+                ),
+                (
+                    "host".to_string(),
+                    json!({ "name": endpoint.host, "endpoints": same_host }),
+                ),
             ]);
             for rule in rules.iter().filter(|r| r.subject == SubjectKind::Endpoint) {
-                push(&mut findings, &mut seen, rule, &endpoint.subject, &variables, now, language);
+                push(
+                    &mut findings,
+                    &mut seen,
+                    rule,
+                    &endpoint.subject,
+                    &variables,
+                    now,
+                    language,
+                );
             }
         }
     }
@@ -57,7 +83,11 @@ pub fn evaluate<'a>(
 /// (then silence is inconclusive, not absence). A closed port nobody
 /// declared is simply not offered.
 fn is_subject(endpoint: &EndpointEvidence) -> bool {
-    endpoint.expected || endpoint.tcp.value().is_some_and(|t| t.state == PortState::Open)
+    endpoint.expected
+        || endpoint
+            .tcp
+            .value()
+            .is_some_and(|t| t.state == PortState::Open)
 }
 
 fn push(
@@ -88,7 +118,12 @@ fn push(
 }
 
 /// Evaluates one rule against one set of variables.
-pub fn evaluate_rule(rule: &Rule, variables: &BTreeMap<String, Json>, now: DateTime<Utc>, language: Language) -> Verdict {
+pub fn evaluate_rule(
+    rule: &Rule,
+    variables: &BTreeMap<String, Json>,
+    now: DateTime<Utc>,
+    language: Language,
+) -> Verdict {
     let mut context = cel::Context::default();
     for (name, value) in variables {
         context.add_variable_from_value(name.as_str(), to_cel(value));
@@ -112,8 +147,20 @@ pub fn evaluate_rule(rule: &Rule, variables: &BTreeMap<String, Json>, now: DateT
                 };
                 return verdict(Status::NotApplicable, rule.severity, text.to_string());
             }
-            Ok(other) => return inconclusive(rule, german, &format!("'applies' gave {other:?}, not a bool")),
-            Err(error) => return inconclusive(rule, german, &format!("'applies' could not be evaluated: {error}")),
+            Ok(other) => {
+                return inconclusive(
+                    rule,
+                    german,
+                    &format!("'applies' gave {other:?}, not a bool"),
+                );
+            }
+            Err(error) => {
+                return inconclusive(
+                    rule,
+                    german,
+                    &format!("'applies' could not be evaluated: {error}"),
+                );
+            }
         }
     }
     for path in &rule.requires {
@@ -124,7 +171,11 @@ pub fn evaluate_rule(rule: &Rule, variables: &BTreeMap<String, Json>, now: DateT
     for check in &rule.checks {
         match check.when.program.execute(&context) {
             Ok(cel::Value::Bool(true)) => {
-                return verdict(Status::Fail, check.severity, render(check.detail(language), &context));
+                return verdict(
+                    Status::Fail,
+                    check.severity,
+                    render(check.detail(language), &context),
+                );
             }
             Ok(cel::Value::Bool(false)) => {}
             Ok(other) => {
@@ -135,15 +186,23 @@ pub fn evaluate_rule(rule: &Rule, variables: &BTreeMap<String, Json>, now: DateT
                 );
             }
             Err(error) => {
-                return inconclusive(
-                    rule,
-                    german,
-                    &format!("evidence needed by '{}' is missing: {error:?}", check.when.source),
-                );
+                // Quote the probe's own reason when the check reached into an
+                // attempt that has no value; otherwise name the CEL error.
+                let reason = attempts_in(&check.when.source)
+                    .iter()
+                    .find_map(|path| missing(variables, path))
+                    .unwrap_or_else(|| {
+                        format!("'{}' could not be evaluated: {error:?}", check.when.source)
+                    });
+                return inconclusive(rule, german, &reason);
             }
         }
     }
-    verdict(Status::Pass, rule.severity, rule.pass.get(language).to_string())
+    verdict(
+        Status::Pass,
+        rule.severity,
+        rule.pass.get(language).to_string(),
+    )
 }
 
 fn inconclusive(rule: &Rule, german: bool, reason: &str) -> Verdict {
@@ -173,10 +232,31 @@ fn missing(variables: &BTreeMap<String, Json>, path: &str) -> Option<String> {
         Some("completed") => None,
         Some(status) => Some(format!(
             "{path} {status}: {}",
-            current.get("reason").and_then(Json::as_str).unwrap_or("no reason recorded")
+            current
+                .get("reason")
+                .and_then(Json::as_str)
+                .unwrap_or("no reason recorded")
         )),
         None => Some(format!("{path} is not a probe attempt")),
     }
+}
+
+/// Attempt paths an expression reads a value from: `a.b.c` in `a.b.c.value`.
+fn attempts_in(source: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find(".value") {
+        let before = &rest[..at];
+        let start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .map_or(0, |i| i + 1);
+        let path = &before[start..];
+        if !path.is_empty() && !paths.iter().any(|p| p == path) {
+            paths.push(path.to_string());
+        }
+        rest = &rest[at + ".value".len()..];
+    }
+    paths
 }
 
 fn render(template: &Template, context: &cel::Context) -> String {
@@ -187,8 +267,28 @@ fn render(template: &Template, context: &cel::Context) -> String {
             TemplatePart::Text(text) => text.clone(),
             TemplatePart::Expression(expression) => match expression.program.execute(context) {
                 Ok(value) => display(&value),
-                Err(_) => "?".to_string(),
+                Err(_) => "‹unavailable›".to_string(),
             },
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attempts_in;
+
+    #[test]
+    fn attempt_paths_are_found_before_value() {
+        assert_eq!(
+            attempts_in(
+                "domain.dns.mx.value.records.size() == 0 && domain.dns.addresses.value.size() == 0"
+            ),
+            vec!["domain.dns.mx", "domain.dns.addresses"]
+        );
+        assert_eq!(
+            attempts_in("!(endpoint.tls.value.version == 'x')"),
+            vec!["endpoint.tls"]
+        );
+        assert!(attempts_in("endpoint.port == 25").is_empty());
+    }
 }

@@ -126,7 +126,10 @@ pub const REFERENCE_PREFIXES: [&str; 11] = [
 
 /// Checks a reference's form; `None` when it is well formed.
 pub fn reference_problem(reference: &str) -> Option<String> {
-    let Some(prefix) = REFERENCE_PREFIXES.iter().find(|p| reference.starts_with(*p)) else {
+    let Some(prefix) = REFERENCE_PREFIXES
+        .iter()
+        .find(|p| reference.starts_with(*p))
+    else {
         return Some(format!(
             "reference '{reference}' does not start with a known source ({})",
             REFERENCE_PREFIXES.join(", ")
@@ -135,7 +138,10 @@ pub fn reference_problem(reference: &str) -> Option<String> {
     let rest = &reference[prefix.len()..];
     let needs_number = matches!(*prefix, "DSGVO Art. " | "BDSG § " | "RFC ");
     if needs_number && !rest.starts_with(|c: char| c.is_ascii_digit()) {
-        return Some(format!("reference '{reference}' must name a number after '{}'", prefix.trim()));
+        return Some(format!(
+            "reference '{reference}' must name a number after '{}'",
+            prefix.trim()
+        ));
     }
     None
 }

@@ -1,7 +1,9 @@
 //! Loading and validating rule files: the embedded defaults, then `--rules
 //! DIR` on top. Every error names the file, the line and the reason.
 
-use super::file::{AREAS, CheckFile, RuleFile, SubjectKind, Text, parse_severity, reference_problem};
+use super::file::{
+    AREAS, CheckFile, RuleFile, SubjectKind, Text, parse_severity, reference_problem,
+};
 use super::{Check, Expression, Rule, Template};
 use include_dir::{Dir, include_dir};
 use std::collections::BTreeMap;
@@ -14,7 +16,11 @@ static DEFAULT_RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 #[derive(Debug, Error)]
 pub enum RuleError {
     #[error("{file}:{line}: {reason}")]
-    Invalid { file: String, line: usize, reason: String },
+    Invalid {
+        file: String,
+        line: usize,
+        reason: String,
+    },
     #[error("cannot read rules from {path}: {reason}")]
     Read { path: String, reason: String },
 }
@@ -95,10 +101,16 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
     if !is_rule_id(&raw.id) {
         return Err(invalid(
             line_of("id"),
-            format!("'{}' is not a catalogue ID like TLS-001 (GROUP-NNN)", raw.id),
+            format!(
+                "'{}' is not a catalogue ID like TLS-001 (GROUP-NNN)",
+                raw.id
+            ),
         ));
     }
-    let stem = Path::new(file).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = Path::new(file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     if stem != raw.id {
         return Err(invalid(
             line_of("id"),
@@ -108,12 +120,19 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
     if !AREAS.contains(&raw.area.as_str()) {
         return Err(invalid(
             line_of("area"),
-            format!("unknown area '{}'; use one of {}", raw.area, AREAS.join(", ")),
+            format!(
+                "unknown area '{}'; use one of {}",
+                raw.area,
+                AREAS.join(", ")
+            ),
         ));
     }
     let severity = parse_severity(&raw.severity).map_err(|e| invalid(line_of("severity"), e))?;
     if raw.references.is_empty() {
-        return Err(invalid(line_of("references"), "a rule needs at least one reference".into()));
+        return Err(invalid(
+            line_of("references"),
+            "a rule needs at least one reference".into(),
+        ));
     }
     for reference in &raw.references {
         if let Some(problem) = reference_problem(reference) {
@@ -138,12 +157,18 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         if !allowed.contains(&root) {
             return Err(invalid(
                 line_of(path),
-                format!("requires '{path}' must start with one of: {}", allowed.join(", ")),
+                format!(
+                    "requires '{path}' must start with one of: {}",
+                    allowed.join(", ")
+                ),
             ));
         }
     }
     if raw.fail.is_empty() {
-        return Err(invalid(1, "a rule needs at least one [[fail]] check".into()));
+        return Err(invalid(
+            1,
+            "a rule needs at least one [[fail]] check".into(),
+        ));
     }
     let checks = raw
         .fail
@@ -164,13 +189,24 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         if !["fail", "pass", "inconclusive", "not_applicable"].contains(&example.expect.as_str()) {
             return Err(invalid(
                 line_of(&format!("expect = \"{}\"", example.expect)),
-                format!("example {} expects unknown status '{}'", index + 1, example.expect),
+                format!(
+                    "example {} expects unknown status '{}'",
+                    index + 1,
+                    example.expect
+                ),
             ));
         }
-        if let Some(name) = example.variables.keys().find(|k| !["domain", "endpoint", "host"].contains(&k.as_str())) {
+        if let Some(name) = example
+            .variables
+            .keys()
+            .find(|k| !["domain", "endpoint", "host"].contains(&k.as_str()))
+        {
             return Err(invalid(
                 line_of(name),
-                format!("example {} sets unknown variable '{name}'; use domain, endpoint or host", index + 1),
+                format!(
+                    "example {} sets unknown variable '{name}'; use domain, endpoint or host",
+                    index + 1
+                ),
             ));
         }
     }
@@ -195,7 +231,10 @@ fn template(
     text: &Text,
     compile: &dyn Fn(&str) -> Result<Expression, RuleError>,
 ) -> Result<[Template; 2], RuleError> {
-    Ok([Template::parse(&text.de, compile)?, Template::parse(&text.en, compile)?])
+    Ok([
+        Template::parse(&text.de, compile)?,
+        Template::parse(&text.en, compile)?,
+    ])
 }
 
 fn is_rule_id(id: &str) -> bool {
@@ -212,5 +251,7 @@ fn line_at(text: &str, offset: usize) -> usize {
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
-    text.find(needle).map(|offset| line_at(text, offset)).unwrap_or(1)
+    text.find(needle)
+        .map(|offset| line_at(text, offset))
+        .unwrap_or(1)
 }

@@ -20,7 +20,9 @@ pub fn to_cel(json: &serde_json::Value) -> Value {
             _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
         serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(to_cel).collect()))
+        }
         serde_json::Value::Object(fields) => {
             let map: HashMap<Key, Value> = fields
                 .iter()
@@ -53,8 +55,13 @@ mod tests {
     #[test]
     fn integers_become_int_and_lists_render_joined() {
         let value = to_cel(&serde_json::json!({"port": 25, "names": ["a", "b"]}));
-        let Value::Map(map) = value else { panic!("map") };
-        assert_eq!(map.map.get(&Key::String(Arc::new("port".into()))), Some(&Value::Int(25)));
+        let Value::Map(map) = value else {
+            panic!("map")
+        };
+        assert_eq!(
+            map.map.get(&Key::String(Arc::new("port".into()))),
+            Some(&Value::Int(25))
+        );
         let names = map.map.get(&Key::String(Arc::new("names".into()))).unwrap();
         assert_eq!(display(names), "a, b");
     }

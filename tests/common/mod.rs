@@ -39,7 +39,18 @@ pub fn scan_lab(domains: &[&str], extra: &[&str]) -> (i32, Value) {
     command
         .arg("scan")
         .args(domains)
-        .args(["--resolver", LAB_RESOLVER, "--format", "json", "--out", "-", "--lang", "en", "--timeout", "5"])
+        .args([
+            "--resolver",
+            LAB_RESOLVER,
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "--lang",
+            "en",
+            "--timeout",
+            "5",
+        ])
         .arg("--ca-file")
         .arg(&ca)
         .args(extra);
@@ -67,9 +78,17 @@ pub fn finding<'a>(report: &'a Value, rule: &str, subject: &str) -> &'a Value {
 /// Asserts the status (and, for failures, the severity) of a finding.
 pub fn expect(report: &Value, rule: &str, subject: &str, status: &str, severity: Option<&str>) {
     let found = finding(report, rule, subject);
-    assert_eq!(found["status"], status, "{rule} on {subject}: {}", found["detail"]);
+    assert_eq!(
+        found["status"], status,
+        "{rule} on {subject}: {}",
+        found["detail"]
+    );
     if let Some(severity) = severity {
-        assert_eq!(found["severity"], severity, "{rule} on {subject}: {}", found["detail"]);
+        assert_eq!(
+            found["severity"], severity,
+            "{rule} on {subject}: {}",
+            found["detail"]
+        );
     }
 }
 
@@ -79,7 +98,12 @@ pub fn endpoint<'a>(report: &'a Value, subject: &str) -> &'a Value {
         .as_array()
         .expect("targets")
         .iter()
-        .flat_map(|t| t["evidence"]["endpoints"].as_array().expect("endpoints").iter())
+        .flat_map(|t| {
+            t["evidence"]["endpoints"]
+                .as_array()
+                .expect("endpoints")
+                .iter()
+        })
         .find(|e| e["subject"] == subject)
         .unwrap_or_else(|| panic!("no endpoint {subject}"))
 }

@@ -55,17 +55,22 @@ lab_generate() {
 	lab_render_all
 }
 
+# Start SERVICE, or leave it running -- unless what it reads was just
+# regenerated, in which case restart it cleanly.
+lab_service_ensure() {
+	local svc=$1
+	if [[ -n ${LAB_CHANGED[$svc]:-}${LAB_CHANGED[all]:-} ]] && lab_service_running "$svc"; then
+		lab_log "$svc: configuration changed, restarting"
+		lab_service_stop "$svc"
+	fi
+	lab_service_start "$svc"
+}
+
 cmd_up() {
 	lab_lock
 	lab_generate
 	local svc
-	for svc in "${LAB_SERVICES[@]}"; do
-		if [[ -n ${LAB_CHANGED[$svc]:-}${LAB_CHANGED[all]:-} ]] && lab_service_running "$svc"; then
-			lab_log "$svc: configuration changed, restarting"
-			lab_service_stop "$svc"
-		fi
-		lab_service_start "$svc"
-	done
+	for svc in "${LAB_SERVICES[@]}"; do lab_service_ensure "$svc"; done
 	lab_log "all services up ($SECONDS s)"
 }
 
@@ -83,7 +88,7 @@ cmd_start() {
 	lab_service_procs "$1" >/dev/null
 	lab_lock
 	lab_generate
-	lab_service_start "$1"
+	lab_service_ensure "$1"
 }
 
 cmd_stop() {

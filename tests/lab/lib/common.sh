@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # LAB_* variables are used by other files and templates
 # Shared paths and small helpers. Sourced by lab.sh; LAB_DIR is set there
 # from the script's own location so the lab works from any current directory.
 
@@ -21,13 +22,15 @@ LAB_BAD_POP=127.0.12.110
 LAB_BROKEN_MX=127.0.13.25
 
 # Unix socket paths are limited to ~107 bytes. Dovecot puts sockets such as
-# "token-login/imap-urlauth" under its base_dir, so if the checkout lives in a
-# deep directory, move the socket directories to a short per-checkout path.
-if ((${#LAB_RUN} <= 60)); then
-	LAB_SOCK="$LAB_RUN/sock"
+# "token-login/imap-urlauth" under its base_dir and Postfix keeps its
+# sockets in the queue directory, so if the checkout lives in a deep
+# directory, both move to a short per-checkout directory under /tmp.
+if ((${#LAB_RUN} <= 50)); then
+	LAB_SHORT=$LAB_RUN
 else
-	LAB_SOCK="/tmp/mailaudit-lab-$(printf '%s' "$LAB_RUN" | md5sum | cut -c1-10)"
+	LAB_SHORT="/tmp/mailaudit-lab-$(printf '%s' "$LAB_RUN" | md5sum | cut -c1-10)"
 fi
+LAB_SOCK="$LAB_SHORT/sock"
 
 lab_log() { printf 'lab: %s\n' "$*" >&2; }
 lab_die() {
@@ -35,11 +38,19 @@ lab_die() {
 	exit 1
 }
 
+# Is PID a live process? A zombie counts as gone: our daemons are
+# re-parented to init, which may reap them a little later.
+lab_pid_alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ $st != Z* ]]
+}
+
 # Wait until a pid has disappeared; returns 1 on timeout (seconds).
 lab_wait_pid_gone() {
 	local pid=$1 timeout=${2:-15} i
 	for ((i = 0; i < timeout * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
+		lab_pid_alive "$pid" || return 0
 		sleep 0.1
 	done
 	return 1
@@ -60,7 +71,7 @@ lab_detached() {
 	shift
 	(
 		local fd
-		for fd in /proc/$BASHPID/fd/*; do
+		for fd in "/proc/$BASHPID/fd/"*; do
 			fd=${fd##*/}
 			((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
 		done

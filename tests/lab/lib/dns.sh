@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # LAB_* variables are consumed by templates (lab_render)
 # DNS material for Knot: DNSSEC keys, rendered zones signed bottom-up with
 # ldns-signzone (children first, so their DS can go into the parent), the
 # Knot config, and trust-anchor files for validators.
@@ -36,13 +37,13 @@ lab_dns_zone() {
 	local zone=$1 file=$2
 	shift 2
 	local unsigned="$LAB_ZONES/$file" signed="$LAB_ZONES/$file.signed"
-	LAB_CHANGED[dns-zone]=
+	LAB_CHANGED["dns-zone"]=
 	lab_render "dns/$file.in" "$unsigned" dns-zone
-	(($#)) || { [[ -z ${LAB_CHANGED[dns-zone]} ]] || LAB_CHANGED[dns]=1; return 0; }
+	(($#)) || { [[ -z ${LAB_CHANGED["dns-zone"]} ]] || LAB_CHANGED["dns"]=1; return 0; }
 	local now expires=0
 	now=$(date -u +%s)
 	[[ -f $signed.expires ]] && expires=$(cat "$signed.expires")
-	if [[ -n ${LAB_CHANGED[dns-zone]} || ! -s $signed ]] ||
+	if [[ -n ${LAB_CHANGED["dns-zone"]} || ! -s $signed ]] ||
 		((expires - now < LAB_SIG_RENEW_DAYS * 86400)); then
 		lab_log "signing zone $zone"
 		expires=$((now + LAB_SIG_VALIDITY_DAYS * 86400))
@@ -51,7 +52,7 @@ lab_dns_zone() {
 			-f "$signed.tmp" "$unsigned" "$@"
 		mv -f "$signed.tmp" "$signed"
 		echo "$expires" >"$signed.expires"
-		LAB_CHANGED[dns]=1
+		LAB_CHANGED["dns"]=1
 	fi
 }
 
@@ -93,5 +94,6 @@ lab_dns_anchors() {
 	key=$(sed 's/;.*//' "$ksk.key" | awk '$3 == "DNSKEY" { print $4, $5, $6, $7 }')
 	printf '. 3600 IN DNSKEY %s\n' "$key" | lab_put "$LAB_DNS/root.anchor"
 	lab_dns_ds "$ksk" | lab_put "$LAB_DNS/root.ds"
+	# shellcheck disable=SC2086 # $key is four fields on purpose
 	printf 'trust-anchors {\n\t. static-key %s %s %s "%s";\n};\n' $key | lab_put "$LAB_DNS/root.delv"
 }

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # LAB_* variables are consumed by templates (lab_render)
 # The lab PKI: a root CA (the trust anchor tests pass with --ca-file), an
 # issuing intermediate, and one leaf per endpoint. Good endpoints get modern,
 # valid certificates; bad.test gets the classic mistakes (expired,
@@ -50,7 +51,7 @@ lab_pki_ca() {
 		-startdate 20190101000000Z -enddate 20440101000000Z -out "$LAB_CA_DIR/issuing.pem"
 	# Any leaf made by an older CA is now useless.
 	rm -f "$LAB_CERTS"/*.pem
-	LAB_CHANGED[all]=1
+	LAB_CHANGED["all"]=1
 }
 
 # lab_pki_leaf NAME KEYTYPE SAN MODE [openssl-ca options...]
@@ -85,7 +86,7 @@ lab_pki_leaf() {
 			-in "$LAB_CERTS/$name.csr" -extensions ext_server "$@" -out "$crt"
 		cat "$crt" "$LAB_CA_DIR/issuing.pem" >"$LAB_CERTS/$name.fullchain.pem"
 	fi
-	LAB_CHANGED[all]=1
+	LAB_CHANGED["all"]=1
 }
 
 lab_pki() {

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # LAB_* variables are consumed by templates (lab_render)
 # Render every daemon's configuration from conf/ into run/, create state
 # directories and seed the mailboxes. Each file is only rewritten when its
 # content changes, and the owning service is noted in LAB_CHANGED so that a
@@ -21,7 +22,8 @@ lab_render_postfix() {
 	local side=$1 users=$2 mechs=$3 scheme=$4 plaintext_off=$5
 	LAB_PF_NAME="$side-postfix"
 	LAB_PF_DIR="$LAB_RUN/$LAB_PF_NAME"
-	mkdir -p "$LAB_PF_DIR/etc" "$LAB_PF_DIR/queue" "$LAB_PF_DIR/data"
+	LAB_PF_QUEUE="$LAB_SHORT/$LAB_PF_NAME/queue"
+	mkdir -p "$LAB_PF_DIR/etc" "$LAB_PF_QUEUE" "$LAB_PF_DIR/data"
 	lab_render_cat "$LAB_PF_DIR/etc/main.cf" "$LAB_PF_NAME" \
 		postfix/main-common.cf.in "postfix/$side-main.cf.in"
 	lab_render_cat "$LAB_PF_DIR/etc/master.cf" "$LAB_PF_NAME" \

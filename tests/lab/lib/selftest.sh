@@ -28,7 +28,7 @@ st_expect() {
 st_chat() {
 	local host=$1 port=$2 fd line out=""
 	shift 2
-	exec {fd}<>"/dev/tcp/$host/$port" || return 0
+	{ exec {fd}<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 0
 	while IFS= read -r -t 0.5 -u "$fd" line; do out+="${line%$'\r'}"$'\n'; done
 	for cmd in "$@"; do
 		printf '%s\r\n' "$cmd" >&"$fd"

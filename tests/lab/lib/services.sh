@@ -43,11 +43,13 @@ lab_proc_pid() {
 	local proc=$1 f="$LAB_PIDS/$1.pid" pid
 	[[ -f $f ]] || return 1
 	pid=$(tr -dc '0-9' <"$f")
-	if [[ -n $pid ]] && [[ $(ps -o comm= -p "$pid" 2>/dev/null) == "$(lab_proc_comm "$proc")" ]]; then
+	if [[ -n $pid ]] && lab_pid_alive "$pid" &&
+		[[ $(ps -o comm= -p "$pid" 2>/dev/null) == "$(lab_proc_comm "$proc")" ]]; then
 		echo "$pid"
 		return 0
 	fi
-	rm -f "$f" "$LAB_PIDS/$proc.sid"
+	# Keep PROC.sid: `stop` still has to reap what the dead master left.
+	rm -f "$f"
 	return 1
 }
 
@@ -55,13 +57,17 @@ lab_proc_pid() {
 lab_proc_record() {
 	local proc=$1 src=$2 i pid=""
 	for ((i = 0; i < 150; i++)); do
-		[[ -s $src ]] && pid=$(tr -dc '0-9' <"$src") && [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && break
+		[[ -s $src ]] && pid=$(tr -dc '0-9' <"$src") && [[ -n $pid ]] && lab_pid_alive "$pid" && break
 		pid=""
 		sleep 0.1
 	done
 	[[ -n $pid ]] || return 1
 	[[ $src == "$LAB_PIDS/$proc.pid" ]] || echo "$pid" >"$LAB_PIDS/$proc.pid"
-	ps -o sid= -p "$pid" | tr -d ' ' >"$LAB_PIDS/$proc.sid"
+	# Only a session this daemon leads may be reaped later; never record
+	# a session we share with someone else (e.g. the caller's shell).
+	local sid
+	sid=$(ps -o sid= -p "$pid" | tr -d ' ')
+	if [[ $sid == "$pid" ]]; then echo "$sid" >"$LAB_PIDS/$proc.sid"; else rm -f "$LAB_PIDS/$proc.sid"; fi
 }
 
 # Launch one proc. Daemons detach themselves; their stdio goes to a log so a
@@ -75,10 +81,10 @@ lab_proc_launch() {
 		lab_proc_record dns "$LAB_PIDS/dns.pid"
 		;;
 	*-postfix)
-		local dir="$LAB_RUN/$proc"
-		rm -f "$dir/queue/pid/master.pid"
+		local dir="$LAB_RUN/$proc" queue="$LAB_SHORT/$proc/queue"
+		rm -f "$queue/pid/master.pid"
 		if ! lab_detached "$out" postfix -c "$dir/etc" start ||
-			! lab_proc_record "$proc" "$dir/queue/pid/master.pid"; then
+			! lab_proc_record "$proc" "$queue/pid/master.pid"; then
 			# Postfix prints fatal start-up errors only to syslog (absent
 			# here) or a terminal: replay the check on a pseudo-terminal so
 			# the reason ends up in the log shown to the user.
@@ -95,7 +101,9 @@ lab_proc_launch() {
 		# Dovecot refuses to start twice on one base_dir; a master found
 		# there (e.g. run/pids was wiped) is ours, so adopt it instead.
 		local master="$LAB_SOCK/$proc/master.pid"
-		if [[ -f $master ]] && [[ $(ps -o comm= -p "$(tr -dc '0-9' <"$master")" 2>/dev/null) == dovecot ]]; then
+		local mpid
+		mpid=$(tr -dc '0-9' 2>/dev/null <"$master" || true)
+		if [[ -n $mpid ]] && lab_pid_alive "$mpid" && [[ $(ps -o comm= -p "$mpid") == dovecot ]]; then
 			lab_proc_record "$proc" "$master"
 			return
 		fi
@@ -107,33 +115,40 @@ lab_proc_launch() {
 }
 
 lab_proc_stop() {
-	local proc=$1 pid sid
-	pid=$(lab_proc_pid "$proc") || return 0
-	sid=$(cat "$LAB_PIDS/$proc.sid" 2>/dev/null || true)
-	if [[ $proc == *-postfix ]]; then
-		lab_detached "$LAB_LOGS/$proc.start.log" postfix -c "$LAB_RUN/$proc/etc" stop || true
-	else
-		kill -TERM "$pid" 2>/dev/null || true
-	fi
-	if ! lab_wait_pid_gone "$pid" 15; then
-		lab_log "$proc (pid $pid) ignored SIGTERM; killing"
-		kill -KILL "$pid" 2>/dev/null || true
-		lab_wait_pid_gone "$pid" 5 || true
-	fi
-	# Children left in the daemon's own session (only if it was the leader).
-	if [[ -n $sid && $sid == "$pid" ]]; then
-		local left
-		left=$(pgrep -s "$sid" || true)
-		if [[ -n $left ]]; then
-			# shellcheck disable=SC2086
-			kill -TERM $left 2>/dev/null || true
-			sleep 0.5
-			left=$(pgrep -s "$sid" || true)
-			# shellcheck disable=SC2086
-			[[ -z $left ]] || kill -KILL $left 2>/dev/null || true
+	local proc=$1 pid
+	if pid=$(lab_proc_pid "$proc"); then
+		if [[ $proc == *-postfix ]]; then
+			lab_detached "$LAB_LOGS/$proc.start.log" postfix -c "$LAB_RUN/$proc/etc" stop || true
+		else
+			kill -TERM "$pid" 2>/dev/null || true
+		fi
+		if ! lab_wait_pid_gone "$pid" 15; then
+			lab_log "$proc (pid $pid) ignored SIGTERM; killing"
+			kill -KILL "$pid" 2>/dev/null || true
+			lab_wait_pid_gone "$pid" 5 || true
 		fi
 	fi
+	lab_proc_reap "$proc"
 	rm -f "$LAB_PIDS/$proc.pid" "$LAB_PIDS/$proc.sid"
+}
+
+# Once a master is gone, end whatever is left in the session it led (for
+# example login processes still holding a listening socket after the master
+# was killed with SIGKILL). Only sessions recorded at start are touched, and
+# only after their leader -- our daemon -- has exited.
+lab_proc_reap() {
+	local sid left
+	sid=$(tr -dc '0-9' 2>/dev/null <"$LAB_PIDS/$1.sid" || true)
+	[[ -n $sid ]] && ((sid > 1)) || return 0
+	lab_pid_alive "$sid" && return 0
+	left=$(pgrep -s "$sid" || true)
+	[[ -n $left ]] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $left 2>/dev/null || true
+	sleep 0.5
+	left=$(pgrep -s "$sid" || true)
+	# shellcheck disable=SC2086
+	[[ -z $left ]] || kill -KILL $left 2>/dev/null || true
 }
 
 lab_service_running() {
