@@ -181,7 +181,9 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
             Ok(Check {
                 when: compile(&check.when)?,
                 severity,
-                detail: template(&check.detail, &compile)?,
+                detail: template(&check.detail, &compile, &|text: &str| {
+                    invalid(line_of(text), format!("'{{{{' without '}}}}' in: {text}"))
+                })?,
             })
         })
         .collect::<Result<Vec<_>, RuleError>>()?;
@@ -230,10 +232,11 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
 fn template(
     text: &Text,
     compile: &dyn Fn(&str) -> Result<Expression, RuleError>,
+    unclosed: &dyn Fn(&str) -> RuleError,
 ) -> Result<[Template; 2], RuleError> {
     Ok([
-        Template::parse(&text.de, compile)?,
-        Template::parse(&text.en, compile)?,
+        Template::parse(&text.de, compile, unclosed)?,
+        Template::parse(&text.en, compile, unclosed)?,
     ])
 }
 

@@ -48,20 +48,19 @@ enum TemplatePart {
 }
 
 impl Template {
+    /// Splits `text` at `{{ … }}` and compiles each placeholder. `unclosed`
+    /// builds the error for a `{{` without `}}`.
     fn parse(
         text: &str,
         compile: &dyn Fn(&str) -> Result<Expression, RuleError>,
+        unclosed: &dyn Fn(&str) -> RuleError,
     ) -> Result<Template, RuleError> {
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(start) = rest.find("{{") {
             parts.push(TemplatePart::Text(rest[..start].to_string()));
             let after = &rest[start + 2..];
-            let end = after.find("}}").ok_or_else(|| RuleError::Invalid {
-                file: String::new(),
-                line: 0,
-                reason: format!("unclosed '{{{{' in text: {text}"),
-            })?;
+            let end = after.find("}}").ok_or_else(|| unclosed(text))?;
             parts.push(TemplatePart::Expression(compile(after[..end].trim())?));
             rest = &after[end + 2..];
         }
