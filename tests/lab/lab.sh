@@ -7,6 +7,8 @@
 # that could send mail anywhere: the lab never generates outside traffic.
 set -euo pipefail
 
+# Daemons and their tools live in sbin, which a test runner's PATH may lack.
+PATH="$PATH:/usr/sbin:/sbin"
 # Resolve our own directory so the lab works from any current directory.
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 for lib in common install pki dns render services selftest; do
@@ -76,10 +78,15 @@ cmd_up() {
 
 cmd_down() {
 	lab_lock
-	local i
-	for ((i = ${#LAB_SERVICES[@]} - 1; i >= 0; i--)); do
-		lab_service_stop "${LAB_SERVICES[i]}"
+	# Services are independent of each other, and each daemon takes a
+	# second or two to wind down: stop them all in parallel.
+	local svc jobs=() j rc=0
+	for svc in "${LAB_SERVICES[@]}"; do
+		lab_service_stop "$svc" &
+		jobs+=($!)
 	done
+	for j in "${jobs[@]}"; do wait "$j" || rc=1; done
+	((rc == 0)) || lab_die "some services could not be stopped (see messages above)"
 	lab_log "all lab processes stopped"
 }
 
