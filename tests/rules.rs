@@ -137,11 +137,17 @@ fn a_malformed_rule_file_names_file_line_and_reason() {
         .to_string();
     assert!(error.starts_with("custom/TLS-001.toml:2:"), "{error}");
 
-    let unclosed = text
-        .replace("== && 1", "== 1")
-        .replace("detail = { de = \"a\"", "detail = { de = \"a {{ endpoint.port\"");
-    let error = rules::parse("custom/TLS-001.toml", &unclosed).unwrap_err().to_string();
-    assert!(error.starts_with("custom/TLS-001.toml:12:") && error.contains("without"), "{error}");
+    let unclosed = text.replace("== && 1", "== 1").replace(
+        "detail = { de = \"a\"",
+        "detail = { de = \"a {{ endpoint.port\"",
+    );
+    let error = rules::parse("custom/TLS-001.toml", &unclosed)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("custom/TLS-001.toml:12:") && error.contains("without"),
+        "{error}"
+    );
 
     let bad_reference = text
         .replace("RFC 3207", "Some blog")
