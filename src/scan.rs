@@ -58,6 +58,8 @@ pub async fn run(
         connections_per_address: request.connections_per_address,
         concurrency: 32,
         scan_time: started_at,
+        resolver: request.resolver,
+        dnssec_anchors: anchors.clone(),
     };
     let mut targets = Vec::new();
     for domain in &request.domains {

@@ -7,13 +7,17 @@
 mod attempt;
 mod certificate;
 mod dns;
+mod dnssec;
 mod endpoint;
+mod mail_auth;
 mod tls;
 
 pub use attempt::{Attempt, AttemptStatus};
 pub use certificate::{CertificateEvidence, PublicKeyEvidence, SignatureEvidence};
 pub use dns::{DnsEvidence, HostAddresses, MxEvidence, MxRecord, SrvLookup, SrvRecord};
+pub use dnssec::DnssecEvidence;
 pub use endpoint::{AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TcpEvidence};
+pub use mail_auth::MailAuthEvidence;
 pub use tls::{ChainStructure, TlsEvidence, Validation};
 
 use serde::{Deserialize, Serialize};
@@ -29,4 +33,10 @@ pub struct DomainEvidence {
     pub dns: DnsEvidence,
     /// Every endpoint probed, sorted by host and port.
     pub endpoints: Vec<EndpointEvidence>,
+    /// DNSSEC status and DANE.
+    #[serde(default)]
+    pub dnssec: DnssecEvidence,
+    /// SPF, DMARC, DKIM, MTA-STS and TLS-RPT.
+    #[serde(default)]
+    pub mail_auth: MailAuthEvidence,
 }

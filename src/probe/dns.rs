@@ -12,26 +12,47 @@ use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use thiserror::Error;
+use tokio::sync::OnceCell;
 
 /// Why the resolver could not be set up.
 #[derive(Debug, Error)]
 #[error("cannot set up DNS resolution: {0}")]
 pub struct ResolverError(String);
 
-/// A resolver bound to one server, or to the system configuration.
+/// A resolver bound to one server, or to the system configuration. Answers
+/// are cached for the scan, so a name asked for twice (an MX host that is
+/// also an SRV target, an SPF include seen twice) costs one query.
 pub struct Dns {
     resolver: TokioResolver,
     /// `system` or the server's address, recorded in the evidence.
     pub description: String,
+    cache: Mutex<HashMap<(String, RecordType), Arc<OnceCell<Result<Answer, String>>>>>,
+    queries: AtomicUsize,
 }
 
 /// An answer, or the fact that there was none.
-enum Answer {
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// The records of the answer section.
     Records(Vec<RData>),
+    /// The name exists without records of this type, or (nxdomain) does not exist.
     NoRecords { nxdomain: bool },
+}
+
+impl Answer {
+    /// The records; empty for a negative answer.
+    pub fn records(&self) -> &[RData] {
+        match self {
+            Answer::Records(records) => records,
+            Answer::NoRecords { .. } => &[],
+        }
+    }
 }
 
 impl Dns {
@@ -68,10 +89,34 @@ impl Dns {
         Ok(Dns {
             resolver,
             description,
+            cache: Mutex::new(HashMap::new()),
+            queries: AtomicUsize::new(0),
         })
     }
 
-    async fn query(&self, name: &str, record_type: RecordType) -> Result<Answer, String> {
+    /// How many queries went to the network so far (cache misses).
+    pub fn queries_sent(&self) -> usize {
+        self.queries.load(Ordering::Relaxed)
+    }
+
+    /// One lookup, cached for the scan: the answer (possibly negative), or
+    /// why there was none (timeout, SERVFAIL, refused…).
+    pub async fn query(&self, name: &str, record_type: RecordType) -> Result<Answer, String> {
+        let key = (normalize_host(name), record_type);
+        let cell = {
+            let mut cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            cache.entry(key).or_default().clone()
+        };
+        cell.get_or_init(|| self.query_uncached(name, record_type))
+            .await
+            .clone()
+    }
+
+    async fn query_uncached(&self, name: &str, record_type: RecordType) -> Result<Answer, String> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
         let fqdn = format!("{}.", name.trim_end_matches('.'));
         match self.resolver.lookup(fqdn.as_str(), record_type).await {
             Ok(lookup) => Ok(Answer::Records(

@@ -10,7 +10,9 @@ pub mod connection;
 pub mod dialogue;
 pub mod discovery;
 pub mod dns;
+pub mod dnssec;
 mod imap;
+pub mod mail_auth;
 mod pop3;
 mod sieve;
 mod smtp;
@@ -42,6 +44,10 @@ pub struct ProbeContext {
     pub concurrency: usize,
     /// The moment the scan started; certificate ages are measured from it.
     pub scan_time: DateTime<Utc>,
+    /// The DNS server all queries go to (`--resolver`), or the system's.
+    pub resolver: Option<std::net::SocketAddr>,
+    /// DNSSEC trust anchors from `--dnssec-anchor`; empty means the public root.
+    pub dnssec_anchors: Vec<crate::dnssec_anchor::Anchor>,
 }
 
 /// Something to tell the user while a scan runs.
@@ -73,7 +79,7 @@ pub async fn scan_domain(
     // Each step is bounded; this caps the sum (connect, greeting,
     // capabilities, STARTTLS, handshake, capabilities, close).
     let overall = context.connect_timeout + context.step_timeout * 8;
-    let mut endpoints: Vec<EndpointEvidence> = futures::stream::iter(planned)
+    let probing = futures::stream::iter(planned)
         .map(|plan| {
             let limit = plan.address.and_then(|a| limits.get(&a).cloned());
             async move {
@@ -94,13 +100,21 @@ pub async fn scan_domain(
             }
         })
         .buffer_unordered(context.concurrency.max(1))
-        .collect()
-        .await;
+        .collect::<Vec<EndpointEvidence>>();
+    // Record lookups need no endpoint, so they run while endpoints are probed.
+    let (mut endpoints, mail_auth) = tokio::join!(
+        probing,
+        mail_auth::probe(context, dns, domain, &dns_evidence)
+    );
     endpoints.sort_by(|a, b| (&a.host, a.port).cmp(&(&b.host, b.port)));
+    // DANE compares TLSA records with the chains the endpoints served.
+    let dnssec = dnssec::probe(context, dns, domain, &dns_evidence, &endpoints).await;
     DomainEvidence {
         domain: domain.to_string(),
         dns: dns_evidence,
         endpoints,
+        dnssec,
+        mail_auth,
     }
 }
 
