@@ -32,9 +32,12 @@ pub struct Dns {
     resolver: TokioResolver,
     /// `system` or the server's address, recorded in the evidence.
     pub description: String,
-    cache: Mutex<HashMap<(String, RecordType), Arc<OnceCell<Result<Answer, String>>>>>,
+    cache: Mutex<HashMap<(String, RecordType), CachedAnswer>>,
     queries: AtomicUsize,
 }
+
+/// One cached lookup, filled by the first caller and shared by the rest.
+type CachedAnswer = Arc<OnceCell<Result<Answer, String>>>;
 
 /// An answer, or the fact that there was none.
 #[derive(Debug, Clone)]
