@@ -63,8 +63,8 @@ pub fn render(report: &Report, written: &[String]) -> String {
         for finding in worst.iter().take(WORST_SHOWN) {
             let _ = writeln!(
                 out,
-                "  {:<9} {}  {:<28} {}",
-                finding.severity.name().to_uppercase(),
+                "  {:<9} {}  {:<24} {}",
+                label(&format!("severity_{}", finding.severity)).to_uppercase(),
                 finding.rule,
                 finding.subject,
                 finding.title
