@@ -63,8 +63,18 @@ pub async fn run(
     };
     let mut targets = Vec::new();
     for domain in &request.domains {
+        let started = std::time::Instant::now();
+        let queries_before = dns.queries_sent();
+        tracing::info!(domain = %domain, "scanning");
         let evidence =
             probe::scan_domain(domain, &dns, &request.extra_hosts, &context, progress).await;
+        tracing::info!(
+            domain = %domain,
+            endpoints = evidence.endpoints.len(),
+            dns_queries = dns.queries_sent() - queries_before,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "scanned"
+        );
         targets.push(Target {
             domain: domain.clone(),
             evidence,

@@ -95,6 +95,13 @@ pub async fn scan_domain(
                         Ok(evidence) => evidence,
                         Err(_) => timed_out(fallback, overall),
                     };
+                tracing::debug!(
+                    subject = %evidence.subject,
+                    tcp = ?evidence.tcp.status,
+                    dialogue = ?evidence.dialogue.status,
+                    tls = ?evidence.tls.status,
+                    "endpoint probed"
+                );
                 progress.endpoint_done(&evidence);
                 evidence
             }
