@@ -97,6 +97,9 @@ pub struct ScanArgs {
     /// Most simultaneous connections to one IP address (providers rate-limit).
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub connections_per_host: usize,
+    /// DKIM selector to look up at SELECTOR._domainkey.DOMAIN, besides the built-in common ones (default, selector1, google, …). Repeatable.
+    #[arg(long = "dkim-selector", value_name = "SELECTOR")]
+    pub dkim_selectors: Vec<String>,
     #[command(flatten)]
     pub rule_source: RuleSource,
 }

@@ -47,7 +47,8 @@ fn usage(error: anyhow::Error) -> (u8, anyhow::Error) {
 fn init_logging(verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
+        // hickory logs every bogus answer as a warning; the evidence has it.
+        (false, 0) => "warn,hickory_net=error,hickory_proto=error,hickory_resolver=error",
         (false, 1) => "mailaudit=info",
         _ => "mailaudit=debug",
     };
@@ -109,6 +110,26 @@ fn parse_resolver(input: &str) -> anyhow::Result<SocketAddr> {
         })
 }
 
+/// A DKIM selector is one or more DNS labels (RFC 6376 §3.1), e.g. `mail` or `2024.eu`.
+fn parse_dkim_selector(input: &str) -> anyhow::Result<String> {
+    let selector = input.trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid = !selector.is_empty()
+        && selector.len() <= 200
+        && selector.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if !valid {
+        bail!(
+            "--dkim-selector '{input}' is not a DKIM selector; give the part before ._domainkey, e.g. --dkim-selector mail"
+        );
+    }
+    Ok(selector)
+}
+
 /// Turns the arguments into a request, failing with exit code 2 on bad input.
 fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severity)> {
     let mut domains = Vec::new();
@@ -151,6 +172,11 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
         .map(|h| h.parse::<HostSpec>().map(|spec| spec.0))
         .collect::<Result<Vec<_>, _>>()?;
     let resolver = args.resolver.as_deref().map(parse_resolver).transpose()?;
+    let dkim_selectors = args
+        .dkim_selectors
+        .iter()
+        .map(|s| parse_dkim_selector(s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok((
         ScanRequest {
             domains,
@@ -161,6 +187,7 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
             extra_hosts,
             connections_per_address: args.connections_per_host,
             language,
+            dkim_selectors,
         },
         formats,
         fail_on,

@@ -24,6 +24,8 @@ pub struct ScanRequest {
     pub extra_hosts: Vec<Endpoint>,
     pub connections_per_address: usize,
     pub language: Language,
+    /// DKIM selectors from `--dkim-selector`, tried before the built-in ones.
+    pub dkim_selectors: Vec<String>,
 }
 
 /// Why a scan could not start.
@@ -60,6 +62,7 @@ pub async fn run(
         scan_time: started_at,
         resolver: request.resolver,
         dnssec_anchors: anchors.clone(),
+        dkim_selectors: request.dkim_selectors.clone(),
     };
     let mut targets = Vec::new();
     for domain in &request.domains {

@@ -10,14 +10,22 @@ mod dns;
 mod dnssec;
 mod endpoint;
 mod mail_auth;
+mod mx_host;
 mod tls;
 
 pub use attempt::{Attempt, AttemptStatus};
 pub use certificate::{CertificateEvidence, PublicKeyEvidence, SignatureEvidence};
 pub use dns::{DnsEvidence, HostAddresses, MxEvidence, MxRecord, SrvLookup, SrvRecord};
-pub use dnssec::DnssecEvidence;
+pub use dnssec::{
+    DaneEvidence, DaneMatch, DnssecEvidence, RrsetRole, RrsetSecurity, Security, TlsaOutcome,
+    TlsaRecord, TlsaResult, TlsaRrset, ValidatedAnswer, ValidationSetup,
+};
 pub use endpoint::{AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TcpEvidence};
-pub use mail_auth::MailAuthEvidence;
+pub use mail_auth::{
+    DkimEvidence, DkimKey, DmarcEvidence, DmarcReportAddress, MailAuthEvidence, MtaStsEvidence,
+    MtaStsPolicy, MxCoverage, SpfEvidence, SpfWalkStep, TlsRptEvidence,
+};
+pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
 pub use tls::{ChainStructure, TlsEvidence, Validation};
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +41,11 @@ pub struct DomainEvidence {
     pub dns: DnsEvidence,
     /// Every endpoint probed, sorted by host and port.
     pub endpoints: Vec<EndpointEvidence>,
+    /// MX host sanity: aliases, IPv6, reverse DNS.
+    #[serde(default)]
+    pub mx_hosts: Vec<MxHostEvidence>,
+    /// CAA records of the domain.
+    pub caa: Attempt<Vec<CaaRecord>>,
     /// DNSSEC status and DANE.
     #[serde(default)]
     pub dnssec: DnssecEvidence,

@@ -7,12 +7,14 @@
 
 pub mod certificate;
 pub mod connection;
+pub mod dane;
 pub mod dialogue;
 pub mod discovery;
 pub mod dns;
 pub mod dnssec;
 mod imap;
 pub mod mail_auth;
+pub mod mx_hosts;
 mod pop3;
 mod sieve;
 mod smtp;
@@ -48,6 +50,8 @@ pub struct ProbeContext {
     pub resolver: Option<std::net::SocketAddr>,
     /// DNSSEC trust anchors from `--dnssec-anchor`; empty means the public root.
     pub dnssec_anchors: Vec<crate::dnssec_anchor::Anchor>,
+    /// DKIM selectors from `--dkim-selector`, tried before the built-in ones.
+    pub dkim_selectors: Vec<String>,
 }
 
 /// Something to tell the user while a scan runs.
@@ -109,9 +113,11 @@ pub async fn scan_domain(
         .buffer_unordered(context.concurrency.max(1))
         .collect::<Vec<EndpointEvidence>>();
     // Record lookups need no endpoint, so they run while endpoints are probed.
-    let (mut endpoints, mail_auth) = tokio::join!(
+    let (mut endpoints, mail_auth, mx_hosts, caa) = tokio::join!(
         probing,
-        mail_auth::probe(context, dns, domain, &dns_evidence)
+        mail_auth::probe(context, dns, domain, &dns_evidence),
+        mx_hosts::probe(dns, &dns_evidence),
+        mx_hosts::caa(dns, domain),
     );
     endpoints.sort_by(|a, b| (&a.host, a.port).cmp(&(&b.host, b.port)));
     // DANE compares TLSA records with the chains the endpoints served.
@@ -120,6 +126,8 @@ pub async fn scan_domain(
         domain: domain.to_string(),
         dns: dns_evidence,
         endpoints,
+        mx_hosts,
+        caa,
         dnssec,
         mail_auth,
     }

@@ -36,6 +36,9 @@ pub struct TrustStore {
     pub anchor_subjects: Vec<Vec<u8>>,
     /// Human names of the sources, recorded in the evidence.
     pub sources: Vec<String>,
+    /// The same anchors, for clients that build their own rustls config
+    /// (the MTA-STS policy fetch with reqwest).
+    roots: Arc<RootCertStore>,
 }
 
 impl TrustStore {
@@ -54,16 +57,23 @@ impl TrustStore {
             .map(|a| a.subject.as_ref().to_vec())
             .collect();
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let verifier =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .map_err(|e| TrustError::Verifier(e.to_string()))?;
+        let roots = Arc::new(roots);
+        let verifier = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+            .build()
+            .map_err(|e| TrustError::Verifier(e.to_string()))?;
         Ok(TrustStore {
             provider,
             verifier,
             anchor_subjects,
             sources,
+            roots,
         })
+    }
+
+    /// The trust anchors (webpki-roots plus `--ca-file`), for a client that
+    /// validates strictly with its own rustls configuration.
+    pub fn root_store(&self) -> Arc<RootCertStore> {
+        self.roots.clone()
     }
 }
 

@@ -15,6 +15,8 @@ struct View<'a> {
     report: &'a Report,
     t: &'static std::collections::BTreeMap<String, String>,
     domains: String,
+    /// The scan period for people: `2026-11-26 14:41:02 – 14:41:05 UTC`.
+    period: String,
     severities: Vec<SeverityCount>,
     statuses: Vec<StatusCount>,
     worst: Vec<FindingView<'a>>,
@@ -127,6 +129,7 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
     let view = View {
         report,
         t: strings::all(language),
+        period: period(report),
         domains: report
             .targets
             .iter()
@@ -148,6 +151,16 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
         .map_err(|e| RenderError::Template(format!("{e:?}")))?;
     tera.render("report.html", &context)
         .map_err(|e| RenderError::Template(format!("{e:?}")))
+}
+
+fn period(report: &Report) -> String {
+    let start = report.started_at.format("%Y-%m-%d %H:%M:%S");
+    let end = if report.started_at.date_naive() == report.finished_at.date_naive() {
+        report.finished_at.format("%H:%M:%S").to_string()
+    } else {
+        report.finished_at.format("%Y-%m-%d %H:%M:%S").to_string()
+    };
+    format!("{start} – {end} UTC")
 }
 
 fn finding_view(finding: &Finding, language: crate::Language) -> FindingView<'_> {

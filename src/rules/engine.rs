@@ -219,25 +219,36 @@ fn inconclusive(rule: &Rule, german: bool, reason: &str) -> Verdict {
 }
 
 /// Why the attempt at `path` (e.g. `endpoint.tls`) gives no usable value.
+/// A `*` segment stands for every element of a list
+/// (`domain.mx_hosts.*.addresses`); the first missing one is reported.
 fn missing(variables: &BTreeMap<String, Json>, path: &str) -> Option<String> {
-    let mut segments = path.split('.');
-    let mut current = variables.get(segments.next()?)?;
-    for segment in segments {
-        match current.get(segment) {
-            Some(next) => current = next,
-            None => return Some(format!("{path} is absent")),
-        }
-    }
-    match current.get("status").and_then(Json::as_str) {
-        Some("completed") => None,
-        Some(status) => Some(format!(
-            "{path} {status}: {}",
-            current
-                .get("reason")
-                .and_then(Json::as_str)
-                .unwrap_or("no reason recorded")
-        )),
-        None => Some(format!("{path} is not a probe attempt")),
+    let segments: Vec<&str> = path.split('.').collect();
+    let root = variables.get(*segments.first()?)?;
+    missing_below(root, &segments[1..], path, segments[0])
+}
+
+fn missing_below(current: &Json, rest: &[&str], path: &str, at: &str) -> Option<String> {
+    match rest.split_first() {
+        None => match current.get("status").and_then(Json::as_str) {
+            Some("completed") => None,
+            Some(status) => Some(format!(
+                "{at} {status}: {}",
+                current
+                    .get("reason")
+                    .and_then(Json::as_str)
+                    .unwrap_or("no reason recorded")
+            )),
+            None => Some(format!("{path} is not a probe attempt")),
+        },
+        Some((&"*", tail)) => current
+            .as_array()?
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| missing_below(item, tail, path, &format!("{at}[{index}]"))),
+        Some((segment, tail)) => match current.get(*segment) {
+            Some(next) => missing_below(next, tail, path, &format!("{at}.{segment}")),
+            None => Some(format!("{path} is absent")),
+        },
     }
 }
 
@@ -290,5 +301,22 @@ mod tests {
             vec!["endpoint.tls"]
         );
         assert!(attempts_in("endpoint.port == 25").is_empty());
+    }
+
+    #[test]
+    fn wildcard_paths_check_every_element() {
+        let variables = std::collections::BTreeMap::from([(
+            "domain".to_string(),
+            serde_json::json!({"hosts": [
+                {"addresses": {"status": "completed", "value": []}},
+                {"addresses": {"status": "failed", "reason": "SERVFAIL"}}
+            ]}),
+        )]);
+        let reason = super::missing(&variables, "domain.hosts.*.addresses").unwrap();
+        assert_eq!(reason, "domain.hosts[1].addresses failed: SERVFAIL");
+        assert_eq!(
+            super::missing(&variables, "domain.hosts.*.nothing"),
+            Some("domain.hosts.*.nothing is absent".into())
+        );
     }
 }

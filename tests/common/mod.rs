@@ -27,6 +27,17 @@ pub fn lab_ca() -> PathBuf {
     ca
 }
 
+/// The lab's DNSSEC trust anchor: the DNSKEY of its signed root zone.
+pub fn lab_anchor() -> PathBuf {
+    let anchor = repo("tests/lab/run/dns/root.anchor");
+    assert!(
+        anchor.exists(),
+        "the lab is not set up ({} missing)",
+        anchor.display()
+    );
+    anchor
+}
+
 /// The binary under test.
 pub fn mailaudit() -> Command {
     Command::cargo_bin("mailaudit").expect("binary built")
@@ -53,6 +64,8 @@ pub fn scan_lab(domains: &[&str], extra: &[&str]) -> (i32, Value) {
         ])
         .arg("--ca-file")
         .arg(&ca)
+        .arg("--dnssec-anchor")
+        .arg(lab_anchor())
         .args(extra);
     let output = command.output().expect("mailaudit runs");
     let stdout = String::from_utf8(output.stdout).expect("UTF-8 report");

@@ -58,7 +58,7 @@ lab_dns_zone() {
 
 lab_dns() {
 	mkdir -p "$LAB_ZONES" "$LAB_DNSKEYS" "$LAB_DNS/db"
-	local root_ksk root_zsk test_ksk test_zsk good_ksk good_zsk broken_ksk broken_zsk decoy
+	local root_ksk root_zsk test_ksk test_zsk good_ksk good_zsk broken_ksk broken_zsk decoy dane_ksk dane_zsk
 	root_ksk=$(lab_dns_key root-ksk . ksk)
 	root_zsk=$(lab_dns_key root-zsk . zsk)
 	test_ksk=$(lab_dns_key test-ksk test. ksk)
@@ -69,13 +69,19 @@ lab_dns() {
 	broken_zsk=$(lab_dns_key broken-zsk broken.test. zsk)
 	# Never published in broken.test; only its DS goes into test.
 	decoy=$(lab_dns_key broken-decoy-ksk broken.test. ksk)
+	dane_ksk=$(lab_dns_key dane-ksk dane.test. ksk)
+	dane_zsk=$(lab_dns_key dane-zsk dane.test. zsk)
 
 	LAB_TLSA_GOOD_MX=$(lab_spki_sha256 "$LAB_RUN/certs/good-mx.pem")
 	lab_dns_zone good.test. good.test.zone "$good_ksk" "$good_zsk"
 	lab_dns_zone broken.test. broken.test.zone "$broken_ksk" "$broken_zsk"
+	# A fixed digest of no key in the lab: dane.test's DANE-EE record must not match.
+	LAB_TLSA_WRONG=$(printf 'mailaudit lab: no such key' | sha256sum | cut -d' ' -f1)
+	lab_dns_zone dane.test. dane.test.zone "$dane_ksk" "$dane_zsk"
 	lab_dns_zone bad.test. bad.test.zone
 	LAB_DS_GOOD=$(lab_dns_ds "$good_ksk")
 	LAB_DS_BROKEN=$(lab_dns_ds "$decoy")
+	LAB_DS_DANE=$(lab_dns_ds "$dane_ksk")
 	lab_dns_zone test. test.zone "$test_ksk" "$test_zsk"
 	LAB_DS_TEST=$(lab_dns_ds "$test_ksk")
 	lab_dns_zone . root.zone "$root_ksk" "$root_zsk"
