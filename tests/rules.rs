@@ -47,7 +47,8 @@ fn the_rules_this_release_promises_are_present() {
     let ids: Vec<String> = default_rules().into_iter().map(|r| r.id).collect();
     for id in [
         "TLS-001", "TLS-002", "TLS-005", "CRT-001", "CRT-002", "CRT-003", "CRT-004", "CRT-005",
-        "ACC-001", "ACC-003", "ACC-004", "DNS-011",
+        "ACC-001", "ACC-003", "ACC-004", "DNS-001", "DNS-002", "DNS-003", "DNS-004", "DNS-010",
+        "DNS-011",
     ] {
         assert!(ids.contains(&id.to_string()), "{id} is missing");
     }

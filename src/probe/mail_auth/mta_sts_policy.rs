@@ -47,7 +47,7 @@ pub async fn fetch(
             .get(&url)
             .send()
             .await
-            .map_err(|e| format!("{url}: {}", chain(&e)))?;
+            .map_err(|e| format!("{url}: {}", chain(&e.without_url())))?;
         let status = response.status();
         if !status.is_success() || status.as_u16() != 200 {
             let location = response
@@ -68,7 +68,7 @@ pub async fn fetch(
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| format!("{url}: {}", chain(&e)))?
+            .map_err(|e| format!("{url}: {}", chain(&e.without_url())))?
         {
             if body.len() + chunk.len() > SIZE_LIMIT {
                 return Err(format!(

@@ -108,6 +108,12 @@ lab_pki() {
 	# bad.test IMAP: RSA-1024, SHA-1 signature, and a name that does not match.
 	lab_pki_leaf bad-imap-weak rsa1024 "DNS:mail.wrong.test" ca -md sha1 \
 		-startdate "$now_minus_1d" -days 365
+	# sts.bad.test's MTA-STS policy host: a valid certificate, so the policy
+	# is fetched and judged on its content (mode testing, wrong mx).
+	lab_pki_leaf bad-sts-web ec "DNS:mta-sts.sts.bad.test" ca -startdate "$now_minus_1d" -days 365
+	# DKIM keys (lib/mailauth.sh) are key material too, and the zones
+	# rendered next need them.
+	lab_mailauth
 }
 
 # SHA-256 of the SubjectPublicKeyInfo: the "3 1 1" TLSA association data.
