@@ -150,6 +150,15 @@ fn a_malformed_rule_file_names_file_line_and_reason() {
         "{error}"
     );
 
+    let no_severity = format!(
+        "{}\n[[adjust]]\nwhen = \"endpoint.port == 25\"\ndetail = {{ de = \"a\", en = \"b\" }}\n",
+        text.replace("== && 1", "== 1")
+    );
+    let error = rules::parse("custom/TLS-001.toml", &no_severity)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("needs a severity"), "{error}");
+
     let bad_reference = text
         .replace("RFC 3207", "Some blog")
         .replace("== && 1", "== 1");

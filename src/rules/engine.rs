@@ -171,11 +171,17 @@ pub fn evaluate_rule(
     for check in &rule.checks {
         match check.when.program.execute(&context) {
             Ok(cel::Value::Bool(true)) => {
-                return verdict(
-                    Status::Fail,
-                    check.severity,
-                    render(check.detail(language), &context),
-                );
+                let mut severity = check.severity;
+                let mut detail = render(check.detail(language), &context);
+                // An adjustment that cannot be evaluated leaves the grade as is.
+                if let Some(adjustment) = rule.adjustments.iter().find(|a| {
+                    matches!(a.when.program.execute(&context), Ok(cel::Value::Bool(true)))
+                }) {
+                    severity = adjustment.severity;
+                    detail.push(' ');
+                    detail.push_str(&render(adjustment.detail(language), &context));
+                }
+                return verdict(Status::Fail, severity, detail);
             }
             Ok(cel::Value::Bool(false)) => {}
             Ok(other) => {

@@ -15,6 +15,10 @@
 //! when = "!endpoint.dialogue.value.starttls_offered"
 //! severity = "critical"            # optional, defaults to the rule's
 //! detail = { de = "… {{ cel }} …", en = "…" }
+//! [[adjust]]                       # optional: re-grade a failure
+//! when = "endpoint.role == 'mx'"
+//! severity = "medium"
+//! detail = { de = "…", en = "…" }
 //! [[example]]                      # fixtures run by the test suite
 //! expect = "fail"
 //! endpoint = { … }
@@ -59,6 +63,11 @@ pub struct RuleFile {
     pub remediation: Text,
     pub pass: Text,
     pub fail: Vec<CheckFile>,
+    /// Severity changes for a failed subject, first match wins (the
+    /// catalogue's "medium, low when DANE is valid" and the like); `detail`
+    /// is appended to the finding's detail.
+    #[serde(default)]
+    pub adjust: Vec<CheckFile>,
     #[serde(default)]
     pub example: Vec<Example>,
 }

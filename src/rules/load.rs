@@ -170,22 +170,34 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
             "a rule needs at least one [[fail]] check".into(),
         ));
     }
+    let check = |check: &CheckFile| {
+        let severity = match &check.severity {
+            Some(name) => parse_severity(name).map_err(|e| invalid(line_of(&check.when), e))?,
+            None => severity,
+        };
+        Ok(Check {
+            when: compile(&check.when)?,
+            severity,
+            detail: template(&check.detail, &compile, &|text: &str| {
+                invalid(line_of(text), format!("'{{{{' without '}}}}' in: {text}"))
+            })?,
+        })
+    };
     let checks = raw
         .fail
         .iter()
-        .map(|check: &CheckFile| {
-            let severity = match &check.severity {
-                Some(name) => parse_severity(name).map_err(|e| invalid(line_of(&check.when), e))?,
-                None => severity,
-            };
-            Ok(Check {
-                when: compile(&check.when)?,
-                severity,
-                detail: template(&check.detail, &compile, &|text: &str| {
-                    invalid(line_of(text), format!("'{{{{' without '}}}}' in: {text}"))
-                })?,
-            })
-        })
+        .map(check)
+        .collect::<Result<Vec<_>, RuleError>>()?;
+    if let Some(adjust) = raw.adjust.iter().find(|a| a.severity.is_none()) {
+        return Err(invalid(
+            line_of(&adjust.when),
+            "an [[adjust]] needs a severity".into(),
+        ));
+    }
+    let adjustments = raw
+        .adjust
+        .iter()
+        .map(check)
         .collect::<Result<Vec<_>, RuleError>>()?;
     for (index, example) in raw.example.iter().enumerate() {
         if !["fail", "pass", "inconclusive", "not_applicable"].contains(&example.expect.as_str()) {
@@ -225,6 +237,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         remediation: raw.remediation,
         pass: raw.pass,
         checks,
+        adjustments,
         examples: raw.example,
     })
 }

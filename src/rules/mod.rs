@@ -103,6 +103,8 @@ pub struct Rule {
     pub remediation: Text,
     pub pass: Text,
     pub checks: Vec<Check>,
+    /// Severity changes applied to a failure, first match wins.
+    pub adjustments: Vec<Check>,
     pub examples: Vec<Example>,
 }
 
