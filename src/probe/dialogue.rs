@@ -30,8 +30,15 @@ pub(crate) trait MailDialogue {
         local: SocketAddr,
     ) -> Result<Opening, DialogueError>;
 
+    /// The capability that announces the upgrade (`STARTTLS`, POP3's `STLS`).
+    const UPGRADE_CAPABILITY: &'static str = "STARTTLS";
+
     /// Whether the capabilities announce the upgrade command.
-    fn offers_starttls(capabilities: &[String]) -> bool;
+    fn offers_starttls(capabilities: &[String]) -> bool {
+        capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(Self::UPGRADE_CAPABILITY))
+    }
 
     /// Sends the upgrade command; `Ok(reply)` when the server agreed.
     async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(

@@ -11,7 +11,7 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
-use hickory_resolver::{Resolver, TokioResolver};
+use hickory_resolver::{Resolver, ResolverBuilder, TokioResolver};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,6 +39,41 @@ pub struct Dns {
 /// One cached lookup, filled by the first caller and shared by the rest.
 type CachedAnswer = Arc<OnceCell<Result<Answer, String>>>;
 
+/// Resolver options shared by discovery and validation: our own timeout,
+/// two attempts, and names always taken as fully qualified.
+pub fn options(timeout: Duration) -> ResolverOpts {
+    let mut options = ResolverOpts::default();
+    options.timeout = timeout;
+    options.attempts = 2;
+    options.ndots = 0;
+    options
+}
+
+/// A resolver builder that sends every query to `server` over UDP and TCP,
+/// or uses the system configuration.
+pub fn builder(
+    server: Option<SocketAddr>,
+) -> Result<ResolverBuilder<TokioRuntimeProvider>, String> {
+    match server {
+        Some(server) => {
+            let mut udp = ConnectionConfig::udp();
+            udp.port = server.port();
+            let mut tcp = ConnectionConfig::tcp();
+            tcp.port = server.port();
+            let mut name_server = NameServerConfig::udp_and_tcp(server.ip());
+            name_server.connections = vec![udp, tcp];
+            let config = ResolverConfig::from_parts(None, vec![], vec![name_server]);
+            Ok(Resolver::builder_with_config(
+                config,
+                TokioRuntimeProvider::default(),
+            ))
+        }
+        None => {
+            Resolver::builder_tokio().map_err(|e| format!("system resolver configuration: {e}"))
+        }
+    }
+}
+
 /// An answer, or the fact that there was none.
 #[derive(Debug, Clone)]
 pub enum Answer {
@@ -61,30 +96,9 @@ impl Answer {
 impl Dns {
     /// Sends every query to `server` when given, else uses /etc/resolv.conf.
     pub fn new(server: Option<SocketAddr>, timeout: Duration) -> Result<Dns, ResolverError> {
-        let mut options = ResolverOpts::default();
-        options.timeout = timeout;
-        options.attempts = 2;
-        options.ndots = 0;
-        let (builder, description) = match server {
-            Some(server) => {
-                let mut udp = ConnectionConfig::udp();
-                udp.port = server.port();
-                let mut tcp = ConnectionConfig::tcp();
-                tcp.port = server.port();
-                let mut name_server = NameServerConfig::udp_and_tcp(server.ip());
-                name_server.connections = vec![udp, tcp];
-                let config = ResolverConfig::from_parts(None, vec![], vec![name_server]);
-                (
-                    Resolver::builder_with_config(config, TokioRuntimeProvider::default()),
-                    server.to_string(),
-                )
-            }
-            None => (
-                Resolver::builder_tokio()
-                    .map_err(|e| ResolverError(format!("system resolver configuration: {e}")))?,
-                "system".to_string(),
-            ),
-        };
+        let options = options(timeout);
+        let builder = builder(server).map_err(ResolverError)?;
+        let description = server.map_or_else(|| "system".to_string(), |s| s.to_string());
         let resolver = builder
             .with_options(options)
             .build()

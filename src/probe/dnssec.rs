@@ -49,8 +49,7 @@ use crate::evidence::{
 };
 use crate::target::{Role, Source};
 use base64::Engine;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::TokioResolver;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS};
 use hickory_resolver::proto::dnssec::{
@@ -58,7 +57,6 @@ use hickory_resolver::proto::dnssec::{
 };
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{LowerName, Name, RData, RecordType};
-use hickory_resolver::{Resolver, TokioResolver};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -278,25 +276,9 @@ struct Validator {
 impl Validator {
     async fn new(context: &ProbeContext, dns: &Dns) -> Result<Validator, String> {
         let (anchors, descriptions) = trust_anchors(&context.dnssec_anchors, dns).await?;
-        let mut options = ResolverOpts::default();
-        options.timeout = context.step_timeout;
-        options.attempts = 2;
-        options.ndots = 0;
+        let mut options = super::dns::options(context.step_timeout);
         options.validate = true;
-        let builder = match context.resolver {
-            Some(server) => {
-                let mut udp = ConnectionConfig::udp();
-                udp.port = server.port();
-                let mut tcp = ConnectionConfig::tcp();
-                tcp.port = server.port();
-                let mut name_server = NameServerConfig::udp_and_tcp(server.ip());
-                name_server.connections = vec![udp, tcp];
-                let config = ResolverConfig::from_parts(None, vec![], vec![name_server]);
-                Resolver::builder_with_config(config, TokioRuntimeProvider::default())
-            }
-            None => Resolver::builder_tokio()
-                .map_err(|e| format!("system resolver configuration: {e}"))?,
-        };
+        let builder = super::dns::builder(context.resolver)?;
         let resolver = builder
             .with_options(options)
             .with_trust_anchor(Arc::new(anchors))

@@ -88,12 +88,6 @@ impl MailDialogue for Imap {
         })
     }
 
-    fn offers_starttls(capabilities: &[String]) -> bool {
-        capabilities
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case("STARTTLS"))
-    }
-
     async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
         connection: &mut LineConnection<S>,
     ) -> Result<String, DialogueError> {

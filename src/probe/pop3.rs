@@ -66,9 +66,8 @@ impl MailDialogue for Pop3 {
         })
     }
 
-    fn offers_starttls(capabilities: &[String]) -> bool {
-        capabilities.iter().any(|c| c.eq_ignore_ascii_case("STLS"))
-    }
+    // RFC 2595 §4: POP3 names the upgrade STLS.
+    const UPGRADE_CAPABILITY: &'static str = "STLS";
 
     async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
         connection: &mut LineConnection<S>,

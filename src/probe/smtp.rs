@@ -81,12 +81,6 @@ impl MailDialogue for Smtp {
         })
     }
 
-    fn offers_starttls(capabilities: &[String]) -> bool {
-        capabilities
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case("STARTTLS"))
-    }
-
     async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
         connection: &mut LineConnection<S>,
     ) -> Result<String, DialogueError> {
