@@ -54,6 +54,10 @@ fn out_dir_gets_a_self_contained_german_html_and_the_json() {
     for forbidden in ["<script", "<link", "src=\"http", "url(http", "@import"] {
         assert!(!html.contains(forbidden), "found {forbidden}");
     }
+    // Probe steps that did not run are listed with their reason.
+    let not_run = &html[html.find("id=\"not-run\"").expect("not-run section")..];
+    assert!(not_run.contains("pop.bad.test:110"), "{not_run}");
+    assert!(not_run.contains("does not offer STARTTLS"), "{not_run}");
     // Text from the network is escaped, never markup.
     assert!(!html.contains("<Dovecot"));
     // The terminal summary names the worst items and where the report went.

@@ -3,7 +3,7 @@
 
 use super::strings;
 use super::{RenderError, Report};
-use crate::evidence::{AttemptStatus, EndpointEvidence, PortState};
+use crate::evidence::{EndpointEvidence, PortState};
 use crate::finding::{Finding, Severity, Status};
 use crate::rules::file::AREAS;
 use serde::Serialize;
@@ -69,7 +69,7 @@ struct EndpointRow {
 #[derive(Serialize)]
 struct NotRunRow {
     subject: String,
-    step: &'static str,
+    step: String,
     status: String,
     reason: String,
 }
@@ -141,7 +141,7 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
         worst: report.worst().into_iter().take(10).map(view_of).collect(),
         areas,
         endpoints: endpoint_rows(&endpoints, language),
-        not_run: not_run_rows(&endpoints),
+        not_run: not_run_rows(report),
         not_applicable: report.count(Status::NotApplicable),
     };
     let context =
@@ -217,30 +217,78 @@ fn endpoint_rows(endpoints: &[&EndpointEvidence], language: crate::Language) -> 
         .collect()
 }
 
-/// Every probe step that failed, or was skipped for a reason other than a
-/// closed port nobody declared.
-fn not_run_rows(endpoints: &[&EndpointEvidence]) -> Vec<NotRunRow> {
+/// Every probe step that failed or was skipped, found by walking the
+/// evidence for attempts, so a new probe shows up here without code. Steps
+/// of closed ports nobody declared are left out: they are not offered.
+fn not_run_rows(report: &Report) -> Vec<NotRunRow> {
     let mut rows = Vec::new();
-    for e in endpoints {
-        let relevant = e.expected || e.tcp.value().is_some_and(|t| t.state == PortState::Open);
-        if !relevant {
+    for target in &report.targets {
+        let evidence = &target.evidence;
+        let Ok(mut json) = serde_json::to_value(evidence) else {
             continue;
+        };
+        if let Some(object) = json.as_object_mut() {
+            object.remove("endpoints");
         }
-        let steps: [(&'static str, AttemptStatus, Option<&String>); 3] = [
-            ("tcp", e.tcp.status, e.tcp.reason.as_ref()),
-            ("dialogue", e.dialogue.status, e.dialogue.reason.as_ref()),
-            ("tls", e.tls.status, e.tls.reason.as_ref()),
-        ];
-        for (step, status, reason) in steps {
-            if status != AttemptStatus::Completed {
-                rows.push(NotRunRow {
-                    subject: e.subject.clone(),
-                    step,
-                    status: format!("{status:?}").to_lowercase(),
-                    reason: reason.cloned().unwrap_or_default(),
-                });
+        // Domain-level skips are by design ("no TLSA records, nothing to
+        // match"); only failures are news there.
+        collect_attempts(
+            &json,
+            &format!("dns:{}", target.domain),
+            "",
+            false,
+            &mut rows,
+        );
+        for endpoint in evidence
+            .endpoints
+            .iter()
+            .filter(|e| e.expected || e.tcp.value().is_some_and(|t| t.state == PortState::Open))
+        {
+            if let Ok(json) = serde_json::to_value(endpoint) {
+                collect_attempts(&json, &endpoint.subject, "", true, &mut rows);
             }
         }
     }
     rows
+}
+
+fn collect_attempts(
+    json: &serde_json::Value,
+    subject: &str,
+    path: &str,
+    with_skipped: bool,
+    rows: &mut Vec<NotRunRow>,
+) {
+    match json {
+        serde_json::Value::Object(fields) => {
+            let status = fields.get("status").and_then(|s| s.as_str());
+            let shown = status == Some("failed") || (with_skipped && status == Some("skipped"));
+            if let (true, Some(status), Some(reason)) =
+                (shown, status, fields.get("reason").and_then(|r| r.as_str()))
+            {
+                rows.push(NotRunRow {
+                    subject: subject.to_string(),
+                    step: path.trim_start_matches('.').to_string(),
+                    status: status.to_string(),
+                    reason: reason.to_string(),
+                });
+                return;
+            }
+            for (key, value) in fields {
+                collect_attempts(value, subject, &format!("{path}.{key}"), with_skipped, rows);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                collect_attempts(
+                    item,
+                    subject,
+                    &format!("{path}[{index}]"),
+                    with_skipped,
+                    rows,
+                );
+            }
+        }
+        _ => {}
+    }
 }
