@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod finding;
 pub mod probe;
 pub mod report;
+pub mod retention;
 pub mod rules;
 pub mod scan;
 pub mod target;
