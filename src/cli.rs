@@ -100,6 +100,15 @@ pub struct ScanArgs {
     /// DKIM selector to look up at SELECTOR._domainkey.DOMAIN, besides the built-in common ones (default, selector1, google, …). Repeatable.
     #[arg(long = "dkim-selector", value_name = "SELECTOR")]
     pub dkim_selectors: Vec<String>,
+    /// Mailbox whose OPENPGPKEY (RFC 7929) and SMIMEA (RFC 8162) records are looked up, e.g. alice@example.org; the records' names hash the local part, so they cannot be found without one. Only looked up when its domain is scanned. Repeatable.
+    #[arg(long = "key-lookup", value_name = "ADDRESS")]
+    pub key_lookups: Vec<String>,
+    /// Base URL of the RDAP bootstrap registry (RFC 9224) under which ipv4.json and ipv6.json are fetched, for LOC-001 (data location). Default: https://data.iana.org/rdap/. With this flag, loopback and private addresses are looked up too (for a test or internal registry).
+    #[arg(long, value_name = "URL")]
+    pub rdap_bootstrap: Option<String>,
+    /// Do not look up where the servers are (no RDAP queries); LOC-001 is then inconclusive.
+    #[arg(long, conflicts_with = "rdap_bootstrap")]
+    pub no_location: bool,
     #[command(flatten)]
     pub rule_source: RuleSource,
 }

@@ -9,6 +9,7 @@ use clap::Parser;
 use cli::{Cli, Command, RuleSource, ScanArgs};
 use mailaudit::Language;
 use mailaudit::finding::Severity;
+use mailaudit::probe::location::{IANA_BOOTSTRAP, LocationSettings};
 use mailaudit::report::{Format, summary};
 use mailaudit::rules::{self, Rule};
 use mailaudit::scan::{self, ScanRequest};
@@ -130,6 +131,53 @@ fn parse_dkim_selector(input: &str) -> anyhow::Result<String> {
     Ok(selector)
 }
 
+/// `--rdap-bootstrap`: an http(s) URL with a host; returned ending in `/`
+/// so `ipv4.json` and `ipv6.json` can be appended.
+fn parse_rdap_bootstrap(input: &str) -> anyhow::Result<String> {
+    let hint = "give the base URL of an RDAP bootstrap registry, e.g. --rdap-bootstrap https://data.iana.org/rdap/";
+    let url = reqwest::Url::parse(input.trim())
+        .map_err(|e| anyhow!("--rdap-bootstrap '{input}' is not a URL ({e}); {hint}"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        bail!("--rdap-bootstrap '{input}' is not an http(s) URL with a host; {hint}");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("--rdap-bootstrap '{input}' must not have a query or fragment; {hint}");
+    }
+    let mut base = url.to_string();
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+    Ok(base)
+}
+
+/// An e-mail address for `--key-lookup`: a dot-atom local part (RFC 5322
+/// §3.4.1, no quoted strings) and a domain; the domain is lower-cased, the
+/// local part kept as given because RFC 7929 §3 hashes it as written.
+fn parse_key_lookup(input: &str) -> anyhow::Result<String> {
+    let address = input.trim();
+    let valid_local = |local: &str| {
+        !local.is_empty()
+            && local.len() <= 64
+            && local.split('.').all(|atom| {
+                !atom.is_empty()
+                    && atom
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c))
+            })
+    };
+    match address.rsplit_once('@') {
+        Some((local, domain)) if valid_local(local) => match parse_domain(domain) {
+            Ok(domain) => Ok(format!("{local}@{domain}")),
+            Err(error) => bail!(
+                "--key-lookup '{input}': {error}; give an e-mail address, e.g. --key-lookup alice@example.org"
+            ),
+        },
+        _ => bail!(
+            "--key-lookup '{input}' is not an e-mail address; give one such as --key-lookup alice@example.org"
+        ),
+    }
+}
+
 /// Turns the arguments into a request, failing with exit code 2 on bad input.
 fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severity)> {
     let mut domains = Vec::new();
@@ -177,6 +225,22 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
         .iter()
         .map(|s| parse_dkim_selector(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let key_lookups = args
+        .key_lookups
+        .iter()
+        .map(|a| parse_key_lookup(a))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let location = match (&args.rdap_bootstrap, args.no_location) {
+        (_, true) => LocationSettings::Off,
+        (Some(url), false) => LocationSettings::Rdap {
+            base: parse_rdap_bootstrap(url)?,
+            explicit: true,
+        },
+        (None, false) => LocationSettings::Rdap {
+            base: IANA_BOOTSTRAP.to_string(),
+            explicit: false,
+        },
+    };
     Ok((
         ScanRequest {
             domains,
@@ -188,6 +252,8 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
             connections_per_address: args.connections_per_host,
             language,
             dkim_selectors,
+            key_lookups,
+            location,
         },
         formats,
         fail_on,

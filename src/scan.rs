@@ -26,6 +26,10 @@ pub struct ScanRequest {
     pub language: Language,
     /// DKIM selectors from `--dkim-selector`, tried before the built-in ones.
     pub dkim_selectors: Vec<String>,
+    /// Mailboxes from `--key-lookup` (validated, lower-case domain part).
+    pub key_lookups: Vec<String>,
+    /// RDAP for LOC-001 (`--rdap-bootstrap`, `--no-location`).
+    pub location: probe::location::LocationSettings,
 }
 
 /// Why a scan could not start.
@@ -63,6 +67,8 @@ pub async fn run(
         resolver: request.resolver,
         dnssec_anchors: anchors.clone(),
         dkim_selectors: request.dkim_selectors.clone(),
+        key_lookups: request.key_lookups.clone(),
+        location: probe::location::RdapCache::new(request.location.clone()),
     };
     let mut targets = Vec::new();
     for domain in &request.domains {

@@ -64,6 +64,19 @@ fn bad_input_exits_with_2_and_names_the_input() {
         .code(2)
         .stderr(predicate::str::contains("--resolver"));
     mailaudit().args(["scan"]).assert().code(2);
+    // --rdap-bootstrap is an http(s) URL; these fail before any network use.
+    for bad in ["ftp://rdap.example/", "not a url", "https://", "/rdap/"] {
+        mailaudit()
+            .args(["scan", "example.org", "--rdap-bootstrap", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--rdap-bootstrap"));
+    }
+    mailaudit()
+        .args(["scan", "example.org", "--no-location", "--rdap-bootstrap"])
+        .arg("https://127.0.0.1/")
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -122,6 +135,7 @@ fn no_dns_answer_for_any_target_exits_with_3() {
             "127.0.0.1:9",
             "--timeout",
             "1",
+            "--no-location",
             "--out",
         ])
         .arg(dir.path())

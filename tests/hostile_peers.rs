@@ -32,6 +32,7 @@ fn scan(host: &str) -> (Value, Duration) {
             "127.0.0.1:9",
             "--timeout",
             "1",
+            "--no-location",
         ])
         .args(["--format", "json", "--out", "-", "--host", host])
         .output()

@@ -6,21 +6,29 @@
 
 mod attempt;
 mod certificate;
+mod client_config;
 mod dns;
 mod dnssec;
 mod endpoint;
+mod key_discovery;
+mod location;
 mod mail_auth;
 mod mx_host;
 mod tls;
 
 pub use attempt::{Attempt, AttemptStatus};
 pub use certificate::{CertificateEvidence, PublicKeyEvidence, SignatureEvidence};
+pub use client_config::{ClientConfigEvidence, ConfigDocument, DeclaredServer, HttpsAnswer};
 pub use dns::{DnsEvidence, HostAddresses, MxEvidence, MxRecord, SrvLookup, SrvRecord};
 pub use dnssec::{
     DaneEvidence, DaneMatch, DnssecEvidence, RrsetRole, RrsetSecurity, Security, TlsaOutcome,
     TlsaRecord, TlsaResult, TlsaRrset, ValidatedAnswer, ValidationSetup,
 };
 pub use endpoint::{AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TcpEvidence};
+pub use key_discovery::{KeyDiscoveryEvidence, KeyRecord, KeyRecordLookup, WkdPolicyEvidence};
+pub use location::{
+    AddressLocation, CountryClass, LocationEvidence, RdapNetwork, location_not_recorded,
+};
 pub use mail_auth::{
     DkimEvidence, DkimKey, DmarcEvidence, DmarcReportAddress, MailAuthEvidence, MtaStsEvidence,
     MtaStsPolicy, MxCoverage, SpfEvidence, SpfWalkStep, TlsRptEvidence,
@@ -52,4 +60,13 @@ pub struct DomainEvidence {
     /// SPF, DMARC, DKIM, MTA-STS and TLS-RPT.
     #[serde(default)]
     pub mail_auth: MailAuthEvidence,
+    /// Autoconfig, autodiscover and SRV: the servers clients are told to use.
+    #[serde(default)]
+    pub client_config: ClientConfigEvidence,
+    /// WKD, OPENPGPKEY and SMIMEA.
+    #[serde(default)]
+    pub key_discovery: KeyDiscoveryEvidence,
+    /// Data location (RDAP country) of every endpoint and MX address.
+    #[serde(default = "location_not_recorded")]
+    pub location: Attempt<LocationEvidence>,
 }

@@ -6,13 +6,17 @@
 //! on top of the per-step timeouts.
 
 pub mod certificate;
+pub mod client_config;
 pub mod connection;
 pub mod dane;
 pub mod dialogue;
 pub mod discovery;
 pub mod dns;
 pub mod dnssec;
+pub mod https;
 mod imap;
+pub mod key_discovery;
+pub mod location;
 pub mod mail_auth;
 pub mod mx_hosts;
 mod pop3;
@@ -52,6 +56,11 @@ pub struct ProbeContext {
     pub dnssec_anchors: Vec<crate::dnssec_anchor::Anchor>,
     /// DKIM selectors from `--dkim-selector`, tried before the built-in ones.
     pub dkim_selectors: Vec<String>,
+    /// Mailboxes from `--key-lookup` whose OPENPGPKEY and SMIMEA records
+    /// are looked up (at the scanned domain matching their domain part).
+    pub key_lookups: Vec<String>,
+    /// RDAP settings and the per-scan answer cache (LOC-001).
+    pub location: location::RdapCache,
 }
 
 /// Something to tell the user while a scan runs.
@@ -113,15 +122,20 @@ pub async fn scan_domain(
         .buffer_unordered(context.concurrency.max(1))
         .collect::<Vec<EndpointEvidence>>();
     // Record lookups need no endpoint, so they run while endpoints are probed.
-    let (mut endpoints, mail_auth, mx_hosts, caa) = tokio::join!(
+    let (mut endpoints, mail_auth, mx_hosts, caa, client_config, key_discovery) = tokio::join!(
         probing,
         mail_auth::probe(context, dns, domain, &dns_evidence),
         mx_hosts::probe(dns, &dns_evidence),
         mx_hosts::caa(dns, domain),
+        client_config::probe(context, dns, domain, &dns_evidence),
+        key_discovery::probe(context, dns, domain),
     );
     endpoints.sort_by(|a, b| (&a.host, a.port).cmp(&(&b.host, b.port)));
     // DANE compares TLSA records with the chains the endpoints served.
-    let dnssec = dnssec::probe(context, dns, domain, &dns_evidence, &endpoints).await;
+    let (dnssec, location) = tokio::join!(
+        dnssec::probe(context, dns, domain, &dns_evidence, &endpoints),
+        location::probe(context, dns, &endpoints, &mx_hosts),
+    );
     DomainEvidence {
         domain: domain.to_string(),
         dns: dns_evidence,
@@ -130,6 +144,9 @@ pub async fn scan_domain(
         caa,
         dnssec,
         mail_auth,
+        client_config,
+        key_discovery,
+        location,
     }
 }
 

@@ -11,7 +11,7 @@ set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 # Resolve our own directory so the lab works from any current directory.
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-for lib in common install pki mailauth dns render services selftest; do
+for lib in common install pki mailauth rdap dns render services selftest; do
 	# shellcheck source=/dev/null
 	. "$LAB_DIR/lib/$lib.sh"
 done
@@ -55,6 +55,7 @@ lab_generate() {
 	lab_pki
 	lab_dns
 	lab_render_all
+	lab_rdap
 }
 
 # Start SERVICE, or leave it running -- unless what it reads was just

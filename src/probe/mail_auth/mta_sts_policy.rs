@@ -2,16 +2,12 @@
 //! `https://mta-sts.DOMAIN/.well-known/mta-sts.txt` with a certificate that
 //! must validate, no redirects, a size limit and a timeout, then parsed.
 //!
-//! The host name is resolved by our own resolver and handed to reqwest with
-//! `resolve_to_addrs`, so no system DNS is used; TLS is a rustls config on
-//! our trust store (webpki-roots plus `--ca-file`).
+//! The fetch itself is [`crate::probe::https::get`]: our resolver's
+//! addresses, our trust store, no redirects, 64 KiB, a timeout.
 
 use crate::evidence::MtaStsPolicy;
-use crate::probe::ProbeContext;
-use std::net::{IpAddr, SocketAddr};
-
-/// Policies are small (a few lines); anything bigger is refused while it streams in.
-pub const SIZE_LIMIT: usize = 64 * 1024;
+use crate::probe::{ProbeContext, https};
+use std::net::IpAddr;
 
 /// Fetches and parses the policy of `domain` from `addresses`. `Err` names
 /// why it could not be fetched over valid HTTPS.
@@ -21,71 +17,21 @@ pub async fn fetch(
     addresses: &[IpAddr],
 ) -> Result<MtaStsPolicy, String> {
     let host = format!("mta-sts.{domain}");
-    let url = format!("https://{host}/.well-known/mta-sts.txt");
-    let tls = rustls::ClientConfig::builder_with_provider(context.trust.provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot configure TLS: {e}"))?
-        .with_root_certificates(context.trust.root_store())
-        .with_no_client_auth();
-    let targets: Vec<SocketAddr> = addresses
-        .iter()
-        .map(|ip| SocketAddr::new(*ip, 443))
-        .collect();
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .connect_timeout(context.connect_timeout)
-        .timeout(context.step_timeout)
-        .resolve_to_addrs(&host, &targets)
-        .user_agent(concat!("mailaudit/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("cannot build the HTTPS client: {}", chain(&e)))?;
-    let request = async {
-        let mut response = client
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {}", chain(&e.without_url())))?;
-        let status = response.status();
-        if !status.is_success() || status.as_u16() != 200 {
-            let location = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .map(|l| format!(" to {l} (redirects are not followed, RFC 8461 §3.3)"))
-                .unwrap_or_default();
-            return Err(format!("{url}: HTTP {status}{location}"));
-        }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|c| c.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| format!("{url}: {}", chain(&e.without_url())))?
-        {
-            if body.len() + chunk.len() > SIZE_LIMIT {
-                return Err(format!(
-                    "{url}: the policy is larger than {SIZE_LIMIT} bytes"
-                ));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok((content_type, body))
-    };
-    // reqwest's timeout covers the whole exchange; this is a second guard.
-    let (content_type, body) =
-        match tokio::time::timeout(context.step_timeout + context.connect_timeout, request).await {
-            Ok(result) => result?,
-            Err(_) => return Err(format!("{url}: no complete answer in time")),
-        };
-    let mut policy = parse(&String::from_utf8_lossy(&body));
+    let path = "/.well-known/mta-sts.txt";
+    let url = format!("https://{host}{path}");
+    let response = https::get(context, &host, path, addresses).await?;
+    if response.status != 200 {
+        let location = response
+            .location
+            .map(|l| format!(" to {l} (redirects are not followed, RFC 8461 §3.3)"))
+            .unwrap_or_default();
+        let status = reqwest::StatusCode::from_u16(response.status)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|_| response.status.to_string());
+        return Err(format!("{url}: HTTP {status}{location}"));
+    }
+    let content_type = response.content_type;
+    let mut policy = parse(&String::from_utf8_lossy(&response.body));
     // RFC 8461 §3.3: the media type is "text/plain".
     let media_type = content_type.split(';').next().unwrap_or("").trim();
     if !media_type.eq_ignore_ascii_case("text/plain") {
@@ -97,22 +43,6 @@ pub async fn fetch(
     policy.addresses = addresses.iter().map(IpAddr::to_string).collect();
     policy.content_type = content_type;
     Ok(policy)
-}
-
-/// An error with its sources, which carry the useful part ("invalid peer
-/// certificate: certificate not valid for name ...").
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let next = cause.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// Parses the `key: value` lines of a policy (RFC 8461 §3.2), separated by

@@ -111,6 +111,13 @@ lab_pki() {
 	# sts.bad.test's MTA-STS policy host: a valid certificate, so the policy
 	# is fetched and judged on its content (mode testing, wrong mx).
 	lab_pki_leaf bad-sts-web ec "DNS:mta-sts.sts.bad.test" ca -startdate "$now_minus_1d" -days 365
+	# Client-config and key discovery (tests/lab_discovery.rs): good.test's
+	# WKD and autodiscover hosts; bad.test's autoconfig that declares POP3.
+	lab_pki_leaf good-keys-web ec "DNS:openpgpkey.good.test,DNS:autodiscover.good.test" ca \
+		-startdate "$now_minus_1d" -days 365
+	lab_pki_leaf bad-autoconfig-web ec "DNS:autoconfig.bad.test,DNS:autoconfig.pop-config.bad.test" ca -startdate "$now_minus_1d" -days 365
+	# The lab RDAP registry (lib/rdap.sh, LOC-001).
+	lab_pki_leaf rdap-web ec "DNS:rdap.test" ca -startdate "$now_minus_1d" -days 365
 	# DKIM keys (lib/mailauth.sh) are key material too, and the zones
 	# rendered next need them.
 	lab_mailauth

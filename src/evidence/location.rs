@@ -1,0 +1,77 @@
+//! Data-location evidence (LOC-001): for every MX, IMAP, POP3, submission
+//! and ManageSieve address, the network RDAP says it belongs to and that
+//! network's country. The probe records facts; the country's
+//! classification (EEA, adequacy decision, third country) is a lookup in
+//! the dated table `src/probe/location/countries.toml`, recorded with the
+//! table's snapshot date so a report states which legal state it used.
+
+use super::Attempt;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// What RDAP said about the addresses of one domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationEvidence {
+    /// The RDAP bootstrap base URL (`ipv4.json` and `ipv6.json` under it).
+    pub bootstrap: String,
+    /// Snapshot date of the country table the classification comes from.
+    pub table_snapshot: String,
+    /// Where the country table was taken from.
+    pub table_source: String,
+    /// One entry per distinct address, sorted.
+    pub addresses: Vec<AddressLocation>,
+}
+
+/// One address and its RDAP network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressLocation {
+    pub address: IpAddr,
+    /// Host names with this address (endpoint hosts and MX hosts).
+    pub hosts: Vec<String>,
+    /// Endpoint subjects (`host:port`) whose TCP connection went to it.
+    pub subjects: Vec<String>,
+    /// The RDAP look-up; skipped for special-purpose addresses.
+    pub rdap: Attempt<RdapNetwork>,
+}
+
+/// The RDAP IP network object (RFC 9083 §5.4) that holds the address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RdapNetwork {
+    /// The URL that gave the answer (after redirects).
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_address: Option<String>,
+    /// ISO 3166-1 alpha-2 code, upper case, as registered.
+    pub country: String,
+    /// The country's class in the table of `table_snapshot`.
+    pub classification: CountryClass,
+    /// The adequacy decision, for class `adequacy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adequacy_decision: Option<String>,
+    /// The table's note on the decision's scope or uncertainty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Where a country stands under Art. 44 ff. DSGVO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CountryClass {
+    /// EU or EEA: no transfer in the sense of Art. 44.
+    Eea,
+    /// A third country with an Art. 45 adequacy decision.
+    Adequacy,
+    /// Any other country: transfers need Art. 46 safeguards.
+    ThirdCountry,
+}
+
+/// The default of evidence written before location was recorded.
+pub fn location_not_recorded() -> Attempt<LocationEvidence> {
+    Attempt::skipped("data location was not recorded in this evidence")
+}
