@@ -159,6 +159,15 @@ fn a_malformed_rule_file_names_file_line_and_reason() {
         .to_string();
     assert!(error.contains("needs a severity"), "{error}");
 
+    let reserved = text.replace("== && 1", "== 1").replace(
+        "\n[[fail]]",
+        "\n[[bind]]\nname = \"endpoint\"\nvalue = \"1\"\n\n[[fail]]",
+    );
+    let error = rules::parse("custom/TLS-001.toml", &reserved)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("binding name 'endpoint'"), "{error}");
+
     let bad_reference = text
         .replace("RFC 3207", "Some blog")
         .replace("== && 1", "== 1");

@@ -129,6 +129,35 @@ pub fn evaluate_rule(
         context.add_variable_from_value(name.as_str(), to_cel(value));
     }
     context.add_variable_from_value("now", cel::Value::Timestamp(now.fixed_offset()));
+    // Bindings join the variables (as CEL for expressions, as JSON for
+    // `requires` and reasons). One that cannot be computed stays unbound,
+    // with its error as the reason anything needing it is inconclusive.
+    let mut variables = variables.clone();
+    for (name, expression) in &rule.bindings {
+        let bound = expression
+            .program
+            .execute(&context)
+            .map_err(|e| format!("{e:?}"))
+            .and_then(|value| {
+                value
+                    .json()
+                    .map(|json| (value.clone(), json))
+                    .map_err(|e| e.to_string())
+            });
+        match bound {
+            Ok((value, json)) => {
+                context.add_variable_from_value(name.as_str(), value);
+                variables.insert(name.clone(), json);
+            }
+            Err(error) => {
+                variables.insert(
+                    name.clone(),
+                    json!({ "status": "failed", "reason": format!("'{name}' ({}) is not available: {error}", expression.source) }),
+                );
+            }
+        }
+    }
+    let variables = &variables;
     let verdict = |status, severity, detail: String| Verdict {
         status,
         severity,
@@ -229,11 +258,25 @@ fn inconclusive(rule: &Rule, german: bool, reason: &str) -> Verdict {
 /// (`domain.mx_hosts.*.addresses`); the first missing one is reported.
 fn missing(variables: &BTreeMap<String, Json>, path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('.').collect();
-    let root = variables.get(*segments.first()?)?;
+    let Some(root) = variables.get(*segments.first()?) else {
+        return Some(format!("{path} is absent"));
+    };
     missing_below(root, &segments[1..], path, segments[0])
 }
 
 fn missing_below(current: &Json, rest: &[&str], path: &str, at: &str) -> Option<String> {
+    // An attempt on the way that did not complete explains everything below it.
+    if !rest.is_empty()
+        && let Some(status @ ("failed" | "skipped")) = current.get("status").and_then(Json::as_str)
+    {
+        return Some(format!(
+            "{at} {status}: {}",
+            current
+                .get("reason")
+                .and_then(Json::as_str)
+                .unwrap_or("no reason recorded")
+        ));
+    }
     match rest.split_first() {
         None => match current.get("status").and_then(Json::as_str) {
             Some("completed") => None,

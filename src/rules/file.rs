@@ -6,6 +6,9 @@
 //! subject = "endpoint"            # or "domain"
 //! severity = "critical"
 //! references = ["BSI TR-03108-1", "DSGVO Art. 32(1)(a)"]
+//! [[bind]]                        # optional: name a sub-view
+//! name = "leaf"
+//! value = "endpoint.tls.value.chain[0]"
 //! applies = "endpoint.port == 25" # CEL; false gives not_applicable
 //! requires = ["endpoint.dialogue"] # attempts that must have completed
 //! title = { de = "…", en = "…" }
@@ -55,6 +58,11 @@ pub struct RuleFile {
     pub subject: SubjectKind,
     pub severity: String,
     pub references: Vec<String>,
+    /// Named sub-views computed before anything else, e.g. the location
+    /// entry of this endpoint; later bindings and all expressions can use
+    /// them, and `requires` can name attempts inside them.
+    #[serde(default)]
+    pub bind: Vec<BindFile>,
     #[serde(default)]
     pub applies: Option<String>,
     #[serde(default)]
@@ -70,6 +78,14 @@ pub struct RuleFile {
     pub adjust: Vec<CheckFile>,
     #[serde(default)]
     pub example: Vec<Example>,
+}
+
+/// One named binding: `name = CEL expression`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindFile {
+    pub name: String,
+    pub value: String,
 }
 
 /// One failing condition.

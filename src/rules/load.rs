@@ -147,6 +147,30 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
             )
         })
     };
+    let reserved = ["domain", "endpoint", "host", "now"];
+    let mut bindings = Vec::new();
+    for bind in &raw.bind {
+        let valid_name = bind
+            .name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+            && bind
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid_name || reserved.contains(&bind.name.as_str()) {
+            return Err(invalid(
+                line_of(&bind.name),
+                format!(
+                    "binding name '{}' must be a lower-case identifier other than {}",
+                    bind.name,
+                    reserved.join(", ")
+                ),
+            ));
+        }
+        bindings.push((bind.name.clone(), compile(&bind.value)?));
+    }
     let applies = raw.applies.as_deref().map(compile).transpose()?;
     for path in &raw.requires {
         let root = path.split('.').next().unwrap_or_default();
@@ -154,7 +178,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
             SubjectKind::Domain => &["domain"],
             SubjectKind::Endpoint => &["endpoint", "domain"],
         };
-        if !allowed.contains(&root) {
+        if !allowed.contains(&root) && !raw.bind.iter().any(|b| b.name == root) {
             return Err(invalid(
                 line_of(path),
                 format!(
@@ -229,6 +253,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         file: file.to_string(),
         area: raw.area,
         subject: raw.subject,
+        bindings,
         severity,
         references: raw.references,
         applies,

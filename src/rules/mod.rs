@@ -97,6 +97,8 @@ pub struct Rule {
     pub subject: SubjectKind,
     pub severity: Severity,
     pub references: Vec<String>,
+    /// Named sub-views, in order.
+    pub bindings: Vec<(String, Expression)>,
     pub applies: Option<Expression>,
     pub requires: Vec<String>,
     pub title: Text,
