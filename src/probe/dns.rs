@@ -6,7 +6,9 @@
 
 use crate::evidence::{Attempt, MxEvidence, MxRecord, SrvRecord};
 use crate::target::normalize_host;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::config::{
+    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
@@ -46,6 +48,10 @@ pub fn options(timeout: Duration) -> ResolverOpts {
     options.timeout = timeout;
     options.attempts = 2;
     options.ndots = 0;
+    // Evidence comes from DNS, not from this machine's /etc/hosts. (hickory
+    // still answers RFC 6761 special-use names such as 127.in-addr.arpa
+    // itself.)
+    options.use_hosts_file = ResolveHosts::Never;
     options
 }
 
