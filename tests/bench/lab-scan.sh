@@ -26,7 +26,7 @@ if command -v tcpdump >/dev/null; then
 	tcpdump -i lo -n -w "$pcap" 'dst host 127.0.10.53 and dst port 53' 2>/dev/null &
 	dump=$!
 	sleep 1
-	"$bin" scan "${lab[@]}" -v good.test 2>"$out/log" || true
+	"$bin" scan "${lab[@]}" -v good.test >/dev/null 2>"$out/log" || true
 	sleep 1
 	kill "$dump"
 	wait "$dump" 2>/dev/null || true
