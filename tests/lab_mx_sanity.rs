@@ -9,8 +9,20 @@ use common::{expect, scan_lab};
 #[test]
 fn an_alias_mx_and_a_missing_aaaa_are_reported() {
     let (_, report) = scan_lab(&["cname-mx.bad.test", "v6-mx.bad.test", "good.test"], &[]);
-    expect(&report, "DNS-011", "dns:cname-mx.bad.test", "fail", Some("medium"));
-    expect(&report, "DNS-010", "dns:cname-mx.bad.test", "fail", Some("info"));
+    expect(
+        &report,
+        "DNS-011",
+        "dns:cname-mx.bad.test",
+        "fail",
+        Some("medium"),
+    );
+    expect(
+        &report,
+        "DNS-010",
+        "dns:cname-mx.bad.test",
+        "fail",
+        Some("info"),
+    );
     expect(&report, "DNS-010", "dns:v6-mx.bad.test", "pass", None);
     expect(&report, "DNS-011", "dns:v6-mx.bad.test", "pass", None);
     expect(&report, "DNS-010", "dns:good.test", "fail", Some("info"));
