@@ -7,7 +7,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  no failed finding at or above --fail-on (default: high)
   1  failed findings at or above --fail-on exist
-  2  usage or input error (bad flag, domain, rule file, CA file, output directory)
+  2  usage or input error (bad flag, domain, rule file, CA file, output directory, unreadable report file)
   3  the scan could not run at all (no DNS answer and no reachable endpoint for any target)";
 
 /// Audits mail providers for transport security and data protection.
@@ -38,11 +38,39 @@ pub enum Command {
         after_help = "Examples:\n  mailaudit scan example.org --out report/\n      writes report/report.html and report/report.json\n  mailaudit scan example.org --format json --out -\n      prints the JSON report on stdout and nothing else\n  mailaudit scan corp.internal --resolver 10.0.0.53 --ca-file corp-ca.pem --lang en\n      audits an internal split-horizon setup with its own CA\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error\n  3  the scan could not run at all"
     )]
     Scan(Box<ScanArgs>),
-    /// List the rules in use, and check rule files for errors.
+    /// Re-render a saved report.json (offline): other formats, another language, other rules.
     #[command(
-        after_help = "Examples:\n  mailaudit rules\n      lists the built-in rules\n  mailaudit rules --rules my-rules/\n      checks my-rules/*.toml and lists the rules with them applied"
+        after_help = "Examples:\n  mailaudit report report/report.json --lang en --format html,md --out report-en/\n      re-renders the evidence of an earlier scan in English; the rules are re-run\n  mailaudit report today.json --baseline last-week.json --format md --out - >> \"$GITHUB_STEP_SUMMARY\"\n      a CI step summary with new and fixed findings\n\nNo network access: the evidence in the file is judged again.\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error (unreadable or invalid report file, bad flag, rule file)"
     )]
-    Rules(RuleSource),
+    Report(Box<ReportArgs>),
+    /// Re-run the rules on a saved report.json (offline) and print the findings as JSON.
+    #[command(
+        after_help = "Prints a JSON array of findings (rule, subject, status, severity, detail, …) on stdout, or with --summary the terminal summary.\n\nExamples:\n  mailaudit evaluate report/report.json --rules my-rules/\n      judges the saved evidence with your rules added\n  mailaudit evaluate report/report.json | jq '.[] | select(.status == \"fail\") | .rule'\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error"
+    )]
+    Evaluate(EvaluateArgs),
+    /// List the rules in use, or check rule files for errors.
+    #[command(
+        after_help = "Examples:\n  mailaudit rules list\n      lists the built-in rules\n  mailaudit rules list --rules my-rules/\n      lists the rules with my-rules/*.toml applied\n  mailaudit rules check my-rules/\n      checks my-rules/*.toml: syntax, CEL, references, examples"
+    )]
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Print the JSON Schema of report.json (docs/report.schema.json).
+    Schema,
+}
+
+/// `mailaudit rules …`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules in use: ID, severity, area, title.
+    List(RuleSource),
+    /// Check the rule files (*.toml) in DIR and exit with 2 on the first error.
+    Check {
+        /// Directory of rule files.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// Where rules come from.
@@ -65,7 +93,7 @@ pub struct ScanArgs {
     /// Output directory, created if missing; `-` prints one format on stdout.
     #[arg(long, value_name = "DIR|-", default_value = "mailaudit-report")]
     pub out: String,
-    /// Output formats, comma-separated: html, json.
+    /// Output formats, comma-separated: html, json, md, junit, sarif.
     #[arg(
         long,
         value_name = "FORMATS",
@@ -109,6 +137,61 @@ pub struct ScanArgs {
     /// Do not look up where the servers are (no RDAP queries); LOC-001 is then inconclusive.
     #[arg(long, conflicts_with = "rdap_bootstrap")]
     pub no_location: bool,
+    /// Skip the raw-handshake TLS scan of versions, suites and groups; TLS-003, -004, -006, -007 and -012 are then inconclusive.
+    #[arg(long)]
+    pub no_tls_scan: bool,
+    /// A report.json of an earlier scan: failed findings are marked new or unchanged, and fixed ones are listed.
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub rule_source: RuleSource,
+}
+
+/// `mailaudit report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report.json a scan wrote.
+    #[arg(value_name = "EVIDENCE.json")]
+    pub evidence: PathBuf,
+    /// Output directory, created if missing; `-` prints one format on stdout.
+    #[arg(long, value_name = "DIR|-", default_value = "mailaudit-report")]
+    pub out: String,
+    /// Output formats, comma-separated: html, json, md, junit, sarif.
+    #[arg(
+        long,
+        value_name = "FORMATS",
+        value_delimiter = ',',
+        default_value = "html,json"
+    )]
+    pub format: Vec<String>,
+    /// Report language: de (German) or en (English). Default: the language of the saved report.
+    #[arg(long, value_name = "de|en")]
+    pub lang: Option<String>,
+    /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: String,
+    /// A report.json of an earlier scan: failed findings are marked new or unchanged, and fixed ones are listed.
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub rule_source: RuleSource,
+}
+
+/// `mailaudit evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The report.json a scan wrote.
+    #[arg(value_name = "EVIDENCE.json")]
+    pub evidence: PathBuf,
+    /// Language of titles and details: de or en. Default: the language of the saved report.
+    #[arg(long, value_name = "de|en")]
+    pub lang: Option<String>,
+    /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: String,
+    /// Print the terminal summary instead of the findings JSON.
+    #[arg(long)]
+    pub summary: bool,
     #[command(flatten)]
     pub rule_source: RuleSource,
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The outcome of a rule for a subject (rule-catalogue.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// The rule's condition holds.
@@ -18,7 +18,19 @@ pub enum Status {
 }
 
 /// Severity, ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -81,7 +93,7 @@ impl fmt::Display for Status {
 }
 
 /// One rule evaluated against one subject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Catalogue ID, e.g. `TLS-001`.
     pub rule: String,
@@ -96,4 +108,19 @@ pub struct Finding {
     pub detail: String,
     pub references: Vec<String>,
     pub remediation: String,
+    /// Against `--baseline`: whether this failed finding is new or was
+    /// already there. Absent without a baseline and on findings that did
+    /// not fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+}
+
+/// How a failed finding compares with the baseline report (`--baseline`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// It did not fail in the baseline.
+    New,
+    /// It failed in the baseline too.
+    Unchanged,
 }

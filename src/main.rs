@@ -6,17 +6,17 @@ mod progress;
 
 use anyhow::{Context, anyhow, bail};
 use clap::Parser;
-use cli::{Cli, Command, RuleSource, ScanArgs};
+use cli::{Cli, Command, EvaluateArgs, ReportArgs, RuleSource, RulesCommand, ScanArgs};
 use mailaudit::Language;
 use mailaudit::finding::Severity;
 use mailaudit::probe::location::{IANA_BOOTSTRAP, LocationSettings};
-use mailaudit::report::{Format, summary};
+use mailaudit::report::{Format, Report, baseline, offline, schema, summary};
 use mailaudit::rules::{self, Rule};
 use mailaudit::scan::{self, ScanRequest};
 use mailaudit::target::{HostSpec, parse_domain};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -28,7 +28,21 @@ fn main() -> ExitCode {
     init_logging(cli.verbose, cli.quiet);
     let outcome = match &cli.command {
         Command::Scan(args) => run_scan(args, cli.quiet),
-        Command::Rules(source) => list_rules(source),
+        Command::Report(args) => run_report(args, cli.quiet),
+        Command::Evaluate(args) => run_evaluate(args, cli.quiet),
+        Command::Rules {
+            command: RulesCommand::List(source),
+        } => list_rules(source),
+        Command::Rules {
+            command: RulesCommand::Check { dir },
+        } => check_rules(dir),
+        Command::Schema => {
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(schema::render().as_bytes());
+            Ok(0)
+        }
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -72,6 +86,63 @@ fn load_rules(source: &RuleSource) -> anyhow::Result<Vec<Rule>> {
         Some(dir) => rules::merge(defaults, rules::from_dir(dir)?),
         None => defaults,
     })
+}
+
+/// `mailaudit rules check DIR`: parses every rule file (CEL, references,
+/// severities) and runs the examples each file carries.
+fn check_rules(dir: &Path) -> Outcome {
+    let rules = rules::from_dir(dir).map_err(|e| usage(e.into()))?;
+    let default_now: chrono::DateTime<chrono::Utc> = "2026-11-26T00:00:00Z"
+        .parse()
+        .map_err(|e| usage(anyhow!("{e}")))?;
+    let mut problems = Vec::new();
+    let mut examples = 0;
+    for rule in &rules {
+        for (index, example) in rule.examples.iter().enumerate() {
+            examples += 1;
+            let variables = example
+                .variables
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), serde_json::to_value(v)?)))
+                .collect::<Result<_, serde_json::Error>>()
+                .map_err(|e| usage(e.into()))?;
+            let now = match example.now.as_deref() {
+                Some(text) => text.parse().map_err(|e| {
+                    usage(anyhow!(
+                        "{} example {}: now = '{text}' is not an RFC 3339 time ({e})",
+                        rule.id,
+                        index + 1
+                    ))
+                })?,
+                None => default_now,
+            };
+            let verdict = rules::evaluate_rule(rule, &variables, now, Language::En);
+            if verdict.status.to_string() != example.expect {
+                problems.push(format!(
+                    "{} example {}: expected {}, got {} ({})",
+                    rule.id,
+                    index + 1,
+                    example.expect,
+                    verdict.status,
+                    verdict.detail
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(usage(anyhow!(
+            "{} example(s) in {} do not hold:\n  {}",
+            problems.len(),
+            dir.display(),
+            problems.join("\n  ")
+        )));
+    }
+    println!(
+        "{}: {} rules, {examples} examples hold",
+        dir.display(),
+        rules.len()
+    );
+    Ok(0)
 }
 
 fn list_rules(source: &RuleSource) -> Outcome {
@@ -191,20 +262,8 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
         .lang
         .parse()
         .map_err(|e: String| anyhow!("--lang: {e}"))?;
-    let mut formats = Vec::new();
-    for name in &args.format {
-        let format: Format = name.parse().map_err(|e: String| anyhow!("--format: {e}"))?;
-        if !formats.contains(&format) {
-            formats.push(format);
-        }
-    }
-    if args.out == "-" && formats.len() != 1 {
-        bail!("--out - prints exactly one format on stdout; add --format json or --format html");
-    }
-    let fail_on: Severity = args
-        .fail_on
-        .parse()
-        .map_err(|e: String| anyhow!("--fail-on: {e}"))?;
+    let formats = parse_formats(&args.format, &args.out)?;
+    let fail_on = parse_fail_on(&args.fail_on)?;
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 300.0) {
         bail!(
             "--timeout must be a number of seconds above 0 and at most 300, not {}",
@@ -254,37 +313,95 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
             dkim_selectors,
             key_lookups,
             location,
+            tls_scan: !args.no_tls_scan,
         },
         formats,
         fail_on,
     ))
 }
 
+fn parse_formats(names: &[String], out: &str) -> anyhow::Result<Vec<Format>> {
+    let mut formats = Vec::new();
+    for name in names {
+        let format: Format = name.parse().map_err(|e: String| anyhow!("--format: {e}"))?;
+        if !formats.contains(&format) {
+            formats.push(format);
+        }
+    }
+    if out == "-" && formats.len() != 1 {
+        bail!("--out - prints exactly one format on stdout; add --format json or --format html");
+    }
+    Ok(formats)
+}
+
+fn parse_fail_on(input: &str) -> anyhow::Result<Severity> {
+    input.parse().map_err(|e: String| anyhow!("--fail-on: {e}"))
+}
+
+fn parse_language(input: Option<&str>, saved: Language) -> anyhow::Result<Language> {
+    match input {
+        Some(lang) => lang.parse().map_err(|e: String| anyhow!("--lang: {e}")),
+        None => Ok(saved),
+    }
+}
+
+/// Creates the output directory; `None` for `--out -`.
+fn output_dir(out: &str) -> anyhow::Result<Option<PathBuf>> {
+    if out == "-" {
+        return Ok(None);
+    }
+    let dir = PathBuf::from(out);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
+    Ok(Some(dir))
+}
+
 fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
     let (request, formats, fail_on) = request(args).map_err(usage)?;
     let rules = load_rules(&args.rule_source).map_err(usage)?;
-    let out_dir = (args.out != "-").then(|| PathBuf::from(&args.out));
-    if let Some(dir) = &out_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the output directory {}", dir.display()))
-            .map_err(usage)?;
-    }
+    // Read before scanning, so a bad file fails at once.
+    let previous = args
+        .baseline
+        .as_deref()
+        .map(offline::read)
+        .transpose()
+        .map_err(|e| usage(e.into()))?;
+    let out_dir = output_dir(&args.out).map_err(usage)?;
     let runtime = tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")
         .map_err(usage)?;
     let progress = progress::Terminal::new(quiet);
-    let report = runtime
+    let mut report = runtime
         .block_on(scan::run(&request, &rules, &progress))
         .map_err(|e| usage(e.into()))?;
     progress.finish();
+    if let Some(previous) = &previous {
+        baseline::compare(&mut report, previous);
+    }
+    write_outputs(&report, &formats, out_dir.as_deref(), quiet)?;
+    if report.could_not_run() {
+        eprintln!(
+            "mailaudit: the scan could not run: no target gave a DNS answer or a reachable endpoint (check the domain names and --resolver)"
+        );
+        return Ok(3);
+    }
+    Ok(if report.fails_at(fail_on) { 1 } else { 0 })
+}
 
+/// Writes every format into `out_dir` (or stdout) and the summary.
+fn write_outputs(
+    report: &Report,
+    formats: &[Format],
+    out_dir: Option<&Path>,
+    quiet: bool,
+) -> Result<(), (u8, anyhow::Error)> {
     let mut written = Vec::new();
-    for format in &formats {
+    for format in formats {
         let text = format
-            .render(&report)
+            .render(report)
             .with_context(|| format!("cannot render the {format:?} report"))
             .map_err(|e| (1, e))?;
-        match &out_dir {
+        match out_dir {
             None => {
                 let mut stdout = std::io::stdout().lock();
                 stdout
@@ -304,7 +421,7 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
         }
     }
     if !quiet {
-        let text = summary::render(&report, &written);
+        let text = summary::render(report, &written);
         // stdout belongs to the report when it is printed there.
         if out_dir.is_some() {
             print!("{text}");
@@ -312,11 +429,55 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
             eprint!("{text}");
         }
     }
-    if report.could_not_run() {
-        eprintln!(
-            "mailaudit: the scan could not run: no target gave a DNS answer or a reachable endpoint (check the domain names and --resolver)"
-        );
-        return Ok(3);
+    Ok(())
+}
+
+/// `mailaudit report`: re-evaluates a saved report and renders it, offline.
+fn run_report(args: &ReportArgs, quiet: bool) -> Outcome {
+    let formats = parse_formats(&args.format, &args.out).map_err(usage)?;
+    let fail_on = parse_fail_on(&args.fail_on).map_err(usage)?;
+    let rules = load_rules(&args.rule_source).map_err(usage)?;
+    let saved = offline::read(&args.evidence).map_err(|e| usage(e.into()))?;
+    let language = parse_language(args.lang.as_deref(), saved.language).map_err(usage)?;
+    let previous = args
+        .baseline
+        .as_deref()
+        .map(offline::read)
+        .transpose()
+        .map_err(|e| usage(e.into()))?;
+    let mut report = offline::reevaluate(&saved, &rules, language);
+    if let Some(previous) = &previous {
+        baseline::compare(&mut report, previous);
+    }
+    let out_dir = output_dir(&args.out).map_err(usage)?;
+    write_outputs(&report, &formats, out_dir.as_deref(), quiet)?;
+    Ok(if report.fails_at(fail_on) { 1 } else { 0 })
+}
+
+/// `mailaudit evaluate`: re-runs the rules on a saved report and prints the
+/// findings (JSON array) or the summary, offline.
+fn run_evaluate(args: &EvaluateArgs, quiet: bool) -> Outcome {
+    let fail_on = parse_fail_on(&args.fail_on).map_err(usage)?;
+    let rules = load_rules(&args.rule_source).map_err(usage)?;
+    let saved = offline::read(&args.evidence).map_err(|e| usage(e.into()))?;
+    let language = parse_language(args.lang.as_deref(), saved.language).map_err(usage)?;
+    let report = offline::reevaluate(&saved, &rules, language);
+    let text = if args.summary {
+        summary::render(&report, &[])
+    } else {
+        let mut json = serde_json::to_string_pretty(&report.findings)
+            .context("cannot serialise the findings")
+            .map_err(|e| (1, e))?;
+        json.push('\n');
+        json
+    };
+    if !(args.summary && quiet) {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
+            .context("cannot write to stdout")
+            .map_err(usage)?;
     }
     Ok(if report.fails_at(fail_on) { 1 } else { 0 })
 }

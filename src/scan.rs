@@ -30,6 +30,8 @@ pub struct ScanRequest {
     pub key_lookups: Vec<String>,
     /// RDAP for LOC-001 (`--rdap-bootstrap`, `--no-location`).
     pub location: probe::location::LocationSettings,
+    /// Run the raw-handshake TLS scan (`--no-tls-scan` turns it off).
+    pub tls_scan: bool,
 }
 
 /// Why a scan could not start.
@@ -69,6 +71,7 @@ pub async fn run(
         dkim_selectors: request.dkim_selectors.clone(),
         key_lookups: request.key_lookups.clone(),
         location: probe::location::RdapCache::new(request.location.clone()),
+        tls_scan: request.tls_scan,
     };
     let mut targets = Vec::new();
     for domain in &request.domains {
@@ -119,5 +122,6 @@ pub async fn run(
         },
         targets,
         findings,
+        baseline: None,
     })
 }

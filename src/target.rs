@@ -10,7 +10,19 @@ use std::fmt;
 pub const MAIL_PORTS: [u16; 8] = [25, 465, 587, 110, 995, 143, 993, 4190];
 
 /// A mail protocol as spoken on one port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
     /// SMTP between servers (port 25).
@@ -32,7 +44,7 @@ pub enum Protocol {
 }
 
 /// How TLS is reached on an endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TlsMode {
     /// Plaintext greeting, then an upgrade command (STARTTLS, STLS).
@@ -42,7 +54,7 @@ pub enum TlsMode {
 }
 
 /// Whether an endpoint receives mail from the internet or serves users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// Port 25: server-to-server transport.
@@ -140,7 +152,9 @@ impl fmt::Display for Protocol {
 /// Where an endpoint was learnt from. An endpoint the domain declares (MX, SRV,
 /// or the user's `--host`) is *expected*: if it does not answer, rules about it
 /// are inconclusive rather than silently dropped.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "detail")]
 pub enum Source {
     /// An MX record of the domain.

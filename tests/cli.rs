@@ -111,17 +111,48 @@ fn a_malformed_rule_file_is_named_with_its_line() {
         );
     std::fs::write(dir.path().join("TLS-001.toml"), text).unwrap();
     mailaudit()
-        .args(["rules", "--rules"])
+        .args(["rules", "list", "--rules"])
         .arg(dir.path())
         .assert()
         .code(2)
         .stderr(predicate::str::contains("TLS-001.toml:"))
         .stderr(predicate::str::contains("CEL expression does not compile"));
     mailaudit()
-        .arg("rules")
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("TLS-001.toml:"));
+    mailaudit()
+        .args(["rules", "list"])
         .assert()
         .success()
         .stdout(predicate::str::contains("TLS-001"));
+}
+
+#[test]
+fn rules_check_runs_the_examples_of_each_file() {
+    // Given a copy of TLS-001 whose passing example is marked as failing
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo("rules/TLS-001.toml")).unwrap();
+    std::fs::write(dir.path().join("TLS-001.toml"), &text).unwrap();
+    mailaudit()
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 rules"));
+    let broken = text.replacen("expect = \"pass\"", "expect = \"fail\"", 1);
+    assert_ne!(broken, text, "TLS-001 has a passing example");
+    std::fs::write(dir.path().join("TLS-001.toml"), broken).unwrap();
+    // Then check names the rule and the example that does not hold
+    mailaudit()
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("TLS-001 example"))
+        .stderr(predicate::str::contains("expected fail, got pass"));
 }
 
 #[test]

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How a probe attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptStatus {
     Completed,
@@ -16,19 +16,38 @@ pub enum AttemptStatus {
 }
 
 /// The outcome of one probe step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
+#[schemars(rename = "Attempt_for_{T}")]
 pub struct Attempt<T> {
     pub status: AttemptStatus,
     /// Why the attempt failed or was skipped. Absent when completed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// What was found. Present only when completed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // `deserialize_with`: a completed attempt whose value is itself an absent
+    // Option is written as `"value": null` and must read back as
+    // `Some(None)`, not `None`, or a re-evaluation of saved evidence would
+    // see the value as missing (found by `mailaudit report` on DNS-011).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(with = "Option<T>")]
     pub value: Option<T>,
     /// Wall time of the step in milliseconds, when it was run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+}
+
+/// A `value` key that is present holds a `T`, even when it is `null`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 impl<T> Attempt<T> {
@@ -85,5 +104,24 @@ impl<T, E: std::fmt::Display> From<Result<T, E>> for Attempt<T> {
             Ok(value) => Attempt::completed(value),
             Err(error) => Attempt::failed(error.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_completed_attempt_with_an_absent_value_reads_back_as_completed_none() {
+        // Given a CNAME look-up that completed and found no alias
+        let attempt: Attempt<Option<String>> = Attempt::completed(None);
+        let json = serde_json::to_string(&attempt).unwrap();
+        assert!(json.contains("\"value\":null"), "{json}");
+        // Then saved evidence reads back the same, and re-serialises the same
+        let back: Attempt<Option<String>> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, attempt);
+        let skipped: Attempt<String> =
+            serde_json::from_str(r#"{"status":"skipped","reason":"r"}"#).unwrap();
+        assert_eq!(skipped.value, None);
     }
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A certificate from a served chain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertificateEvidence {
     /// Position in the chain as served, 0 = leaf.
     pub position: usize,
@@ -34,7 +34,7 @@ pub struct CertificateEvidence {
 }
 
 /// The subject public key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PublicKeyEvidence {
     /// `rsa`, `ec`, `ed25519`, `ed448`, `dsa` or `unknown`.
     pub algorithm: String,
@@ -46,7 +46,7 @@ pub struct PublicKeyEvidence {
 }
 
 /// The signature the issuer put on this certificate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SignatureEvidence {
     /// Readable algorithm name, e.g. `sha256WithRSAEncryption`.
     pub algorithm: String,

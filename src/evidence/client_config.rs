@@ -10,7 +10,7 @@ use super::Attempt;
 use serde::{Deserialize, Serialize};
 
 /// Everything client configuration discovery found for one domain.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClientConfigEvidence {
     /// The files fetched: autoconfig at `autoconfig.DOMAIN`, the ISP-hosted
     /// autoconfig under `DOMAIN/.well-known/`, and autodiscover.
@@ -20,7 +20,7 @@ pub struct ClientConfigEvidence {
 }
 
 /// One configuration file and what it declares.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConfigDocument {
     /// `autoconfig`, `autoconfig-well-known` or `autodiscover`.
     pub source: String,
@@ -34,7 +34,7 @@ pub struct ConfigDocument {
 }
 
 /// What a web server answered to a GET.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HttpsAnswer {
     /// The addresses the request was sent to.
     pub addresses: Vec<String>,
@@ -48,7 +48,7 @@ pub struct HttpsAnswer {
 }
 
 /// A server a client is told to use.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DeclaredServer {
     /// `autoconfig`, `autoconfig-well-known`, `autodiscover` or `srv`.
     pub source: String,

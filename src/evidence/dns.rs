@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// Everything DNS said about one domain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DnsEvidence {
     /// The resolver the queries went to (`system` or `IP:PORT`).
     pub resolver: String,
@@ -21,7 +21,7 @@ pub struct DnsEvidence {
 }
 
 /// The MX RRset of a domain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MxEvidence {
     /// True when the name does not exist at all (NXDOMAIN).
     pub nxdomain: bool,
@@ -32,7 +32,7 @@ pub struct MxEvidence {
 }
 
 /// One MX record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MxRecord {
     pub preference: u16,
     /// Lower-case, no trailing dot; empty for a null MX.
@@ -40,7 +40,7 @@ pub struct MxRecord {
 }
 
 /// One SRV lookup, e.g. `_imaps._tcp.example.org`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SrvLookup {
     /// The service label without underscore, e.g. `imaps`.
     pub service: String,
@@ -49,7 +49,7 @@ pub struct SrvLookup {
 }
 
 /// One SRV record. A target of `.` means "service not offered" (RFC 6186 §4).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SrvRecord {
     pub priority: u16,
     pub weight: u16,
@@ -58,7 +58,7 @@ pub struct SrvRecord {
 }
 
 /// The addresses of one host name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostAddresses {
     pub host: String,
     pub addresses: Attempt<Vec<IpAddr>>,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Everything the DNSSEC and DANE probe saw for one domain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DnssecEvidence {
     /// Whether validation could run at all: the validating resolver and its
     /// trust anchors.
@@ -37,7 +37,7 @@ impl Default for DnssecEvidence {
 }
 
 /// How validation was set up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ValidationSetup {
     /// The validator, e.g. `hickory-resolver 0.26 (in-process)`.
     pub validator: String,
@@ -48,7 +48,7 @@ pub struct ValidationSetup {
 }
 
 /// The DNSSEC status of an RRset (RFC 4035 §4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Security {
     /// A chain of signed DNSKEY and DS records leads from a trust anchor to it.
@@ -62,7 +62,7 @@ pub enum Security {
 }
 
 /// What an RRset is looked up for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RrsetRole {
     /// The mail domain's MX RRset (or its validated absence).
@@ -74,7 +74,7 @@ pub enum RrsetRole {
 }
 
 /// One validated lookup.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RrsetSecurity {
     /// The owner name, no trailing dot.
     pub name: String,
@@ -86,7 +86,7 @@ pub struct RrsetSecurity {
 }
 
 /// A validated answer or denial.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ValidatedAnswer {
     pub security: Security,
     /// Records of the asked type (0 for a denial or a bogus answer).
@@ -98,7 +98,7 @@ pub struct ValidatedAnswer {
 }
 
 /// DANE for one endpoint (RFC 7672, RFC 6698).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DaneEvidence {
     pub host: String,
     pub port: u16,
@@ -113,7 +113,7 @@ pub struct DaneEvidence {
 }
 
 /// The TLSA RRset of one endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsaRrset {
     /// `secure` or `insecure`; DANE counts only when secure (RFC 7672 §2.2).
     pub security: Security,
@@ -122,7 +122,7 @@ pub struct TlsaRrset {
 }
 
 /// One TLSA record (RFC 6698 §2.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsaRecord {
     /// 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE.
     pub usage: u8,
@@ -135,7 +135,7 @@ pub struct TlsaRecord {
 }
 
 /// How the TLSA records compare with the served chain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DaneMatch {
     /// At least one usable record matches.
     pub matched: bool,
@@ -152,7 +152,7 @@ pub struct DaneMatch {
 }
 
 /// The outcome of one TLSA record against the served chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsaOutcome {
     pub result: TlsaResult,
     /// Index in the served chain of the certificate that matched (0 = leaf).
@@ -163,7 +163,7 @@ pub struct TlsaOutcome {
 }
 
 /// What one TLSA record did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TlsaResult {
     Matched,

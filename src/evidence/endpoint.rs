@@ -1,13 +1,13 @@
 //! Evidence for one endpoint (host and port): reachability, the protocol
 //! dialogue before and after TLS, and the TLS session.
 
-use super::{Attempt, TlsEvidence};
+use super::{Attempt, TlsEvidence, TlsScanEvidence};
 use crate::target::{Protocol, Role, Source, TlsMode};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
 /// Everything seen on one host and port.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EndpointEvidence {
     /// Subject form `host:port`.
     pub subject: String,
@@ -29,10 +29,18 @@ pub struct EndpointEvidence {
     pub dialogue: Attempt<DialogueEvidence>,
     /// The TLS handshake.
     pub tls: Attempt<TlsEvidence>,
+    /// The raw-handshake scan of versions, suites and groups; evidence from
+    /// before it existed reads as skipped.
+    #[serde(default = "tls_scan_not_recorded")]
+    pub tls_scan: Attempt<TlsScanEvidence>,
+}
+
+fn tls_scan_not_recorded() -> Attempt<TlsScanEvidence> {
+    Attempt::skipped("the evidence holds no TLS scan (recorded by an older version)")
 }
 
 /// The state of a TCP port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PortState {
     /// The handshake completed.
@@ -44,7 +52,7 @@ pub enum PortState {
 }
 
 /// The outcome of a TCP connect.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TcpEvidence {
     pub address: SocketAddr,
     pub state: PortState,
@@ -53,7 +61,7 @@ pub struct TcpEvidence {
 }
 
 /// The plaintext and post-TLS conversation with the server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DialogueEvidence {
     /// The greeting or banner, first line.
     pub greeting: String,
@@ -80,7 +88,7 @@ pub struct DialogueEvidence {
 }
 
 /// Authentication a client could use over plaintext.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuthExposure {
     /// True when a password could be sent before TLS.
     pub plaintext_auth_offered: bool,

@@ -7,7 +7,7 @@ use super::{Attempt, HttpsAnswer};
 use serde::{Deserialize, Serialize};
 
 /// Everything key discovery found for one domain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyDiscoveryEvidence {
     /// The WKD policy fetches: the advanced method first, then the direct one.
     pub wkd: Vec<WkdPolicyEvidence>,
@@ -31,7 +31,7 @@ impl Default for KeyDiscoveryEvidence {
 }
 
 /// One WKD policy file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WkdPolicyEvidence {
     /// `advanced` (`openpgpkey.DOMAIN`) or `direct` (`DOMAIN`).
     pub method: String,
@@ -48,7 +48,7 @@ pub struct WkdPolicyEvidence {
 }
 
 /// One OPENPGPKEY or SMIMEA lookup.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyRecordLookup {
     /// The address given with `--key-lookup`.
     pub address: String,
@@ -61,7 +61,7 @@ pub struct KeyRecordLookup {
 }
 
 /// One key record, summarised.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyRecord {
     /// SMIMEA certificate usage, selector and matching type (as in TLSA).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// What RDAP said about the addresses of one domain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LocationEvidence {
     /// The RDAP bootstrap base URL (`ipv4.json` and `ipv6.json` under it).
     pub bootstrap: String,
@@ -23,7 +23,7 @@ pub struct LocationEvidence {
 }
 
 /// One address and its RDAP network.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AddressLocation {
     pub address: IpAddr,
     /// Host names with this address (endpoint hosts and MX hosts).
@@ -35,7 +35,7 @@ pub struct AddressLocation {
 }
 
 /// The RDAP IP network object (RFC 9083 §5.4) that holds the address.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RdapNetwork {
     /// The URL that gave the answer (after redirects).
     pub url: String,
@@ -60,7 +60,7 @@ pub struct RdapNetwork {
 }
 
 /// Where a country stands under Art. 44 ff. DSGVO.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CountryClass {
     /// EU or EEA: no transfer in the sense of Art. 44.

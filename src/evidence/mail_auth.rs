@@ -11,7 +11,7 @@ use super::Attempt;
 use serde::{Deserialize, Serialize};
 
 /// Everything the mail-authentication probe saw for one domain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MailAuthEvidence {
     /// SPF (RFC 7208) at the domain, with includes and redirects followed.
     pub spf: Attempt<SpfEvidence>,
@@ -39,7 +39,7 @@ impl Default for MailAuthEvidence {
 }
 
 /// SPF of a domain and of every record its evaluation can reach.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SpfEvidence {
     /// The domain whose TXT records were read.
     pub domain: String,
@@ -71,7 +71,7 @@ pub struct SpfEvidence {
 }
 
 /// One SPF record reached while walking includes and redirects.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SpfWalkStep {
     pub domain: String,
     /// The term that led here (`include:x (in y)`); absent for the domain itself.
@@ -83,7 +83,7 @@ pub struct SpfWalkStep {
 }
 
 /// DMARC policy of a domain.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DmarcEvidence {
     /// The names queried, in order (`_dmarc.DOMAIN`, then the
     /// organisational domain's when the first had no record).
@@ -116,7 +116,7 @@ pub struct DmarcEvidence {
 }
 
 /// One `rua`/`ruf` destination.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DmarcReportAddress {
     /// The URI as written, without a `!size` suffix.
     pub uri: String,
@@ -139,7 +139,7 @@ pub struct DmarcReportAddress {
 }
 
 /// DKIM keys found at the selectors tried.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DkimEvidence {
     /// Every selector tried: `--dkim-selector` values first, then the built-in list.
     pub selectors_tried: Vec<String>,
@@ -155,7 +155,7 @@ pub struct DkimEvidence {
 }
 
 /// One DKIM key record (`SELECTOR._domainkey.DOMAIN`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DkimKey {
     pub selector: String,
     /// True when the selector came from `--dkim-selector`.
@@ -177,7 +177,7 @@ pub struct DkimKey {
 }
 
 /// MTA-STS record and policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MtaStsEvidence {
     /// `_mta-sts.DOMAIN`.
     pub name: String,
@@ -200,7 +200,7 @@ pub struct MtaStsEvidence {
 }
 
 /// An MTA-STS policy file (RFC 8461 §3.2).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MtaStsPolicy {
     pub url: String,
     /// The addresses `mta-sts.DOMAIN` resolved to through our resolver.
@@ -221,7 +221,7 @@ pub struct MtaStsPolicy {
 }
 
 /// Whether one MX host is covered by the policy.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MxCoverage {
     pub exchange: String,
     /// The first `mx:` pattern that matches; absent when none does.
@@ -230,7 +230,7 @@ pub struct MxCoverage {
 }
 
 /// SMTP TLS reporting record.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsRptEvidence {
     /// `_smtp._tls.DOMAIN`.
     pub name: String,

@@ -15,6 +15,7 @@ mod location;
 mod mail_auth;
 mod mx_host;
 mod tls;
+mod tls_scan;
 
 pub use attempt::{Attempt, AttemptStatus};
 pub use certificate::{CertificateEvidence, PublicKeyEvidence, SignatureEvidence};
@@ -35,14 +36,17 @@ pub use mail_auth::{
 };
 pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
 pub use tls::{ChainStructure, TlsEvidence, Validation};
+pub use tls_scan::{
+    GroupClass, GroupResult, HelloFeatures, SuiteClass, SuiteResult, TlsScanEvidence, VersionResult,
+};
 
 use serde::{Deserialize, Serialize};
 
 /// Version of the evidence and report JSON shape.
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";
 
 /// The evidence of one scanned domain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DomainEvidence {
     /// The domain as given, normalised (lower case, no trailing dot).
     pub domain: String,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// One MX host.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MxHostEvidence {
     pub host: String,
     /// The exchange is written as an IP address, not a host name.
@@ -25,7 +25,7 @@ pub struct MxHostEvidence {
 
 /// PTR of one address, and whether a PTR name resolves back to it
 /// (forward-confirmed reverse DNS, as receiving MTAs check it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReverseEvidence {
     pub address: IpAddr,
     pub ptr: Attempt<Vec<String>>,
@@ -33,7 +33,7 @@ pub struct ReverseEvidence {
 }
 
 /// One CAA record (RFC 8659).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaaRecord {
     pub critical: bool,
     pub tag: String,

@@ -5,7 +5,7 @@ use super::certificate::CertificateEvidence;
 use serde::{Deserialize, Serialize};
 
 /// A completed TLS handshake.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsEvidence {
     /// The name sent as SNI and checked against the certificate.
     pub server_name: String,
@@ -26,7 +26,7 @@ pub struct TlsEvidence {
 }
 
 /// How the served chain is put together.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChainStructure {
     /// Each certificate is issued by the next one.
     pub ordered: bool,
@@ -40,7 +40,7 @@ pub struct ChainStructure {
 }
 
 /// The certificate validation verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Validation {
     /// Full verification for the host name at scan time succeeded.
     pub valid: bool,

@@ -108,6 +108,8 @@ pub(crate) fn assemble(
         tcp,
         dialogue,
         tls,
+        // Filled in by the TLS scan once every endpoint has been probed.
+        tls_scan: Attempt::skipped("the TLS scan did not run"),
     }
 }
 

@@ -24,6 +24,7 @@ mod sieve;
 mod smtp;
 pub mod tcp;
 pub mod tls;
+pub mod tls_scan;
 pub mod trust;
 
 use crate::evidence::{Attempt, DomainEvidence, EndpointEvidence};
@@ -61,6 +62,8 @@ pub struct ProbeContext {
     pub key_lookups: Vec<String>,
     /// RDAP settings and the per-scan answer cache (LOC-001).
     pub location: location::RdapCache,
+    /// Run the raw-handshake TLS scan (`--no-tls-scan` turns it off).
+    pub tls_scan: bool,
 }
 
 /// Something to tell the user while a scan runs.
@@ -121,6 +124,12 @@ pub async fn scan_domain(
         })
         .buffer_unordered(context.concurrency.max(1))
         .collect::<Vec<EndpointEvidence>>();
+    // The TLS scan runs once the endpoint probes have released their
+    // connections, sharing the same per-address limits.
+    let probing = async {
+        let endpoints = probing.await;
+        scan_tls(endpoints, &limits, context).await
+    };
     // Record lookups need no endpoint, so they run while endpoints are probed.
     let (mut endpoints, mail_auth, mx_hosts, caa, client_config, key_discovery) = tokio::join!(
         probing,
@@ -148,6 +157,54 @@ pub async fn scan_domain(
         key_discovery,
         location,
     }
+}
+
+/// Runs the TLS scan on every endpoint whose TLS worked, endpoints
+/// concurrently; the per-address semaphores bound the handshakes.
+async fn scan_tls(
+    endpoints: Vec<EndpointEvidence>,
+    limits: &HashMap<IpAddr, Arc<Semaphore>>,
+    context: &ProbeContext,
+) -> Vec<EndpointEvidence> {
+    futures::stream::iter(endpoints)
+        .map(|mut evidence| async move {
+            let address = evidence.tcp.value().map(|t| t.address);
+            let limit = address.and_then(|a| limits.get(&a.ip()).cloned());
+            evidence.tls_scan = match (context.tls_scan, address, limit) {
+                (false, _, _) => Attempt::skipped("the TLS scan was turned off (--no-tls-scan)"),
+                (true, Some(address), Some(limit)) if evidence.tls.is_completed() => {
+                    let started = std::time::Instant::now();
+                    let target = tls_scan::ScanTarget {
+                        address,
+                        protocol: evidence.protocol,
+                        server_name: evidence
+                            .host
+                            .parse::<IpAddr>()
+                            .is_err()
+                            .then(|| evidence.host.clone()),
+                        connect_timeout: context.connect_timeout,
+                        step_timeout: context.step_timeout,
+                    };
+                    // A generous cap: a few hundred bounded handshakes.
+                    let overall = (context.connect_timeout + context.step_timeout * 3) * 40;
+                    match tokio::time::timeout(overall, tls_scan::scan(target, limit)).await {
+                        Ok(found) => Attempt::completed(found).timed(started),
+                        Err(_) => Attempt::failed(format!(
+                            "the TLS scan exceeded its overall limit of {overall:?}"
+                        ))
+                        .timed(started),
+                    }
+                }
+                _ => Attempt::skipped(match &evidence.tls.reason {
+                    Some(reason) => format!("no working TLS to scan: {reason}"),
+                    None => "no working TLS to scan".to_string(),
+                }),
+            };
+            evidence
+        })
+        .buffer_unordered(context.concurrency.max(1))
+        .collect()
+        .await
 }
 
 fn timed_out(plan: discovery::PlannedEndpoint, overall: Duration) -> EndpointEvidence {

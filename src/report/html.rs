@@ -24,6 +24,8 @@ struct View<'a> {
     endpoints: Vec<EndpointRow>,
     not_run: Vec<NotRunRow>,
     not_applicable: usize,
+    /// `--baseline`: new, fixed and unchanged failures; empty without one.
+    baseline: String,
 }
 
 #[derive(Serialize)]
@@ -143,6 +145,7 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
         endpoints: endpoint_rows(&endpoints, language),
         not_run: not_run_rows(report),
         not_applicable: report.count(Status::NotApplicable),
+        baseline: super::baseline::summary_line(report).unwrap_or_default(),
     };
     let context =
         tera::Context::from_serialize(&view).map_err(|e| RenderError::Template(e.to_string()))?;

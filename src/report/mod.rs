@@ -1,14 +1,20 @@
 //! The report: one versioned model of a scan (settings, evidence, findings),
 //! and one module per output format, each with one entry function.
 
+pub mod baseline;
 pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod offline;
+pub mod sarif;
+pub mod schema;
 pub mod strings;
 pub mod summary;
 
 use crate::Language;
 use crate::evidence::{DomainEvidence, SCHEMA_VERSION};
-use crate::finding::{Finding, Severity, Status};
+use crate::finding::{Change, Finding, Severity, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -18,7 +24,7 @@ pub const LEGAL_SNAPSHOT: &str = "2026-11-26";
 
 /// Everything a scan produced. Written as `report.json`; the other formats
 /// are views of it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema_version: String,
     pub tool_version: String,
@@ -31,10 +37,24 @@ pub struct Report {
     pub settings: Settings,
     pub targets: Vec<Target>,
     pub findings: Vec<Finding>,
+    /// The comparison with `--baseline`, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+}
+
+/// What changed since the baseline report (`--baseline PREVIOUS.json`).
+/// Only failed findings are compared, by rule and subject.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Baseline {
+    /// When the baseline scan started.
+    pub previous_started_at: DateTime<Utc>,
+    /// Findings that failed in the baseline and no longer fail, as they
+    /// were in the baseline.
+    pub fixed: Vec<Finding>,
 }
 
 /// The settings a scan ran with (never secrets).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Settings {
     pub resolver: String,
     pub timeout_seconds: f64,
@@ -46,7 +66,7 @@ pub struct Settings {
 }
 
 /// One scanned domain.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Target {
     pub domain: String,
     pub evidence: DomainEvidence,
@@ -57,6 +77,12 @@ pub struct Target {
 pub enum Format {
     Html,
     Json,
+    /// Markdown for a CI step summary or a pull-request comment.
+    Markdown,
+    /// JUnit XML, one test case per rule and subject.
+    Junit,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
 }
 
 impl Format {
@@ -65,6 +91,9 @@ impl Format {
         match self {
             Format::Html => "report.html",
             Format::Json => "report.json",
+            Format::Markdown => "report.md",
+            Format::Junit => "report.junit.xml",
+            Format::Sarif => "report.sarif",
         }
     }
 
@@ -73,6 +102,9 @@ impl Format {
         match self {
             Format::Html => html::render(report),
             Format::Json => json::render(report),
+            Format::Markdown => Ok(markdown::render(report)),
+            Format::Junit => Ok(junit::render(report)),
+            Format::Sarif => sarif::render(report),
         }
     }
 }
@@ -84,7 +116,12 @@ impl std::str::FromStr for Format {
         match input.trim().to_ascii_lowercase().as_str() {
             "html" => Ok(Format::Html),
             "json" => Ok(Format::Json),
-            other => Err(format!("unknown format '{other}'; use html or json")),
+            "md" | "markdown" => Ok(Format::Markdown),
+            "junit" => Ok(Format::Junit),
+            "sarif" => Ok(Format::Sarif),
+            other => Err(format!(
+                "unknown format '{other}'; use html, json, md, junit or sarif"
+            )),
         }
     }
 }
@@ -118,6 +155,19 @@ impl Report {
         self.findings
             .iter()
             .any(|f| f.status == Status::Fail && f.severity >= threshold)
+    }
+
+    /// Failed findings with this change against the baseline.
+    pub fn count_change(&self, change: Change) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.change == Some(change))
+            .count()
+    }
+
+    /// Findings fixed since the baseline (0 without one).
+    pub fn count_fixed(&self) -> usize {
+        self.baseline.as_ref().map_or(0, |b| b.fixed.len())
     }
 
     /// Failed findings, most severe first.

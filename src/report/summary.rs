@@ -74,6 +74,9 @@ pub fn render(report: &Report, written: &[String]) -> String {
             let _ = writeln!(out, "  … +{}", worst.len() - WORST_SHOWN);
         }
     }
+    if let Some(line) = super::baseline::summary_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
     if !written.is_empty() {
         let _ = writeln!(out, "{}: {}", label("report_written"), written.join(", "));
     }

@@ -114,6 +114,7 @@ fn push(
         detail: verdict.detail,
         references: rule.references.clone(),
         remediation: rule.remediation.get(language).to_string(),
+        change: None,
     });
 }
 

@@ -1,0 +1,112 @@
+//! Evidence of the raw-handshake TLS scan (issue 4): which protocol versions,
+//! cipher suites and key-exchange groups an endpoint accepts, each suite and
+//! group classified against BSI TR-02102-2, and a few features seen in the
+//! ServerHello. Collected by `probe::tls_scan`; judged by TLS-003 to TLS-012.
+
+use serde::{Deserialize, Serialize};
+
+/// The classification of a cipher suite under BSI TR-02102-2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteClass {
+    /// Listed by the guideline.
+    Recommended,
+    /// Not listed, so not conformant (static RSA, SHA-1 MAC, ChaCha20, …).
+    NotListed,
+    /// Never acceptable (NULL, EXPORT, anon, RC4, DES, 3DES, MD5).
+    Broken,
+}
+
+/// The classification of a key-exchange group under BSI TR-02102-2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupClass {
+    Recommended,
+    NotListed,
+    /// Below the guideline's sizes (ffdhe2048, EC below 250 bit).
+    TooSmall,
+    /// Not listed, but only worth a note (X25519, hybrid ML-KEM groups).
+    Info,
+}
+
+/// Everything the scan found on one endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TlsScanEvidence {
+    /// One entry per version offered, oldest first.
+    pub versions: Vec<VersionResult>,
+    /// Groups a TLS 1.3 server selected, in the order found (empty when
+    /// TLS 1.3 was refused).
+    #[serde(default)]
+    pub tls13_groups: Vec<GroupResult>,
+    /// Named curves a TLS 1.2 (or older) server used for ECDHE.
+    #[serde(default)]
+    pub ecdhe_curves: Vec<GroupResult>,
+    /// Size of the DH prime the server used for a DHE suite, when it
+    /// accepted one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dhe_prime_bits: Option<u32>,
+    /// Features of the ServerHello for the highest version below TLS 1.3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<HelloFeatures>,
+    /// How many handshakes the scan made.
+    pub handshakes: u32,
+    /// Source and date of the classification table.
+    pub classification: String,
+    /// Steps that could not be completed (timeouts, resets), for the report.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The answer to one protocol version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct VersionResult {
+    /// `SSLv3`, `TLSv1.0`, `TLSv1.1`, `TLSv1.2` or `TLSv1.3`.
+    pub version: String,
+    pub accepted: bool,
+    /// The server's answer, e.g. `alert protocol_version (70)`, `closed`,
+    /// `ServerHello TLSv1.0` (a lower version than offered).
+    pub answer: String,
+    /// Accepted suites, in the order the server picked them.
+    #[serde(default)]
+    pub suites: Vec<SuiteResult>,
+    /// Whether the server picks by its own order (two suites offered in both
+    /// orders gave the same choice); absent with fewer than two suites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_order: Option<bool>,
+}
+
+/// One accepted cipher suite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SuiteResult {
+    /// The IANA code point, `0xc02f`.
+    pub id: String,
+    pub name: String,
+    pub class: SuiteClass,
+    pub forward_secrecy: bool,
+}
+
+/// One supported key-exchange group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct GroupResult {
+    pub id: String,
+    pub name: String,
+    pub bits: u32,
+    pub class: GroupClass,
+}
+
+/// What the ServerHello says about TLS features (TR-02102-2 §3.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct HelloFeatures {
+    /// The version the features were seen on.
+    pub version: String,
+    /// The server chose DEFLATE (RFC 3749) over null compression.
+    pub compression: bool,
+    /// renegotiation_info returned (RFC 5746).
+    pub secure_renegotiation: bool,
+    /// extended_master_secret returned (RFC 7627).
+    pub extended_master_secret: bool,
+    /// encrypt_then_mac returned (RFC 7366).
+    pub encrypt_then_mac: bool,
+    /// heartbeat returned (RFC 6520).
+    pub heartbeat: bool,
+}

@@ -1,0 +1,203 @@
+//! The offline commands on a saved scan of the lab: `report` and `evaluate`
+//! reproduce the scan's findings exactly, `--baseline` marks changes, and a
+//! file this build cannot read exits with 2 naming the file and the reason.
+
+mod common;
+
+use common::{mailaudit, scan_lab};
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// Scans both lab providers once and saves the report.
+fn saved_scan() -> (tempfile::TempDir, std::path::PathBuf, Value) {
+    let (code, report) = scan_lab(&["good.test", "bad.test"], &[]);
+    assert_eq!(code, 1, "bad.test has high findings");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    (dir, path, report)
+}
+
+fn stdout_json(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn report_and_evaluate_reproduce_the_scan_and_baseline_marks_changes() {
+    let (dir, path, scanned) = saved_scan();
+    assert!(scanned["findings"].as_array().unwrap().len() > 100);
+
+    // report re-renders with the same findings and exit code
+    let output = mailaudit()
+        .args(["report", "--format", "json", "--out", "-", "-q"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let rendered = stdout_json(&output);
+    assert_eq!(rendered["findings"], scanned["findings"]);
+    assert_eq!(rendered["targets"], scanned["targets"]);
+
+    // evaluate prints the same findings
+    let output = mailaudit().arg("evaluate").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout_json(&output), scanned["findings"]);
+
+    // report in another language and format, into a directory
+    let out = dir.path().join("en");
+    mailaudit()
+        .args([
+            "report",
+            "--lang",
+            "de",
+            "--format",
+            "md,junit,sarif,html",
+            "-q",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&path)
+        .assert()
+        .code(1);
+    for file in [
+        "report.md",
+        "report.junit.xml",
+        "report.sarif",
+        "report.html",
+    ] {
+        assert!(out.join(file).exists(), "{file} missing");
+    }
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(markdown.contains("Beanstandete Prüfungen"));
+
+    // Given a baseline in which one current failure did not fail yet and a
+    // failure that no longer exists
+    let mut previous = scanned.clone();
+    let findings = previous["findings"].as_array_mut().unwrap();
+    let index = findings.iter().position(|f| f["status"] == "fail").unwrap();
+    let dropped = findings.remove(index);
+    let mut gone = dropped.clone();
+    gone["rule"] = "ZZZ-999".into();
+    findings.push(gone);
+    let baseline = dir.path().join("previous.json");
+    std::fs::write(&baseline, previous.to_string()).unwrap();
+    // When the report is compared with it
+    let output = mailaudit()
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "-q",
+            "--baseline",
+        ])
+        .arg(&baseline)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let compared = stdout_json(&output);
+    // Then exactly that finding is new, and the vanished one is fixed
+    let new: Vec<&Value> = compared["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["change"] == "new")
+        .collect();
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0]["rule"], dropped["rule"]);
+    assert_eq!(new[0]["subject"], dropped["subject"]);
+    let fixed = compared["baseline"]["fixed"].as_array().unwrap();
+    assert_eq!(fixed.len(), 1);
+    assert_eq!(fixed[0]["rule"], "ZZZ-999");
+    let markdown = mailaudit()
+        .args([
+            "report",
+            "--lang",
+            "en",
+            "--format",
+            "md",
+            "--out",
+            "-",
+            "-q",
+            "--baseline",
+        ])
+        .arg(&baseline)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(markdown.stdout).unwrap();
+    assert!(markdown.contains(" 1 new, 1 fixed, "), "{markdown}");
+
+    // scan takes --baseline too
+    let (_, rescanned) = scan_lab(
+        &["good.test", "bad.test"],
+        &["--baseline", baseline.to_str().unwrap()],
+    );
+    assert_eq!(rescanned["baseline"]["fixed"][0]["rule"], "ZZZ-999");
+    assert!(
+        rescanned["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["change"] == "unchanged")
+    );
+}
+
+#[test]
+fn an_unreadable_or_foreign_report_file_exits_with_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    mailaudit()
+        .arg("report")
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.json"));
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, "{\"hello\": 1}").unwrap();
+    mailaudit()
+        .arg("evaluate")
+        .arg(&garbage)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "garbage.json has no schema_version",
+        ));
+    let future = dir.path().join("future.json");
+    std::fs::write(&future, "{\"schema_version\": \"2.0.0\"}").unwrap();
+    mailaudit()
+        .args(["report", "--out", "-", "--format", "json"])
+        .arg(&future)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "future.json has schema_version 2.0.0",
+        ))
+        .stderr(predicate::str::contains("does not read"));
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"schema_version\": \"1.0.0\", \"findings\": 3}").unwrap();
+    mailaudit()
+        .arg("evaluate")
+        .arg(&broken)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "broken.json is not a mailaudit report",
+        ));
+}
+
+#[test]
+fn schema_prints_the_committed_schema() {
+    let committed = std::fs::read_to_string(common::repo("docs/report.schema.json")).unwrap();
+    mailaudit()
+        .arg("schema")
+        .assert()
+        .success()
+        .stdout(predicate::eq(committed));
+}
