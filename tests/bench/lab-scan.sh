@@ -19,7 +19,9 @@ lab=(--resolver 127.0.10.53 --ca-file tests/lab/run/ca/ca.pem
 hyperfine --warmup 2 --runs "${RUNS:-15}" -i \
 	"$bin scan -q ${lab[*]} good.test" \
 	"$bin scan -q ${lab[*]} bad.test" \
-	"$bin scan -q ${lab[*]} good.test bad.test"
+	"$bin scan -q ${lab[*]} good.test bad.test" \
+	"$bin scan -q --no-tls-scan ${lab[*]} good.test" \
+	"$bin scan -q --no-tls-scan ${lab[*]} bad.test"
 
 if command -v tcpdump >/dev/null; then
 	pcap="$out/dns.pcap"
