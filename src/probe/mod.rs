@@ -1,9 +1,17 @@
 //! Probes: network code that collects evidence and never judges it.
 //!
-//! [`scan_domain`] is the scheduler: discovery first, then every endpoint
-//! concurrently, with a limit on simultaneous connections per IP address so
-//! a provider's fail2ban is not provoked, and an overall limit per endpoint
-//! on top of the per-step timeouts.
+//! [`scan_domain`] is the scheduler for one domain:
+//! 1. discovery (MX, SRV, usual names, addresses);
+//! 2. every endpoint concurrently (TCP, dialogue, rustls), then the raw TLS
+//!    enumeration, all under one limit of simultaneous connections per IP
+//!    address so a provider's fail2ban is not provoked, and an overall limit
+//!    per endpoint on top of the per-step timeouts; meanwhile the record
+//!    lookups that need no endpoint (SPF, DMARC, DKIM, MTA-STS, TLS-RPT, MX
+//!    sanity, CAA, client configuration, key discovery);
+//! 3. DNSSEC/DANE and data location, which need the chains and addresses
+//!    the endpoints served.
+//!
+//! A probe is one module here plus one line in [`scan_domain`].
 
 pub mod certificate;
 pub mod client_config;
