@@ -68,6 +68,23 @@ fn the_tls_scan_finds_legacy_versions_on_bad_test_and_none_on_good_test() {
     expect(&report, "TLS-007", "mx.good.test:25", "fail", Some("low"));
     // OpenSSL 3.0 in the lab has no ML-KEM hybrids.
     expect(&report, "TLS-012", "mx.good.test:25", "fail", Some("info"));
+
+    // Key exchange and TLS features from the same scan.
+    for rule in ["TLS-008", "TLS-009", "TLS-010"] {
+        expect(&report, rule, "mx.good.test:25", "pass", None);
+    }
+    // Dovecot's OpenSSL offers ffdhe2048 in TLS 1.3; bad Postfix a 2048-bit DHE prime.
+    expect(
+        &report,
+        "TLS-008",
+        "imap.good.test:993",
+        "fail",
+        Some("medium"),
+    );
+    expect(&report, "TLS-008", "mx.bad.test:25", "fail", Some("medium"));
+    // The @SECLEVEL=0 servers accept CBC suites without encrypt_then_mac.
+    expect(&report, "TLS-010", "mx.bad.test:25", "fail", Some("low"));
+    expect(&report, "TLS-009", "imap.bad.test:993", "pass", None);
 }
 
 #[test]
