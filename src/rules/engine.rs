@@ -22,6 +22,14 @@ pub struct Verdict {
     pub detail: String,
 }
 
+/// The variables of one subject: CEL values in a context (converted once,
+/// shared by every rule through child scopes) and the same data as JSON,
+/// which `requires` and inconclusive reasons read.
+struct Scope<'c, 'j> {
+    cel: &'c cel::Context<'c, 'static>,
+    json: BTreeMap<&'static str, &'j Json>,
+}
+
 /// Evaluates `rules` over all `targets`. `now` is the scan time.
 pub fn evaluate<'a>(
     rules: &[Rule],
@@ -32,19 +40,19 @@ pub fn evaluate<'a>(
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for target in targets {
+        // The domain's evidence is large: it is converted to CEL once and
+        // shared by the domain's subjects as the parent scope.
         let domain = serde_json::to_value(target).unwrap_or(Json::Null);
+        let mut domain_scope = cel::Context::default();
+        domain_scope.add_variable_from_value("domain", to_cel(&domain));
+        domain_scope.add_variable_from_value("now", cel::Value::Timestamp(now.fixed_offset()));
         let subject = format!("dns:{}", target.domain);
-        let variables = BTreeMap::from([("domain".to_string(), domain.clone())]);
+        let scope = Scope {
+            cel: &domain_scope,
+            json: BTreeMap::from([("domain", &domain)]),
+        };
         for rule in rules.iter().filter(|r| r.subject == SubjectKind::Domain) {
-            push(
-                &mut findings,
-                &mut seen,
-                rule,
-                &subject,
-                &variables,
-                now,
-                language,
-            );
+            push(&mut findings, &mut seen, rule, &subject, &scope, language);
         }
         for endpoint in target.endpoints.iter().filter(|e| is_subject(e)) {
             let same_host: Vec<&EndpointEvidence> = target
@@ -52,25 +60,26 @@ pub fn evaluate<'a>(
                 .iter()
                 .filter(|e| e.host == endpoint.host)
                 .collect();
-            let variables = BTreeMap::from([
-                ("domain".to_string(), domain.clone()),
-                (
-                    "endpoint".to_string(),
-                    serde_json::to_value(endpoint).unwrap_or(Json::Null),
-                ),
-                (
-                    "host".to_string(),
-                    json!({ "name": endpoint.host, "endpoints": same_host }),
-                ),
-            ]);
+            let endpoint_json = serde_json::to_value(endpoint).unwrap_or(Json::Null);
+            let host_json = json!({ "name": endpoint.host, "endpoints": same_host });
+            let mut endpoint_scope = domain_scope.new_inner_scope();
+            endpoint_scope.add_variable_from_value("endpoint", to_cel(&endpoint_json));
+            endpoint_scope.add_variable_from_value("host", to_cel(&host_json));
+            let scope = Scope {
+                cel: &endpoint_scope,
+                json: BTreeMap::from([
+                    ("domain", &domain),
+                    ("endpoint", &endpoint_json),
+                    ("host", &host_json),
+                ]),
+            };
             for rule in rules.iter().filter(|r| r.subject == SubjectKind::Endpoint) {
                 push(
                     &mut findings,
                     &mut seen,
                     rule,
                     &endpoint.subject,
-                    &variables,
-                    now,
+                    &scope,
                     language,
                 );
             }
@@ -95,15 +104,14 @@ fn push(
     seen: &mut HashSet<(String, String)>,
     rule: &Rule,
     subject: &str,
-    variables: &BTreeMap<String, Json>,
-    now: DateTime<Utc>,
+    scope: &Scope,
     language: Language,
 ) {
     // Endpoints shared by several domains are judged once.
     if !seen.insert((rule.id.clone(), subject.to_string())) {
         return;
     }
-    let verdict = evaluate_rule(rule, variables, now, language);
+    let verdict = judge(rule, scope, language);
     findings.push(Finding {
         rule: rule.id.clone(),
         subject: subject.to_string(),
@@ -130,12 +138,34 @@ pub fn evaluate_rule(
         context.add_variable_from_value(name.as_str(), to_cel(value));
     }
     context.add_variable_from_value("now", cel::Value::Timestamp(now.fixed_offset()));
+    let json = variables
+        .iter()
+        .filter_map(|(name, value)| {
+            ["domain", "endpoint", "host"]
+                .into_iter()
+                .find(|known| known == name)
+                .map(|known| (known, value))
+        })
+        .collect();
+    judge(
+        rule,
+        &Scope {
+            cel: &context,
+            json,
+        },
+        language,
+    )
+}
+
+/// Judges one rule in a subject's scope.
+fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
+    let mut context = scope.cel.new_inner_scope();
     // Bindings join the variables (as CEL for expressions, as JSON for
     // `requires` and reasons). One that cannot be computed stays unbound,
     // with its error as the reason anything needing it is inconclusive.
-    let mut variables = variables.clone();
+    let mut bound: BTreeMap<String, Json> = BTreeMap::new();
     for (name, expression) in &rule.bindings {
-        let bound = expression
+        let outcome = expression
             .program
             .execute(&context)
             .map_err(|e| format!("{e:?}"))
@@ -145,20 +175,20 @@ pub fn evaluate_rule(
                     .map(|json| (value.clone(), json))
                     .map_err(|e| e.to_string())
             });
-        match bound {
+        match outcome {
             Ok((value, json)) => {
                 context.add_variable_from_value(name.as_str(), value);
-                variables.insert(name.clone(), json);
+                bound.insert(name.clone(), json);
             }
             Err(error) => {
-                variables.insert(
+                bound.insert(
                     name.clone(),
                     json!({ "status": "failed", "reason": format!("'{name}' ({}) is not available: {error}", expression.source) }),
                 );
             }
         }
     }
-    let variables = &variables;
+    let lookup = |name: &str| bound.get(name).or_else(|| scope.json.get(name).copied());
     let verdict = |status, severity, detail: String| Verdict {
         status,
         severity,
@@ -194,7 +224,7 @@ pub fn evaluate_rule(
         }
     }
     for path in &rule.requires {
-        if let Some(reason) = missing(variables, path) {
+        if let Some(reason) = missing(&lookup, path) {
             return inconclusive(rule, german, &reason);
         }
     }
@@ -226,7 +256,7 @@ pub fn evaluate_rule(
                 // attempt that has no value; otherwise name the CEL error.
                 let reason = attempts_in(&check.when.source)
                     .iter()
-                    .find_map(|path| missing(variables, path))
+                    .find_map(|path| missing(&lookup, path))
                     .unwrap_or_else(|| {
                         format!("'{}' could not be evaluated: {error:?}", check.when.source)
                     });
@@ -257,9 +287,9 @@ fn inconclusive(rule: &Rule, german: bool, reason: &str) -> Verdict {
 /// Why the attempt at `path` (e.g. `endpoint.tls`) gives no usable value.
 /// A `*` segment stands for every element of a list
 /// (`domain.mx_hosts.*.addresses`); the first missing one is reported.
-fn missing(variables: &BTreeMap<String, Json>, path: &str) -> Option<String> {
+fn missing<'j>(lookup: &dyn Fn(&str) -> Option<&'j Json>, path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('.').collect();
-    let Some(root) = variables.get(*segments.first()?) else {
+    let Some(root) = lookup(segments.first()?) else {
         return Some(format!("{path} is absent"));
     };
     missing_below(root, &segments[1..], path, segments[0])
@@ -362,10 +392,11 @@ mod tests {
                 {"addresses": {"status": "failed", "reason": "SERVFAIL"}}
             ]}),
         )]);
-        let reason = super::missing(&variables, "domain.hosts.*.addresses").unwrap();
+        let lookup = |name: &str| variables.get(name);
+        let reason = super::missing(&lookup, "domain.hosts.*.addresses").unwrap();
         assert_eq!(reason, "domain.hosts[1].addresses failed: SERVFAIL");
         assert_eq!(
-            super::missing(&variables, "domain.hosts.*.nothing"),
+            super::missing(&lookup, "domain.hosts.*.nothing"),
             Some("domain.hosts.*.nothing is absent".into())
         );
     }
