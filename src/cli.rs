@@ -84,12 +84,10 @@ pub struct RuleSource {
     pub no_default_rules: bool,
 }
 
-/// `mailaudit scan`.
+/// Where the report goes, in which formats, and what it is compared with;
+/// shared by `scan` and `report`.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Mail domains to audit, e.g. example.org.
-    #[arg(required = true, value_name = "DOMAIN")]
-    pub domains: Vec<String>,
+pub struct OutputArgs {
     /// Output directory, created if missing; `-` prints one format on stdout.
     #[arg(long, value_name = "DIR|-", default_value = "mailaudit-report")]
     pub out: String,
@@ -101,6 +99,19 @@ pub struct ScanArgs {
         default_value = "html,json"
     )]
     pub format: Vec<String>,
+    /// A report.json of an earlier scan: failed findings are marked new or unchanged, and fixed ones are listed.
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// `mailaudit scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Mail domains to audit, e.g. example.org.
+    #[arg(required = true, value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Report language: de (German) or en (English).
     #[arg(long, value_name = "de|en", default_value = "de")]
     pub lang: String,
@@ -140,9 +151,6 @@ pub struct ScanArgs {
     /// Skip the raw-handshake TLS scan of versions, suites and groups; TLS-003, -004, -006, -007 and -012 are then inconclusive.
     #[arg(long)]
     pub no_tls_scan: bool,
-    /// A report.json of an earlier scan: failed findings are marked new or unchanged, and fixed ones are listed.
-    #[arg(long, value_name = "PREVIOUS.json")]
-    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub rule_source: RuleSource,
 }
@@ -153,26 +161,14 @@ pub struct ReportArgs {
     /// The report.json a scan wrote.
     #[arg(value_name = "EVIDENCE.json")]
     pub evidence: PathBuf,
-    /// Output directory, created if missing; `-` prints one format on stdout.
-    #[arg(long, value_name = "DIR|-", default_value = "mailaudit-report")]
-    pub out: String,
-    /// Output formats, comma-separated: html, json, md, junit, sarif.
-    #[arg(
-        long,
-        value_name = "FORMATS",
-        value_delimiter = ',',
-        default_value = "html,json"
-    )]
-    pub format: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Report language: de (German) or en (English). Default: the language of the saved report.
     #[arg(long, value_name = "de|en")]
     pub lang: Option<String>,
     /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: String,
-    /// A report.json of an earlier scan: failed findings are marked new or unchanged, and fixed ones are listed.
-    #[arg(long, value_name = "PREVIOUS.json")]
-    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub rule_source: RuleSource,
 }

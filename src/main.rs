@@ -6,7 +6,7 @@ mod progress;
 
 use anyhow::{Context, anyhow, bail};
 use clap::Parser;
-use cli::{Cli, Command, EvaluateArgs, ReportArgs, RuleSource, RulesCommand, ScanArgs};
+use cli::{Cli, Command, EvaluateArgs, OutputArgs, ReportArgs, RuleSource, RulesCommand, ScanArgs};
 use mailaudit::Language;
 use mailaudit::finding::Severity;
 use mailaudit::probe::location::{IANA_BOOTSTRAP, LocationSettings};
@@ -262,7 +262,7 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
         .lang
         .parse()
         .map_err(|e: String| anyhow!("--lang: {e}"))?;
-    let formats = parse_formats(&args.format, &args.out)?;
+    let formats = parse_formats(&args.output.format, &args.output.out)?;
     let fail_on = parse_fail_on(&args.fail_on)?;
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 300.0) {
         bail!(
@@ -356,17 +356,16 @@ fn output_dir(out: &str) -> anyhow::Result<Option<PathBuf>> {
     Ok(Some(dir))
 }
 
+/// The `--baseline` report, read before any work so a bad file fails at once.
+fn read_baseline(output: &OutputArgs) -> anyhow::Result<Option<Report>> {
+    Ok(output.baseline.as_deref().map(offline::read).transpose()?)
+}
+
 fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
     let (request, formats, fail_on) = request(args).map_err(usage)?;
     let rules = load_rules(&args.rule_source).map_err(usage)?;
-    // Read before scanning, so a bad file fails at once.
-    let previous = args
-        .baseline
-        .as_deref()
-        .map(offline::read)
-        .transpose()
-        .map_err(|e| usage(e.into()))?;
-    let out_dir = output_dir(&args.out).map_err(usage)?;
+    let previous = read_baseline(&args.output).map_err(usage)?;
+    let out_dir = output_dir(&args.output.out).map_err(usage)?;
     let runtime = tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")
         .map_err(usage)?;
@@ -434,22 +433,17 @@ fn write_outputs(
 
 /// `mailaudit report`: re-evaluates a saved report and renders it, offline.
 fn run_report(args: &ReportArgs, quiet: bool) -> Outcome {
-    let formats = parse_formats(&args.format, &args.out).map_err(usage)?;
+    let formats = parse_formats(&args.output.format, &args.output.out).map_err(usage)?;
     let fail_on = parse_fail_on(&args.fail_on).map_err(usage)?;
     let rules = load_rules(&args.rule_source).map_err(usage)?;
     let saved = offline::read(&args.evidence).map_err(|e| usage(e.into()))?;
     let language = parse_language(args.lang.as_deref(), saved.language).map_err(usage)?;
-    let previous = args
-        .baseline
-        .as_deref()
-        .map(offline::read)
-        .transpose()
-        .map_err(|e| usage(e.into()))?;
+    let previous = read_baseline(&args.output).map_err(usage)?;
     let mut report = offline::reevaluate(&saved, &rules, language);
     if let Some(previous) = &previous {
         baseline::compare(&mut report, previous);
     }
-    let out_dir = output_dir(&args.out).map_err(usage)?;
+    let out_dir = output_dir(&args.output.out).map_err(usage)?;
     write_outputs(&report, &formats, out_dir.as_deref(), quiet)?;
     Ok(if report.fails_at(fail_on) { 1 } else { 0 })
 }
