@@ -55,6 +55,16 @@ fn main() -> ExitCode {
 
 type Outcome = Result<u8, (u8, anyhow::Error)>;
 
+/// Writes a rendered report to stdout (a closed pipe is a usage error).
+fn print_stdout(text: &str) -> Result<(), (u8, anyhow::Error)> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+        .context("cannot write to stdout")
+        .map_err(usage)
+}
+
 fn usage(error: anyhow::Error) -> (u8, anyhow::Error) {
     (USAGE, error)
 }
@@ -402,12 +412,7 @@ fn write_outputs(
             .map_err(|e| (1, e))?;
         match out_dir {
             None => {
-                let mut stdout = std::io::stdout().lock();
-                stdout
-                    .write_all(text.as_bytes())
-                    .and_then(|_| stdout.flush())
-                    .context("cannot write to stdout")
-                    .map_err(usage)?;
+                print_stdout(&text)?;
                 written.push("-".to_string());
             }
             Some(dir) => {
@@ -466,12 +471,7 @@ fn run_evaluate(args: &EvaluateArgs, quiet: bool) -> Outcome {
         json
     };
     if !(args.summary && quiet) {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|_| stdout.flush())
-            .context("cannot write to stdout")
-            .map_err(usage)?;
+        print_stdout(&text)?;
     }
     Ok(if report.fails_at(fail_on) { 1 } else { 0 })
 }

@@ -4,7 +4,7 @@
 //! what was fixed. In the report language.
 
 use super::{Report, strings};
-use crate::finding::{Change, Finding, Severity, Status};
+use crate::finding::{Change, Finding, Severity};
 use std::fmt::Write;
 
 /// Renders the report as GitHub-flavoured Markdown.
@@ -38,17 +38,7 @@ pub fn render(report: &Report) -> String {
             failures.get(&severity).copied().unwrap_or(0)
         );
     }
-    let _ = writeln!(
-        out,
-        "\n{}: {} {}, {} {}, {} {}\n",
-        t("status_counts"),
-        report.count(Status::Fail),
-        t("status_fail"),
-        report.count(Status::Inconclusive),
-        t("status_inconclusive"),
-        report.count(Status::Pass),
-        t("status_pass"),
-    );
+    let _ = writeln!(out, "\n{}\n", report.status_line());
     if let Some(line) = super::baseline::summary_line(report) {
         let _ = writeln!(out, "**{line}**\n");
     }

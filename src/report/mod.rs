@@ -145,6 +145,21 @@ impl Report {
         counts
     }
 
+    /// "Results: N failed, N inconclusive, N passed" in the report language.
+    pub fn status_line(&self) -> String {
+        let label = |key: &str| strings::get(self.language, key);
+        format!(
+            "{}: {} {}, {} {}, {} {}",
+            label("status_counts"),
+            self.count(Status::Fail),
+            label("status_fail"),
+            self.count(Status::Inconclusive),
+            label("status_inconclusive"),
+            self.count(Status::Pass),
+            label("status_pass"),
+        )
+    }
+
     /// Findings per status.
     pub fn count(&self, status: Status) -> usize {
         self.findings.iter().filter(|f| f.status == status).count()

@@ -3,7 +3,7 @@
 
 use super::Report;
 use super::strings;
-use crate::finding::{Severity, Status};
+use crate::finding::Severity;
 use std::fmt::Write;
 
 /// How many failed findings the summary lists.
@@ -44,17 +44,7 @@ pub fn render(report: &Report, written: &[String]) -> String {
         label("failed_by_severity"),
         counts.join(", ")
     );
-    let _ = writeln!(
-        out,
-        "{}: {} {}, {} {}, {} {}",
-        label("status_counts"),
-        report.count(Status::Fail),
-        label("status_fail"),
-        report.count(Status::Inconclusive),
-        label("status_inconclusive"),
-        report.count(Status::Pass),
-        label("status_pass"),
-    );
+    let _ = writeln!(out, "{}", report.status_line());
     let worst = report.worst();
     if worst.is_empty() {
         let _ = writeln!(out, "{}", label("no_failures"));
