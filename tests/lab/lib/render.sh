@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # LAB_* variables are consumed by templates (lab_render)
 # Render every daemon's configuration from conf/ into run/, create state
-# directories and seed the mailboxes. Each file is only rewritten when its
+# directories and generate the mailboxes. Each file is only rewritten when its
 # content changes, and the owning service is noted in LAB_CHANGED so that a
 # second `up` restarts only what actually changed.
 
@@ -46,21 +46,39 @@ lab_render_dovecot() {
 	lab_render "dovecot/$users" "$LAB_DC_DIR/users" "$service"
 }
 
-# Seed a Maildir with a few messages (only when it does not exist yet: after
-# that it belongs to Dovecot, which adds its own index and uidlist files).
-lab_seed_maildir() {
-	local home=$1 user=$2 domain=$3
-	[[ -d $home/Maildir ]] && return 0
-	local md="$home/Maildir" t=1794000000
-	mkdir -p "$md"/{cur,new,tmp} "$md"/.Sent/{cur,new,tmp} "$home/sieve"
-	LAB_MAIL_USER=$user LAB_MAIL_DOMAIN=$domain
-	# Maildir names: <time>.<unique>.<host>[:2,<flags>]; S = seen.
-	lab_render mail/welcome.eml "$md/cur/$t.M1P1.lab:2,S"
-	lab_render mail/report.eml "$md/new/$((t + 1)).M2P1.lab"
-	lab_render mail/sent.eml "$md/.Sent/cur/$((t + 2)).M3P1.lab:2,S"
-	printf 'Sent\nDrafts\nTrash\n' >"$md/subscriptions"
-	chown -R 65534:65534 "$home"
-	chmod -R u+rwX,go-rwx "$home"
+# Generate one lab mailbox with lib/maildir.py from conf/mailboxes/SPEC.json
+# (folders, messages per year, ACL files, Sieve scripts; years relative to the
+# current one). The generator keeps a stamp of its code, the spec, the Sieve
+# scripts and the year in HOME/.lab-stamp and only rewrites HOME when that
+# changed; then the Dovecot services named after HOME are marked for a
+# restart. Sets LAB_QUOTA_KB when the spec asks for a quota fill level.
+lab_seed_mailbox() {
+	local spec=$1 home=$2 out
+	shift 2
+	mkdir -p "${home%/*}"
+	out=$(python3 "$LAB_DIR/lib/maildir.py" --spec "$LAB_CONF/mailboxes/$spec.json" \
+		--home "$home" --year "$(date +%Y)" --owner 65534:65534) ||
+		lab_die "mailbox $spec could not be generated"
+	LAB_QUOTA_KB=""
+	[[ $out =~ quota_kb=([0-9]+) ]] && LAB_QUOTA_KB=${BASH_REMATCH[1]}
+	if [[ $out == generated* ]]; then
+		lab_log "mailbox: $out"
+		local svc
+		# shellcheck disable=SC2004 # LAB_CHANGED is associative (common.sh)
+		for svc in "$@"; do LAB_CHANGED[$svc]=1; done
+	fi
+}
+
+lab_seed_mailboxes() {
+	lab_seed_mailbox alice "$LAB_RUN/mail/good.test/alice" good-dovecot
+	lab_seed_mailbox dave "$LAB_RUN/mail/bad.test/dave" bad-dovecot bad-pop3
+	lab_seed_mailbox bob "$LAB_RUN/mail/bad.test/bob" bad-dovecot bad-pop3
+	LAB_BOB_QUOTA_KB=$LAB_QUOTA_KB
+	# bad-pop3 keeps its own index of the shared Maildirs: a regenerated
+	# mailbox needs a fresh one.
+	if [[ -n ${LAB_CHANGED[bad-pop3]:-} ]]; then
+		rm -rf "$LAB_RUN/bad-pop3/index/bob@bad.test" "$LAB_RUN/bad-pop3/index/dave@bad.test"
+	fi
 }
 
 lab_render_all() {
@@ -69,6 +87,9 @@ lab_render_all() {
 	# good.test passwords: SHA512-CRYPT with a fixed salt, so the rendered
 	# file is identical on every run (and nothing restarts needlessly).
 	LAB_ALICE_HASH=$(openssl passwd -6 -salt mailauditlab lab-secret-alice)
+	LAB_BULK_HASH=$(openssl passwd -6 -salt mailauditlab lab-secret-bulk)
+	# Mailboxes first: bob's quota limit in the users file depends on them.
+	lab_seed_mailboxes
 	lab_render_postfix good good-users.in "plain login" SHA512-CRYPT yes
 	lab_render_postfix bad bad-users.in "plain login cram-md5" PLAIN no
 	lab_render_dovecot good-dovecot good-dovecot.conf.in good-users.in
@@ -76,9 +97,6 @@ lab_render_all() {
 	lab_render_dovecot bad-pop3 bad-pop3.conf.in bad-users.in
 	mkdir -p "$LAB_RUN/bad-pop3/index"
 	chown 65534:65534 "$LAB_RUN/bad-pop3/index"
-
-	lab_seed_maildir "$LAB_RUN/mail/good.test/alice" alice@good.test good.test
-	lab_seed_maildir "$LAB_RUN/mail/bad.test/bob" bob@bad.test bad.test
 
 	mkdir -p "$LAB_RUN/good-nginx/tmp" "$LAB_RUN/www/good/.well-known" "$LAB_RUN/www/good/mail"
 	lab_render nginx/nginx.conf.in "$LAB_RUN/good-nginx/nginx.conf" good-nginx
