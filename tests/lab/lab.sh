@@ -41,7 +41,7 @@ lab_lock() {
 
 lab_require_tools() {
 	local t missing=()
-	for t in postfix dovecot knotd nginx ldns-keygen ldns-signzone ldns-key2ds openssl dig flock pgrep ss; do
+	for t in postfix dovecot knotd nginx ldns-keygen ldns-signzone ldns-key2ds openssl dig flock pgrep ss python3; do
 		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 	done
 	((${#missing[@]} == 0)) || lab_die "missing tools: ${missing[*]} -- run: $0 install"

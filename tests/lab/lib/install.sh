@@ -11,6 +11,8 @@ LAB_PACKAGES=(
 	knot knot-dnsutils bind9-dnsutils ldnsutils
 	nginx-light
 	openssl curl iproute2 procps
+	# lib/maildir.py generates the lab mailboxes (stdlib only)
+	python3
 )
 
 # Debian system services of exactly these daemons. They must never run while
