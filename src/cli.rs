@@ -91,7 +91,7 @@ pub struct OutputArgs {
     /// Output directory, created if missing; `-` prints one format on stdout.
     #[arg(long, value_name = "DIR|-", default_value = "mailaudit-report")]
     pub out: String,
-    /// Output formats, comma-separated: html, json, md, junit, sarif.
+    /// Output formats, comma-separated: html, pdf, json, md, junit, sarif. pdf needs a build with the `pdf` feature (the default).
     #[arg(
         long,
         value_name = "FORMATS",
@@ -99,6 +99,9 @@ pub struct OutputArgs {
         default_value = "html,json"
     )]
     pub format: Vec<String>,
+    /// Standard of report.pdf: a-3b (PDF/A-3b with report.json attached, the default), a-2b (PDF/A-2b for archives that do not take PDF/A-3; it forbids attachments, so report.json is NOT attached, only its SHA-256 printed) or ua-1 (PDF/UA-1, accessible, with report.json attached).
+    #[arg(long, value_name = "a-3b|a-2b|ua-1", default_value = "a-3b")]
+    pub pdf_standard: String,
     /// A report.json of an earlier scan: failed findings are marked new or unchanged, and fixed ones are listed.
     #[arg(long, value_name = "PREVIOUS.json")]
     pub baseline: Option<PathBuf>,

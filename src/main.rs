@@ -10,7 +10,7 @@ use cli::{Cli, Command, EvaluateArgs, OutputArgs, ReportArgs, RuleSource, RulesC
 use mailaudit::Language;
 use mailaudit::finding::Severity;
 use mailaudit::probe::location::{IANA_BOOTSTRAP, LocationSettings};
-use mailaudit::report::{Format, Report, baseline, offline, schema, summary};
+use mailaudit::report::{Format, RenderOptions, Report, baseline, offline, pdf, schema, summary};
 use mailaudit::rules::{self, Rule};
 use mailaudit::scan::{self, ScanRequest};
 use mailaudit::target::{HostSpec, parse_domain};
@@ -56,10 +56,10 @@ fn main() -> ExitCode {
 type Outcome = Result<u8, (u8, anyhow::Error)>;
 
 /// Writes a rendered report to stdout (a closed pipe is a usage error).
-fn print_stdout(text: &str) -> Result<(), (u8, anyhow::Error)> {
+fn print_stdout(text: impl AsRef<[u8]>) -> Result<(), (u8, anyhow::Error)> {
     let mut stdout = std::io::stdout().lock();
     stdout
-        .write_all(text.as_bytes())
+        .write_all(text.as_ref())
         .and_then(|_| stdout.flush())
         .context("cannot write to stdout")
         .map_err(usage)
@@ -334,6 +334,11 @@ fn parse_formats(names: &[String], out: &str) -> anyhow::Result<Vec<Format>> {
     let mut formats = Vec::new();
     for name in names {
         let format: Format = name.parse().map_err(|e: String| anyhow!("--format: {e}"))?;
+        if format == Format::Pdf && !pdf::AVAILABLE {
+            bail!(
+                "--format pdf: this mailaudit was built without the `pdf` feature; rebuild it with the feature (on by default: cargo build --release, without --no-default-features)"
+            );
+        }
         if !formats.contains(&format) {
             formats.push(format);
         }
@@ -373,6 +378,7 @@ fn read_baseline(output: &OutputArgs) -> anyhow::Result<Option<Report>> {
 
 fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
     let (request, formats, fail_on) = request(args).map_err(usage)?;
+    let options = render_options(&args.output).map_err(usage)?;
     let rules = load_rules(&args.rule_source).map_err(usage)?;
     let previous = read_baseline(&args.output).map_err(usage)?;
     let out_dir = output_dir(&args.output.out).map_err(usage)?;
@@ -387,7 +393,7 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
     if let Some(previous) = &previous {
         baseline::compare(&mut report, previous);
     }
-    write_outputs(&report, &formats, out_dir.as_deref(), quiet)?;
+    write_outputs(&report, &formats, &options, out_dir.as_deref(), quiet)?;
     if report.could_not_run() {
         eprintln!(
             "mailaudit: the scan could not run: no target gave a DNS answer or a reachable endpoint (check the domain names and --resolver)"
@@ -397,17 +403,27 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
     Ok(if report.fails_at(fail_on) { 1 } else { 0 })
 }
 
+/// `--pdf-standard`.
+fn render_options(output: &OutputArgs) -> anyhow::Result<RenderOptions> {
+    let pdf_standard = output
+        .pdf_standard
+        .parse()
+        .map_err(|e: String| anyhow!("--pdf-standard: {e}"))?;
+    Ok(RenderOptions { pdf_standard })
+}
+
 /// Writes every format into `out_dir` (or stdout) and the summary.
 fn write_outputs(
     report: &Report,
     formats: &[Format],
+    options: &RenderOptions,
     out_dir: Option<&Path>,
     quiet: bool,
 ) -> Result<(), (u8, anyhow::Error)> {
     let mut written = Vec::new();
     for format in formats {
         let text = format
-            .render(report)
+            .render_bytes(report, options)
             .with_context(|| format!("cannot render the {format:?} report"))
             .map_err(|e| (1, e))?;
         match out_dir {
@@ -439,6 +455,7 @@ fn write_outputs(
 /// `mailaudit report`: re-evaluates a saved report and renders it, offline.
 fn run_report(args: &ReportArgs, quiet: bool) -> Outcome {
     let formats = parse_formats(&args.output.format, &args.output.out).map_err(usage)?;
+    let options = render_options(&args.output).map_err(usage)?;
     let fail_on = parse_fail_on(&args.fail_on).map_err(usage)?;
     let rules = load_rules(&args.rule_source).map_err(usage)?;
     let saved = offline::read(&args.evidence).map_err(|e| usage(e.into()))?;
@@ -449,7 +466,7 @@ fn run_report(args: &ReportArgs, quiet: bool) -> Outcome {
         baseline::compare(&mut report, previous);
     }
     let out_dir = output_dir(&args.output.out).map_err(usage)?;
-    write_outputs(&report, &formats, out_dir.as_deref(), quiet)?;
+    write_outputs(&report, &formats, &options, out_dir.as_deref(), quiet)?;
     Ok(if report.fails_at(fail_on) { 1 } else { 0 })
 }
 

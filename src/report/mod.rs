@@ -1,16 +1,22 @@
 //! The report: one versioned model of a scan (settings, evidence, findings),
 //! and one module per output format, each with one entry function.
 
+pub mod appendix;
 pub mod baseline;
+pub mod charts;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod offline;
+pub mod pdf;
 pub mod sarif;
 pub mod schema;
 pub mod strings;
 pub mod summary;
+#[cfg(feature = "pdf")]
+mod typst_document;
+pub mod view;
 
 use crate::Language;
 use crate::evidence::{DomainEvidence, SCHEMA_VERSION};
@@ -83,6 +89,15 @@ pub enum Format {
     Junit,
     /// SARIF 2.1.0 for code-scanning dashboards.
     Sarif,
+    /// PDF (feature `pdf`): PDF/A-3b with `report.json` attached by default.
+    Pdf,
+}
+
+/// Settings that only some formats read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// The standard `report.pdf` conforms to.
+    pub pdf_standard: pdf::PdfStandard,
 }
 
 impl Format {
@@ -94,10 +109,12 @@ impl Format {
             Format::Markdown => "report.md",
             Format::Junit => "report.junit.xml",
             Format::Sarif => "report.sarif",
+            Format::Pdf => "report.pdf",
         }
     }
 
-    /// Renders `report` in this format.
+    /// Renders `report` in a text format; the PDF is bytes, see
+    /// [`Format::render_bytes`].
     pub fn render(self, report: &Report) -> Result<String, RenderError> {
         match self {
             Format::Html => html::render(report),
@@ -105,6 +122,20 @@ impl Format {
             Format::Markdown => Ok(markdown::render(report)),
             Format::Junit => Ok(junit::render(report)),
             Format::Sarif => sarif::render(report),
+            Format::Pdf => Err(RenderError::NotText),
+        }
+    }
+
+    /// Renders `report` in this format as the bytes of its file. The PDF
+    /// embeds `report.json` exactly as [`Format::Json`] writes it.
+    pub fn render_bytes(
+        self,
+        report: &Report,
+        options: &RenderOptions,
+    ) -> Result<Vec<u8>, RenderError> {
+        match self {
+            Format::Pdf => pdf::render(report, &json::render(report)?, options.pdf_standard),
+            text => text.render(report).map(String::into_bytes),
         }
     }
 }
@@ -119,8 +150,9 @@ impl std::str::FromStr for Format {
             "md" | "markdown" => Ok(Format::Markdown),
             "junit" => Ok(Format::Junit),
             "sarif" => Ok(Format::Sarif),
+            "pdf" => Ok(Format::Pdf),
             other => Err(format!(
-                "unknown format '{other}'; use html, json, md, junit or sarif"
+                "unknown format '{other}'; use html, pdf, json, md, junit or sarif"
             )),
         }
     }
@@ -133,6 +165,14 @@ pub enum RenderError {
     Template(String),
     #[error("JSON serialisation failed: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("PDF rendering failed: {0}")]
+    Pdf(String),
+    #[error(
+        "this mailaudit was built without the `pdf` feature; rebuild it with the feature (on by default: cargo build --release, without --no-default-features)"
+    )]
+    PdfNotBuilt,
+    #[error("the PDF is binary; render it with Format::render_bytes")]
+    NotText,
 }
 
 impl Report {
