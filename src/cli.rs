@@ -154,8 +154,35 @@ pub struct ScanArgs {
     /// Skip the raw-handshake TLS scan of versions, suites and groups; TLS-003, -004, -006, -007 and -012 are then inconclusive.
     #[arg(long)]
     pub no_tls_scan: bool,
+    /// Audit this mailbox read-only (folders, message ages by year, Sent, Trash, quota, ACLs, Sieve redirects, POP3 view; rules RET-001..007, LOC-002): USER, e.g. alice@example.org, on the IMAP server the domain announces, or USER@HOST[:PORT] on another one. One login attempt; only EXAMINE, SEARCH and FETCH with BODY.PEEK, never SELECT, STORE or EXPUNGE. The password comes from --password-env, --password-file or a prompt, never from the command line. Repeatable.
+    #[arg(long = "mailbox", value_name = "USER[@HOST[:PORT]]")]
+    pub mailboxes: Vec<String>,
+    /// Name of the environment variable holding the mailbox password, e.g. --password-env MAILAUDIT_PASSWORD (not the password itself).
+    #[arg(
+        long,
+        value_name = "VAR",
+        conflicts_with = "password_file",
+        requires = "mailboxes"
+    )]
+    pub password_env: Option<String>,
+    /// File holding the mailbox password: one line for every --mailbox, or USER:PASSWORD lines. Keep it mode 600.
+    #[arg(long, value_name = "FILE", requires = "mailboxes")]
+    pub password_file: Option<PathBuf>,
+    /// Log in to the mailbox even when the server's certificate does not verify (expired, wrong name, unknown CA); recorded in the evidence. Without it no password is sent over unverified TLS. Passwords are never sent without TLS.
+    #[arg(long, requires = "mailboxes")]
+    pub accept_invalid_certs: bool,
+    #[command(flatten)]
+    pub profile: ProfileArg,
     #[command(flatten)]
     pub rule_source: RuleSource,
+}
+
+/// `--profile`, shared by scan, report and evaluate.
+#[derive(Debug, Args)]
+pub struct ProfileArg {
+    /// Audit profile (mailaudit.toml) declaring what a scan cannot know: Kaufmann or financial sector, a GoBD archive, POP3 clients, non-business folders, legal holds, an AVV with the provider. See docs/mailaudit.example.toml. With report and evaluate it replaces the profile saved in the report.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 /// `mailaudit report`.
@@ -172,6 +199,8 @@ pub struct ReportArgs {
     /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: String,
+    #[command(flatten)]
+    pub profile: ProfileArg,
     #[command(flatten)]
     pub rule_source: RuleSource,
 }
@@ -191,6 +220,8 @@ pub struct EvaluateArgs {
     /// Print the terminal summary instead of the findings JSON.
     #[arg(long)]
     pub summary: bool,
+    #[command(flatten)]
+    pub profile: ProfileArg,
     #[command(flatten)]
     pub rule_source: RuleSource,
 }

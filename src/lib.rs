@@ -4,10 +4,12 @@
 //! The flow runs one way: [`target`] → [`probe`] → [`evidence`] → [`rules`] →
 //! [`finding`] → [`report`].
 
+pub mod credentials;
 pub mod dnssec_anchor;
 pub mod evidence;
 pub mod finding;
 pub mod probe;
+pub mod profile;
 pub mod report;
 pub mod retention;
 pub mod rules;

@@ -6,15 +6,20 @@ mod progress;
 
 use anyhow::{Context, anyhow, bail};
 use clap::Parser;
-use cli::{Cli, Command, EvaluateArgs, OutputArgs, ReportArgs, RuleSource, RulesCommand, ScanArgs};
+use cli::{
+    Cli, Command, EvaluateArgs, OutputArgs, ProfileArg, ReportArgs, RuleSource, RulesCommand,
+    ScanArgs,
+};
 use mailaudit::Language;
+use mailaudit::credentials::{self, PasswordSource};
 use mailaudit::finding::Severity;
 use mailaudit::probe::location::{IANA_BOOTSTRAP, LocationSettings};
+use mailaudit::profile::AuditProfile;
 use mailaudit::report::{Format, RenderOptions, Report, baseline, offline, pdf, schema, summary};
 use mailaudit::rules::{self, Rule};
 use mailaudit::scan::{self, ScanRequest};
 use mailaudit::target::{HostSpec, parse_domain};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -79,10 +84,17 @@ fn init_logging(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .finish();
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    // Crates that log through `log` are forwarded, except async-imap: its
+    // trace output holds every command as sent, AUTHENTICATE's credentials
+    // included, and no log level may ever show a password.
+    let _ = tracing_log::LogTracer::builder()
+        .ignore_crate("async_imap")
         .init();
 }
 
@@ -294,11 +306,35 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
         .iter()
         .map(|s| parse_dkim_selector(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let key_lookups = args
+    let mut key_lookups = args
         .key_lookups
         .iter()
         .map(|a| parse_key_lookup(a))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let specs = args
+        .mailboxes
+        .iter()
+        .map(|m| credentials::parse_mailbox(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    // An audited mailbox's keys are looked up too (E2E-001).
+    for spec in &specs {
+        if let Ok(address) = parse_key_lookup(&spec.user)
+            && !key_lookups.contains(&address)
+        {
+            key_lookups.push(address);
+        }
+    }
+    let mailboxes = if specs.is_empty() {
+        Vec::new()
+    } else {
+        let source = match (&args.password_env, &args.password_file) {
+            (Some(variable), _) => PasswordSource::Environment(variable.clone()),
+            (None, Some(path)) => PasswordSource::File(path.clone()),
+            (None, None) if std::io::stdin().is_terminal() => PasswordSource::Prompt,
+            (None, None) => return Err(credentials::CredentialError::NoSource.into()),
+        };
+        credentials::read_passwords(specs, &source)?
+    };
     let location = match (&args.rdap_bootstrap, args.no_location) {
         (_, true) => LocationSettings::Off,
         (Some(url), false) => LocationSettings::Rdap {
@@ -324,6 +360,9 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
             key_lookups,
             location,
             tls_scan: !args.no_tls_scan,
+            mailboxes,
+            accept_invalid_certs: args.accept_invalid_certs,
+            profile: load_profile(&args.profile)?.unwrap_or_default(),
         },
         formats,
         fail_on,
@@ -461,7 +500,8 @@ fn run_report(args: &ReportArgs, quiet: bool) -> Outcome {
     let saved = offline::read(&args.evidence).map_err(|e| usage(e.into()))?;
     let language = parse_language(args.lang.as_deref(), saved.language).map_err(usage)?;
     let previous = read_baseline(&args.output).map_err(usage)?;
-    let mut report = offline::reevaluate(&saved, &rules, language);
+    let profile = load_profile(&args.profile).map_err(usage)?;
+    let mut report = offline::reevaluate(&saved, &rules, language, profile.as_ref());
     if let Some(previous) = &previous {
         baseline::compare(&mut report, previous);
     }
@@ -477,7 +517,8 @@ fn run_evaluate(args: &EvaluateArgs, quiet: bool) -> Outcome {
     let rules = load_rules(&args.rule_source).map_err(usage)?;
     let saved = offline::read(&args.evidence).map_err(|e| usage(e.into()))?;
     let language = parse_language(args.lang.as_deref(), saved.language).map_err(usage)?;
-    let report = offline::reevaluate(&saved, &rules, language);
+    let profile = load_profile(&args.profile).map_err(usage)?;
+    let report = offline::reevaluate(&saved, &rules, language, profile.as_ref());
     let text = if args.summary {
         summary::render(&report, &[])
     } else {
@@ -491,4 +532,13 @@ fn run_evaluate(args: &EvaluateArgs, quiet: bool) -> Outcome {
         print_stdout(&text)?;
     }
     Ok(if report.fails_at(fail_on) { 1 } else { 0 })
+}
+
+/// Reads `--profile`, if given.
+fn load_profile(arg: &ProfileArg) -> anyhow::Result<Option<AuditProfile>> {
+    arg.profile
+        .as_deref()
+        .map(AuditProfile::load)
+        .transpose()
+        .map_err(Into::into)
 }

@@ -1,8 +1,10 @@
 //! A whole scan: settings in, [`Report`] out. Builds the trust store and the
 //! resolver, probes every domain, evaluates the rules.
 
+use crate::credentials::MailboxLogin;
 use crate::evidence::SCHEMA_VERSION;
 use crate::probe::{self, ProbeContext, Progress, dns::Dns, trust::TrustStore};
+use crate::profile::AuditProfile;
 use crate::report::{LEGAL_SNAPSHOT, Report, Settings, Target};
 use crate::rules::{self, RULE_SET_VERSION, Rule};
 use crate::target::Endpoint;
@@ -32,6 +34,12 @@ pub struct ScanRequest {
     pub location: probe::location::LocationSettings,
     /// Run the raw-handshake TLS scan (`--no-tls-scan` turns it off).
     pub tls_scan: bool,
+    /// Mailboxes to audit read-only (`--mailbox`), with their passwords.
+    pub mailboxes: Vec<MailboxLogin>,
+    /// Log in over TLS whose certificate does not verify.
+    pub accept_invalid_certs: bool,
+    /// The audit profile (`--profile`), or the defaults.
+    pub profile: AuditProfile,
 }
 
 /// Why a scan could not start.
@@ -78,8 +86,21 @@ pub async fn run(
         let started = std::time::Instant::now();
         let queries_before = dns.queries_sent();
         tracing::info!(domain = %domain, "scanning");
-        let evidence =
+        let mut evidence =
             probe::scan_domain(domain, &dns, &request.extra_hosts, &context, progress).await;
+        for login in mailboxes_of(request, domain) {
+            tracing::info!(domain = %domain, user = %login.spec.user, "auditing mailbox");
+            evidence.mailboxes.push(
+                probe::mailbox::audit(
+                    login,
+                    &evidence,
+                    &dns,
+                    &context,
+                    request.accept_invalid_certs,
+                )
+                .await,
+            );
+        }
         tracing::info!(
             domain = %domain,
             endpoints = evidence.endpoints.len(),
@@ -98,6 +119,7 @@ pub async fn run(
         targets.iter().map(|t| &t.evidence),
         started_at,
         request.language,
+        &request.profile,
     );
     Ok(Report {
         schema_version: SCHEMA_VERSION.to_string(),
@@ -120,8 +142,23 @@ pub async fn run(
             extra_hosts: request.extra_hosts.iter().map(Endpoint::subject).collect(),
             connections_per_address: request.connections_per_address,
         },
+        profile: request.profile.clone(),
         targets,
         findings,
         baseline: None,
     })
+}
+
+/// The mailboxes audited with `domain`: those whose login name is at the
+/// domain, and those at no scanned domain go with the first one.
+fn mailboxes_of<'a>(request: &'a ScanRequest, domain: &str) -> Vec<&'a MailboxLogin> {
+    let first = request.domains.first().map(String::as_str);
+    request
+        .mailboxes
+        .iter()
+        .filter(|login| match login.spec.user_domain() {
+            Some(at) if request.domains.contains(&at) => at == domain,
+            _ => first == Some(domain),
+        })
+        .collect()
 }

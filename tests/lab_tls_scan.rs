@@ -1,6 +1,7 @@
 //! The raw-handshake TLS scan against the lab (issue 4): accepted versions
-//! and the verdicts of TLS-003, TLS-004, TLS-006, TLS-007 and TLS-012 per
-//! subject. Needs the lab (tests/lab) to be up.
+//! and the verdicts of TLS-003, TLS-004, TLS-006 to TLS-012 and CRT-005 per
+//! subject, SSLv2 refused, and STARTTLS command injection (TLS-011). Needs
+//! the lab (tests/lab) to be up.
 
 mod common;
 
@@ -85,6 +86,73 @@ fn the_tls_scan_finds_legacy_versions_on_bad_test_and_none_on_good_test() {
     // The @SECLEVEL=0 servers accept CBC suites without encrypt_then_mac.
     expect(&report, "TLS-010", "mx.bad.test:25", "fail", Some("low"));
     expect(&report, "TLS-009", "imap.bad.test:993", "pass", None);
+
+    // SSLv2: Debian's OpenSSL 3 has none, so the v2 CLIENT-HELLO is refused
+    // (Postfix with an alert, Dovecot by closing).
+    for subject in ["mx.good.test:25", "imap.bad.test:993"] {
+        let sslv2 = &endpoint(&report, subject)["tls_scan"]["value"]["versions"][0];
+        assert_eq!(sslv2["version"], "SSLv2", "{subject}: {sslv2}");
+        assert_eq!(sslv2["accepted"], false, "{subject}: {sslv2}");
+    }
+
+    // The TLS 1.2 key exchange is signed with SHA-2, so CRT-005 adds nothing.
+    let exchanges = &endpoint(&report, "mx.bad.test:25")["tls_scan"]["value"]["key_exchanges"];
+    let exchanges = exchanges.as_array().expect("key_exchanges");
+    assert!(
+        exchanges
+            .iter()
+            .any(|k| k["kind"] == "DHE" && k["group_bits"] == 2048),
+        "{exchanges:?}"
+    );
+    assert!(
+        exchanges.iter().all(|k| k["hash"] == "sha256"),
+        "{exchanges:?}"
+    );
+    expect(&report, "CRT-005", "mx.bad.test:25", "pass", None);
+}
+
+#[test]
+fn postfix_and_dovecot_do_not_answer_commands_pipelined_behind_starttls() {
+    // Given the lab's Postfix (discards the pipelined NOOP) and Dovecot
+    // (closes the connection instead of starting TLS),
+    let (_, report) = scan_lab(&["good.test", "bad.test"], &["--no-tls-scan"]);
+    // then TLS-011 passes on every STARTTLS endpoint,
+    for subject in [
+        "mx.good.test:25",
+        "mx.good.test:587",
+        "mx.bad.test:25",
+        "mx.bad.test:587",
+        "imap.good.test:143",
+        "imap.good.test:4190",
+        "imap.bad.test:143",
+        "imap.bad.test:4190",
+    ] {
+        expect(&report, "TLS-011", subject, "pass", None);
+    }
+    let postfix = &endpoint(&report, "mx.good.test:25")["starttls_injection"]["value"];
+    assert_eq!(postfix["upgraded"], true, "{postfix}");
+    assert_eq!(postfix["answered_inside_tls"], false, "{postfix}");
+    let dovecot = &endpoint(&report, "imap.good.test:143")["starttls_injection"]["value"];
+    assert_eq!(dovecot["upgraded"], false, "{dovecot}");
+    assert!(
+        dovecot["refusal"].as_str().unwrap().contains("closed"),
+        "{dovecot}"
+    );
+    // and it does not apply to implicit TLS or to POP3 without STLS.
+    expect(
+        &report,
+        "TLS-011",
+        "imap.good.test:993",
+        "not_applicable",
+        None,
+    );
+    expect(
+        &report,
+        "TLS-011",
+        "pop.bad.test:110",
+        "not_applicable",
+        None,
+    );
 }
 
 #[test]

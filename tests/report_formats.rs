@@ -38,6 +38,7 @@ fn sample(language: Language) -> Report {
             .to_string();
     Report {
         schema_version: SCHEMA_VERSION.to_string(),
+        profile: Default::default(),
         tool_version: "0.1.0".to_string(),
         rule_set_version: "2026.11.1".to_string(),
         legal_snapshot: "2026-11-26".to_string(),

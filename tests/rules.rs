@@ -49,7 +49,7 @@ fn the_rules_this_release_promises_are_present() {
         "TLS-001", "TLS-002", "TLS-005", "CRT-001", "CRT-002", "CRT-003", "CRT-004", "CRT-005",
         "ACC-001", "ACC-003", "ACC-004", "DNS-001", "DNS-002", "DNS-003", "DNS-004", "DNS-010",
         "DNS-011", "E2E-001", "LOC-001", "TLS-003", "TLS-004", "TLS-006", "TLS-007", "TLS-008",
-        "TLS-009", "TLS-010", "TLS-012",
+        "TLS-009", "TLS-010", "TLS-011", "TLS-012",
     ] {
         assert!(ids.contains(&id.to_string()), "{id} is missing");
     }

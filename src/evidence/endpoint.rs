@@ -1,7 +1,7 @@
 //! Evidence for one endpoint (host and port): reachability, the protocol
 //! dialogue before and after TLS, and the TLS session.
 
-use super::{Attempt, TlsEvidence, TlsScanEvidence};
+use super::{Attempt, StarttlsInjectionEvidence, TlsEvidence, TlsScanEvidence};
 use crate::target::{Protocol, Role, Source, TlsMode};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -33,6 +33,14 @@ pub struct EndpointEvidence {
     /// before it existed reads as skipped.
     #[serde(default = "tls_scan_not_recorded")]
     pub tls_scan: Attempt<TlsScanEvidence>,
+    /// STARTTLS with a command pipelined behind it (TLS-011); evidence from
+    /// before it existed reads as skipped.
+    #[serde(default = "starttls_injection_not_recorded")]
+    pub starttls_injection: Attempt<StarttlsInjectionEvidence>,
+}
+
+fn starttls_injection_not_recorded() -> Attempt<StarttlsInjectionEvidence> {
+    Attempt::skipped("the evidence holds no STARTTLS injection test (recorded by an older version)")
 }
 
 fn tls_scan_not_recorded() -> Attempt<TlsScanEvidence> {

@@ -13,7 +13,9 @@ mod endpoint;
 mod key_discovery;
 mod location;
 mod mail_auth;
+mod mailbox;
 mod mx_host;
+mod starttls_injection;
 mod tls;
 mod tls_scan;
 
@@ -34,16 +36,22 @@ pub use mail_auth::{
     DkimEvidence, DkimKey, DmarcEvidence, DmarcReportAddress, MailAuthEvidence, MtaStsEvidence,
     MtaStsPolicy, MxCoverage, SpfEvidence, SpfWalkStep, TlsRptEvidence,
 };
+pub use mailbox::{
+    AclEntry, FolderEvidence, FolderRole, MailboxEvidence, MailboxLogin, Pop3View, QuotaResource,
+    Redirect, RoleSource, SieveEvidence, SieveScript,
+};
 pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
+pub use starttls_injection::StarttlsInjectionEvidence;
 pub use tls::{ChainStructure, TlsEvidence, Validation};
 pub use tls_scan::{
-    GroupClass, GroupResult, HelloFeatures, SuiteClass, SuiteResult, TlsScanEvidence, VersionResult,
+    GroupClass, GroupResult, HelloFeatures, KeyExchangeResult, SuiteClass, SuiteResult,
+    TlsScanEvidence, VersionResult,
 };
 
 use serde::{Deserialize, Serialize};
 
 /// Version of the evidence and report JSON shape.
-pub const SCHEMA_VERSION: &str = "1.1.0";
+pub const SCHEMA_VERSION: &str = "1.2.0";
 
 /// The evidence of one scanned domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -73,4 +81,7 @@ pub struct DomainEvidence {
     /// Data location (RDAP country) of every endpoint and MX address.
     #[serde(default = "location_not_recorded")]
     pub location: Attempt<LocationEvidence>,
+    /// The read-only audits of the mailboxes given with `--mailbox`.
+    #[serde(default)]
+    pub mailboxes: Vec<MailboxEvidence>,
 }

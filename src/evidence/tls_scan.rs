@@ -32,7 +32,7 @@ pub enum GroupClass {
 /// Everything the scan found on one endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsScanEvidence {
-    /// One entry per version offered, oldest first.
+    /// One entry per version offered, oldest (SSLv2) first.
     pub versions: Vec<VersionResult>,
     /// Groups a TLS 1.3 server selected, in the order found (empty when
     /// TLS 1.3 was refused).
@@ -45,6 +45,10 @@ pub struct TlsScanEvidence {
     /// accepted one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dhe_prime_bits: Option<u32>,
+    /// The signed ServerKeyExchange of the server's preferred ECDHE curve
+    /// and of a DHE suite, below TLS 1.3 (judged by CRT-005).
+    #[serde(default)]
+    pub key_exchanges: Vec<KeyExchangeResult>,
     /// Features of the ServerHello for the highest version below TLS 1.3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<HelloFeatures>,
@@ -57,16 +61,42 @@ pub struct TlsScanEvidence {
     pub notes: Vec<String>,
 }
 
+/// One ServerKeyExchange of TLS 1.2 or older (RFC 5246 §7.4.3, RFC 8422
+/// §5.4): the ephemeral group and how the server signed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct KeyExchangeResult {
+    /// The version it was made with, `TLSv1.2`.
+    pub version: String,
+    /// `ECDHE` or `DHE`.
+    pub kind: String,
+    /// The suite the server picked.
+    pub suite: String,
+    /// The curve's name, or `2048-bit prime` for DHE.
+    pub group: String,
+    pub group_bits: u32,
+    /// The signature algorithm, e.g. `rsa_pss_rsae_sha256`; in TLS 1.0/1.1
+    /// the protocol's fixed hash, for anonymous suites `none`.
+    pub signature: String,
+    /// The TLS 1.2 SignatureAndHashAlgorithm code point (RFC 8446 §4.2.3
+    /// numbering), `0x0804`; absent below TLS 1.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_id: Option<String>,
+    /// The hash that signature uses: `sha256`, `sha1`, `md5`, `md5_sha1`
+    /// (TLS 1.0/1.1 with RSA), `intrinsic` (EdDSA), `none` or `unknown`.
+    pub hash: String,
+}
+
 /// The answer to one protocol version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VersionResult {
-    /// `SSLv3`, `TLSv1.0`, `TLSv1.1`, `TLSv1.2` or `TLSv1.3`.
+    /// `SSLv2`, `SSLv3`, `TLSv1.0`, `TLSv1.1`, `TLSv1.2` or `TLSv1.3`.
     pub version: String,
     pub accepted: bool,
     /// The server's answer, e.g. `alert protocol_version (70)`, `closed`,
     /// `ServerHello TLSv1.0` (a lower version than offered).
     pub answer: String,
-    /// Accepted suites, in the order the server picked them.
+    /// Accepted suites, in the order the server picked them; for SSLv2 the
+    /// cipher kinds of the SERVER-HELLO (3-byte ids, `0x010080`).
     #[serde(default)]
     pub suites: Vec<SuiteResult>,
     /// Whether the server picks by its own order (two suites offered in both

@@ -94,6 +94,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConnection<S> {
         }
     }
 
+    /// Sends several command lines in one write (CRLF after each), as a
+    /// client pipelining them would, and starts a new step. Used only to
+    /// test STARTTLS command injection (TLS-011).
+    pub async fn send_pipelined(&mut self, lines: &[&str]) -> Result<(), DialogueError> {
+        self.begin_step();
+        let mut bytes = Vec::new();
+        for line in lines {
+            self.record("C: ", line);
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.extend_from_slice(b"\r\n");
+        }
+        let write = async {
+            self.stream.write_all(&bytes).await?;
+            self.stream.flush().await
+        };
+        match tokio::time::timeout_at(self.deadline, write).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(DialogueError::Io(error.to_string())),
+            Err(_) => Err(DialogueError::Timeout(
+                self.step_timeout,
+                "the send to finish",
+            )),
+        }
+    }
+
     /// Reads one line without its line ending, under the current deadline.
     pub async fn read_line(&mut self, waiting_for: &'static str) -> Result<String, DialogueError> {
         loop {
@@ -140,6 +165,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConnection<S> {
         }
     }
 
+    /// Reads exactly `count` bytes (a literal's content, e.g. ManageSieve
+    /// GETSCRIPT), under the current deadline. The caller bounds `count`.
+    pub async fn read_bytes(
+        &mut self,
+        count: usize,
+        waiting_for: &'static str,
+    ) -> Result<Vec<u8>, DialogueError> {
+        while self.buffer.len() < count {
+            let mut chunk = [0u8; 4096];
+            let read = tokio::time::timeout_at(self.deadline, self.stream.read(&mut chunk)).await;
+            match read {
+                Err(_) => return Err(DialogueError::Timeout(self.step_timeout, waiting_for)),
+                Ok(Err(error)) => return Err(DialogueError::Io(error.to_string())),
+                Ok(Ok(0)) => return Err(DialogueError::Closed(waiting_for)),
+                Ok(Ok(n)) => self.buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        Ok(self.buffer.drain(..count).collect())
+    }
+
     /// The transcript so far.
     pub fn transcript(&self) -> &[String] {
         &self.transcript
@@ -150,6 +195,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConnection<S> {
     /// transcript.
     pub fn into_parts(self) -> (S, usize, Vec<String>) {
         (self.stream, self.buffer.len(), self.transcript)
+    }
+
+    /// Like [`Self::into_parts`], but gives back the unread bytes themselves
+    /// (for TLS-011, which records what a server sent in the clear after its
+    /// STARTTLS reply; the bytes are shown, never interpreted).
+    pub fn into_parts_with_buffer(self) -> (S, Vec<u8>, Vec<String>) {
+        (self.stream, self.buffer, self.transcript)
     }
 
     /// Starts a connection over a new stream, continuing `transcript`.

@@ -110,6 +110,8 @@ pub(crate) fn assemble(
         tls,
         // Filled in by the TLS scan once every endpoint has been probed.
         tls_scan: Attempt::skipped("the TLS scan did not run"),
+        // Filled in with the TLS scan (TLS-011).
+        starttls_injection: Attempt::skipped("the STARTTLS injection test did not run"),
     }
 }
 

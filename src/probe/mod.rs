@@ -3,7 +3,7 @@
 //! [`scan_domain`] is the scheduler for one domain:
 //! 1. discovery (MX, SRV, usual names, addresses);
 //! 2. every endpoint concurrently (TCP, dialogue, rustls), then the raw TLS
-//!    enumeration, all under one limit of simultaneous connections per IP
+//!    enumeration and the STARTTLS injection test, all under one limit of simultaneous connections per IP
 //!    address so a provider's fail2ban is not provoked, and an overall limit
 //!    per endpoint on top of the per-step timeouts; meanwhile the record
 //!    lookups that need no endpoint (SPF, DMARC, DKIM, MTA-STS, TLS-RPT, MX
@@ -26,10 +26,12 @@ mod imap;
 pub mod key_discovery;
 pub mod location;
 pub mod mail_auth;
+pub mod mailbox;
 pub mod mx_hosts;
 mod pop3;
 mod sieve;
 mod smtp;
+pub mod starttls_injection;
 pub mod tcp;
 pub mod tls;
 pub mod tls_scan;
@@ -164,11 +166,14 @@ pub async fn scan_domain(
         client_config,
         key_discovery,
         location,
+        // Filled by the scan after the endpoints are known (`--mailbox`).
+        mailboxes: Vec::new(),
     }
 }
 
-/// Runs the TLS scan on every endpoint whose TLS worked, endpoints
-/// concurrently; the per-address semaphores bound the handshakes.
+/// Runs the TLS scan on every endpoint whose TLS worked, and the STARTTLS
+/// injection test (TLS-011) beside it, endpoints concurrently; the
+/// per-address semaphores bound the connections.
 async fn scan_tls(
     endpoints: Vec<EndpointEvidence>,
     limits: &HashMap<IpAddr, Arc<Semaphore>>,
@@ -178,41 +183,76 @@ async fn scan_tls(
         .map(|mut evidence| async move {
             let address = evidence.tcp.value().map(|t| t.address);
             let limit = address.and_then(|a| limits.get(&a.ip()).cloned());
-            evidence.tls_scan = match (context.tls_scan, address, limit) {
-                (false, _, _) => Attempt::skipped("the TLS scan was turned off (--no-tls-scan)"),
-                (true, Some(address), Some(limit)) if evidence.tls.is_completed() => {
-                    let started = std::time::Instant::now();
-                    let target = tls_scan::ScanTarget {
-                        address,
-                        protocol: evidence.protocol,
-                        server_name: evidence
-                            .host
-                            .parse::<IpAddr>()
-                            .is_err()
-                            .then(|| evidence.host.clone()),
-                        connect_timeout: context.connect_timeout,
-                        step_timeout: context.step_timeout,
-                    };
-                    // A generous cap: a few hundred bounded handshakes.
-                    let overall = (context.connect_timeout + context.step_timeout * 3) * 40;
-                    match tokio::time::timeout(overall, tls_scan::scan(target, limit)).await {
-                        Ok(found) => Attempt::completed(found).timed(started),
-                        Err(_) => Attempt::failed(format!(
-                            "the TLS scan exceeded its overall limit of {overall:?}"
-                        ))
-                        .timed(started),
-                    }
-                }
-                _ => Attempt::skipped(match &evidence.tls.reason {
-                    Some(reason) => format!("no working TLS to scan: {reason}"),
-                    None => "no working TLS to scan".to_string(),
-                }),
-            };
+            let (scan, injection) = tokio::join!(
+                tls_scan_of(&evidence, address, limit.clone(), context),
+                starttls_injection_of(&evidence, limit, context),
+            );
+            evidence.tls_scan = scan;
+            evidence.starttls_injection = injection;
             evidence
         })
         .buffer_unordered(context.concurrency.max(1))
         .collect()
         .await
+}
+
+async fn tls_scan_of(
+    evidence: &EndpointEvidence,
+    address: Option<std::net::SocketAddr>,
+    limit: Option<Arc<Semaphore>>,
+    context: &ProbeContext,
+) -> Attempt<crate::evidence::TlsScanEvidence> {
+    match (context.tls_scan, address, limit) {
+        (false, _, _) => Attempt::skipped("the TLS scan was turned off (--no-tls-scan)"),
+        (true, Some(address), Some(limit)) if evidence.tls.is_completed() => {
+            let started = std::time::Instant::now();
+            let target = tls_scan::ScanTarget {
+                address,
+                protocol: evidence.protocol,
+                server_name: evidence
+                    .host
+                    .parse::<IpAddr>()
+                    .is_err()
+                    .then(|| evidence.host.clone()),
+                connect_timeout: context.connect_timeout,
+                step_timeout: context.step_timeout,
+            };
+            // A generous cap: a few hundred bounded handshakes.
+            let overall = (context.connect_timeout + context.step_timeout * 3) * 40;
+            match tokio::time::timeout(overall, tls_scan::scan(target, limit)).await {
+                Ok(found) => Attempt::completed(found).timed(started),
+                Err(_) => Attempt::failed(format!(
+                    "the TLS scan exceeded its overall limit of {overall:?}"
+                ))
+                .timed(started),
+            }
+        }
+        _ => Attempt::skipped(match &evidence.tls.reason {
+            Some(reason) => format!("no working TLS to scan: {reason}"),
+            None => "no working TLS to scan".to_string(),
+        }),
+    }
+}
+
+/// One connection under the address's limit; it is not part of the raw
+/// enumeration, so `--no-tls-scan` leaves it on.
+async fn starttls_injection_of(
+    evidence: &EndpointEvidence,
+    limit: Option<Arc<Semaphore>>,
+    context: &ProbeContext,
+) -> Attempt<crate::evidence::StarttlsInjectionEvidence> {
+    let _permit = match &limit {
+        Some(semaphore) => semaphore.acquire().await.ok(),
+        None => None,
+    };
+    // Connect, dialogue, STARTTLS, handshake, wait, own command, close.
+    let overall = context.connect_timeout + context.step_timeout * 8;
+    match tokio::time::timeout(overall, starttls_injection::probe(evidence, context)).await {
+        Ok(attempt) => attempt,
+        Err(_) => Attempt::failed(format!(
+            "the STARTTLS injection test exceeded its overall limit of {overall:?}"
+        )),
+    }
 }
 
 fn timed_out(plan: discovery::PlannedEndpoint, overall: Duration) -> EndpointEvidence {

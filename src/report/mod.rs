@@ -41,6 +41,10 @@ pub struct Report {
     pub finished_at: DateTime<Utc>,
     /// How the scan was run.
     pub settings: Settings,
+    /// The audit profile the rules judged with (`--profile`): the report's
+    /// assumptions. Defaults when none was given (`declared` is false).
+    #[serde(default)]
+    pub profile: crate::profile::AuditProfile,
     pub targets: Vec<Target>,
     pub findings: Vec<Finding>,
     /// The comparison with `--baseline`, when one was given.

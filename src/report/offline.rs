@@ -6,6 +6,7 @@
 use super::Report;
 use crate::Language;
 use crate::evidence::SCHEMA_VERSION;
+use crate::profile::AuditProfile;
 use crate::rules::{self, RULE_SET_VERSION, Rule};
 use std::path::{Path, PathBuf};
 
@@ -97,13 +98,24 @@ fn readable_range() -> String {
 /// time rules judge by (so certificate ages come out as in the scan), and
 /// returns the report as this build writes it. A baseline comparison in
 /// `saved` is dropped; pass `--baseline` again to get one.
-pub fn reevaluate(saved: &Report, rules: &[Rule], language: Language) -> Report {
+///
+/// `profile` replaces the saved report's audit profile (`--profile`).
+pub fn reevaluate(
+    saved: &Report,
+    rules: &[Rule],
+    language: Language,
+    profile: Option<&AuditProfile>,
+) -> Report {
     let mut report = saved.clone();
+    if let Some(profile) = profile {
+        report.profile = profile.clone();
+    }
     report.findings = rules::evaluate(
         rules,
         saved.targets.iter().map(|t| &t.evidence),
         saved.started_at,
         language,
+        &report.profile,
     );
     report.language = language;
     report.schema_version = SCHEMA_VERSION.to_string();

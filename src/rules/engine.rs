@@ -5,11 +5,13 @@
 //! the first `[[fail]]` check that holds gives fail; a check that cannot be
 //! evaluated (missing field) gives inconclusive; otherwise pass.
 
+use super::retention_view;
 use super::value::{display, to_cel};
 use super::{Rule, SubjectKind, Template, TemplatePart};
 use crate::Language;
-use crate::evidence::{DomainEvidence, EndpointEvidence, PortState};
+use crate::evidence::{DomainEvidence, EndpointEvidence, MailboxEvidence, PortState};
 use crate::finding::{Finding, Severity, Status};
+use crate::profile::AuditProfile;
 use chrono::{DateTime, Utc};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, HashSet};
@@ -30,13 +32,16 @@ struct Scope<'c, 'j> {
     json: BTreeMap<&'static str, &'j Json>,
 }
 
-/// Evaluates `rules` over all `targets`. `now` is the scan time.
+/// Evaluates `rules` over all `targets`. `now` is the scan time; `profile`
+/// is what the organisation declared (`profile` in every scope).
 pub fn evaluate<'a>(
     rules: &[Rule],
     targets: impl IntoIterator<Item = &'a DomainEvidence>,
     now: DateTime<Utc>,
     language: Language,
+    profile: &AuditProfile,
 ) -> Vec<Finding> {
+    let profile_json = serde_json::to_value(profile).unwrap_or(Json::Null);
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for target in targets {
@@ -46,10 +51,11 @@ pub fn evaluate<'a>(
         let mut domain_scope = cel::Context::default();
         domain_scope.add_variable_from_value("domain", to_cel(&domain));
         domain_scope.add_variable_from_value("now", cel::Value::Timestamp(now.fixed_offset()));
+        domain_scope.add_variable_from_value("profile", to_cel(&profile_json));
         let subject = format!("dns:{}", target.domain);
         let scope = Scope {
             cel: &domain_scope,
-            json: BTreeMap::from([("domain", &domain)]),
+            json: BTreeMap::from([("domain", &domain), ("profile", &profile_json)]),
         };
         for rule in rules.iter().filter(|r| r.subject == SubjectKind::Domain) {
             push(&mut findings, &mut seen, rule, &subject, &scope, language);
@@ -71,6 +77,7 @@ pub fn evaluate<'a>(
                     ("domain", &domain),
                     ("endpoint", &endpoint_json),
                     ("host", &host_json),
+                    ("profile", &profile_json),
                 ]),
             };
             for rule in rules.iter().filter(|r| r.subject == SubjectKind::Endpoint) {
@@ -84,8 +91,40 @@ pub fn evaluate<'a>(
                 );
             }
         }
+        for mailbox in &target.mailboxes {
+            let (mailbox_json, retention_json) = mailbox_variables(mailbox, profile, now);
+            let mut mailbox_scope = domain_scope.new_inner_scope();
+            mailbox_scope.add_variable_from_value("mailbox", to_cel(&mailbox_json));
+            mailbox_scope.add_variable_from_value("retention", to_cel(&retention_json));
+            let scope = Scope {
+                cel: &mailbox_scope,
+                json: BTreeMap::from([
+                    ("domain", &domain),
+                    ("mailbox", &mailbox_json),
+                    ("retention", &retention_json),
+                    ("profile", &profile_json),
+                ]),
+            };
+            let subject = format!("mailbox:{}", mailbox.user);
+            for rule in rules.iter().filter(|r| r.subject == SubjectKind::Mailbox) {
+                push(&mut findings, &mut seen, rule, &subject, &scope, language);
+            }
+        }
     }
     findings
+}
+
+/// A mailbox's evidence and its retention view at the scan date.
+fn mailbox_variables(
+    mailbox: &MailboxEvidence,
+    profile: &AuditProfile,
+    now: DateTime<Utc>,
+) -> (Json, Json) {
+    let view = retention_view::view(mailbox, profile, now.date_naive());
+    (
+        serde_json::to_value(mailbox).unwrap_or(Json::Null),
+        serde_json::to_value(view).unwrap_or(Json::Null),
+    )
 }
 
 /// An endpoint is a subject when it answered, or when the domain declares it
@@ -133,6 +172,22 @@ pub fn evaluate_rule(
     now: DateTime<Utc>,
     language: Language,
 ) -> Verdict {
+    let mut variables = variables.clone();
+    // A fixture may give the mailbox evidence and let the engine derive the
+    // retention view, or give the view itself.
+    if !variables.contains_key("retention")
+        && let Some(mailbox) = variables
+            .get("mailbox")
+            .and_then(|m| serde_json::from_value::<MailboxEvidence>(m.clone()).ok())
+    {
+        let profile = variables
+            .get("profile")
+            .and_then(|p| serde_json::from_value::<AuditProfile>(p.clone()).ok())
+            .unwrap_or_default();
+        let (_, view) = mailbox_variables(&mailbox, &profile, now);
+        variables.insert("retention".into(), view);
+    }
+    let variables = &variables;
     let mut context = cel::Context::default();
     for (name, value) in variables {
         context.add_variable_from_value(name.as_str(), to_cel(value));
@@ -141,10 +196,17 @@ pub fn evaluate_rule(
     let json = variables
         .iter()
         .filter_map(|(name, value)| {
-            ["domain", "endpoint", "host"]
-                .into_iter()
-                .find(|known| known == name)
-                .map(|known| (known, value))
+            [
+                "domain",
+                "endpoint",
+                "host",
+                "mailbox",
+                "retention",
+                "profile",
+            ]
+            .into_iter()
+            .find(|known| known == name)
+            .map(|known| (known, value))
         })
         .collect();
     judge(
@@ -309,6 +371,11 @@ fn missing_below(current: &Json, rest: &[&str], path: &str, at: &str) -> Option<
         ));
     }
     match rest.split_first() {
+        // A declaration (e.g. `profile.declared`): false is missing evidence.
+        None if current.is_boolean() => match current.as_bool() {
+            Some(true) => None,
+            _ => Some(format!("{path} is false: nothing was declared")),
+        },
         None => match current.get("status").and_then(Json::as_str) {
             Some("completed") => None,
             Some(status) => Some(format!(

@@ -106,6 +106,9 @@ pub enum SubjectKind {
     Domain,
     /// `HOST:PORT`; variables `endpoint`, `host`, `domain`, `now`.
     Endpoint,
+    /// `mailbox:USER`; variables `mailbox`, `retention` (the retention
+    /// view at the scan date), `domain`, `profile`, `now`.
+    Mailbox,
 }
 
 /// A fixture: variables and the status the rule must give.

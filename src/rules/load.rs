@@ -10,6 +10,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use thiserror::Error;
 
+/// The variables a rule's example may set (see [`SubjectKind`]).
+const VARIABLES: [&str; 6] = [
+    "domain",
+    "endpoint",
+    "host",
+    "mailbox",
+    "retention",
+    "profile",
+];
+
 static DEFAULT_RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
 /// A rule file that cannot be used.
@@ -175,8 +185,9 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
     for path in &raw.requires {
         let root = path.split('.').next().unwrap_or_default();
         let allowed: &[&str] = match raw.subject {
-            SubjectKind::Domain => &["domain"],
-            SubjectKind::Endpoint => &["endpoint", "domain"],
+            SubjectKind::Domain => &["domain", "profile"],
+            SubjectKind::Endpoint => &["endpoint", "domain", "profile"],
+            SubjectKind::Mailbox => &["mailbox", "retention", "domain", "profile"],
         };
         if !allowed.contains(&root) && !raw.bind.iter().any(|b| b.name == root) {
             return Err(invalid(
@@ -237,13 +248,14 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         if let Some(name) = example
             .variables
             .keys()
-            .find(|k| !["domain", "endpoint", "host"].contains(&k.as_str()))
+            .find(|k| !VARIABLES.contains(&k.as_str()))
         {
             return Err(invalid(
                 line_of(name),
                 format!(
-                    "example {} sets unknown variable '{name}'; use domain, endpoint or host",
-                    index + 1
+                    "example {} sets unknown variable '{name}'; use {}",
+                    index + 1,
+                    VARIABLES.join(", ")
                 ),
             ));
         }

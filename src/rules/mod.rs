@@ -9,6 +9,7 @@
 mod engine;
 pub mod file;
 mod load;
+pub mod retention_view;
 mod value;
 
 pub use engine::{Verdict, evaluate, evaluate_rule};

@@ -8,9 +8,10 @@
 //! (RFC 5246 §6.2.1) and handshake messages reassembled across records
 //! (§6.2.1 allows fragmentation), and the ServerHello body is parsed with
 //! `tls-parser`. When the key exchange is wanted, reading goes on to the
-//! ServerKeyExchange (RFC 8422 §5.4 for ECDHE, RFC 5246 §7.4.3 for DHE).
+//! ServerKeyExchange, parsed in `key_exchange`.
 
 use super::classification::KeyExchange;
+use super::key_exchange::{self, ServerKeyExchange};
 use tls_parser::parse_tls_handshake_server_hello;
 
 /// Most bytes read for one answer (a ServerHello plus a certificate chain
@@ -41,15 +42,6 @@ pub struct ServerHello {
     pub extensions: Vec<u16>,
     /// What the ServerKeyExchange said, when it was read.
     pub key_exchange: Option<ServerKeyExchange>,
-}
-
-/// The parameters of a ServerKeyExchange.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServerKeyExchange {
-    /// ECDHE with a named curve (RFC 8422 §5.4).
-    NamedCurve(u16),
-    /// DHE with a prime of this many bits (RFC 5246 §7.4.3).
-    DhPrime(u32),
 }
 
 /// How the server answered.
@@ -150,7 +142,7 @@ pub fn interpret(
                 },
                 (12, Some(found)) => {
                     let family = key_exchange.and_then(|f| f(found.suite));
-                    found.key_exchange = parse_key_exchange(body, family);
+                    found.key_exchange = key_exchange::parse(body, family, found.version);
                     return Progress::Done(Answer::Hello(found.clone()));
                 }
                 (14, Some(found)) => return Progress::Done(Answer::Hello(found.clone())),
@@ -205,30 +197,6 @@ fn parse_hello(body: &[u8]) -> Result<ServerHello, String> {
     Ok(found)
 }
 
-fn parse_key_exchange(body: &[u8], family: Option<KeyExchange>) -> Option<ServerKeyExchange> {
-    match family? {
-        KeyExchange::Ecdhe | KeyExchange::EcdhAnon => match body {
-            // curve_type named_curve (3), then the NamedCurve.
-            [3, high, low, ..] => Some(ServerKeyExchange::NamedCurve(u16::from_be_bytes([
-                *high, *low,
-            ]))),
-            _ => None,
-        },
-        KeyExchange::Dhe | KeyExchange::DhAnon => {
-            let length = usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?]));
-            let prime = body.get(2..2 + length)?;
-            let leading = prime.iter().take_while(|b| **b == 0).count();
-            let significant = &prime[leading..];
-            let bits = significant
-                .first()
-                .map(|b| (significant.len() as u32) * 8 - b.leading_zeros())
-                .unwrap_or(0);
-            Some(ServerKeyExchange::DhPrime(bits))
-        }
-        _ => None,
-    }
-}
-
 /// A short, printable description of unexpected bytes.
 fn describe(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(24)];
@@ -249,6 +217,7 @@ fn describe(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::tls_scan::key_exchange::KeyExchangeGroup;
 
     fn record(kind: u8, payload: &[u8]) -> Vec<u8> {
         let mut out = vec![kind, 3, 3];
@@ -343,14 +312,16 @@ mod tests {
         let Progress::Done(Answer::Hello(found)) = interpret(&bytes, Some(&family), false) else {
             panic!("undecided");
         };
-        assert_eq!(found.key_exchange, Some(ServerKeyExchange::DhPrime(1024)));
+        let group = found.key_exchange.map(|k| k.group);
+        assert_eq!(group, Some(KeyExchangeGroup::DhPrime(1024)));
         let mut ecdhe = record(22, &server_hello(0x0303, [1; 32], 0xc02f, &[]));
         ecdhe.extend(record(22, &handshake(12, &[3, 0, 23, 65])));
         let family = |_suite: u16| Some(KeyExchange::Ecdhe);
         let Progress::Done(Answer::Hello(found)) = interpret(&ecdhe, Some(&family), false) else {
             panic!("undecided");
         };
-        assert_eq!(found.key_exchange, Some(ServerKeyExchange::NamedCurve(23)));
+        let group = found.key_exchange.map(|k| k.group);
+        assert_eq!(group, Some(KeyExchangeGroup::NamedCurve(23)));
     }
 
     #[test]

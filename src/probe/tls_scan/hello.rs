@@ -228,7 +228,7 @@ fn put_u24(out: &mut Vec<u8>, value: usize) {
 }
 
 /// 32 unpredictable-looking bytes: SHA-256 of the time and a counter.
-fn random_bytes() -> [u8; 32] {
+pub(super) fn random_bytes() -> [u8; 32] {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

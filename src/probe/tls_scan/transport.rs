@@ -1,7 +1,8 @@
 //! One raw handshake on a fresh connection: TCP connect, the STARTTLS
 //! upgrade where the port needs one (reusing the dialogues of
 //! `probe::{smtp, imap, pop3, sieve}` through [`MailDialogue`]), the
-//! ClientHello, and a bounded, timed read of the answer.
+//! ClientHello (or the SSLv2 CLIENT-HELLO), and a bounded, timed read of
+//! the answer.
 //!
 //! RFC 3207 §4 (SMTP), RFC 3501 §6.2.1 (IMAP), RFC 2595 §4 (POP3 STLS) and
 //! RFC 5804 §2.2 (ManageSieve): the TLS negotiation starts right after the
@@ -10,6 +11,7 @@
 use super::answer::{Answer, MAX_ANSWER, Progress, interpret};
 use super::classification::{KeyExchange, table};
 use super::hello::{HelloSpec, client_hello};
+use super::sslv2::{self, Sslv2Answer};
 use crate::probe::connection::LineConnection;
 use crate::probe::dialogue::MailDialogue;
 use crate::target::{Protocol, TlsMode};
@@ -56,6 +58,47 @@ pub async fn handshake(
     spec: &HelloSpec,
     want_key_exchange: bool,
 ) -> Result<Answer, TransportError> {
+    let lookup = |suite: u16| table().suite(suite).map(|s| s.kx);
+    let family: Option<&dyn Fn(u16) -> Option<KeyExchange>> = if want_key_exchange {
+        Some(&lookup)
+    } else {
+        None
+    };
+    exchange(
+        target,
+        &client_hello(spec),
+        |buffer, ended| match interpret(buffer, family, ended) {
+            Progress::Done(answer) => Some(answer),
+            Progress::NeedMore => None,
+        },
+        Answer::Malformed,
+    )
+    .await
+}
+
+/// Sends the SSLv2 CLIENT-HELLO on a new connection and reads the answer.
+pub async fn sslv2_handshake(target: &ScanTarget) -> Result<Sslv2Answer, TransportError> {
+    let challenge: [u8; 16] = super::hello::random_bytes()[..16]
+        .try_into()
+        .unwrap_or([0x5a; 16]);
+    exchange(
+        target,
+        &sslv2::client_hello(challenge),
+        sslv2::interpret,
+        |problem| Sslv2Answer::Other(Answer::Malformed(problem)),
+    )
+    .await
+}
+
+/// Connects (and upgrades where the port needs it), writes `hello`, and
+/// reads at most [`MAX_ANSWER`] bytes until `decide` has an answer, the
+/// peer closes, or the step deadline passes (`silent` describes that).
+async fn exchange<T>(
+    target: &ScanTarget,
+    hello: &[u8],
+    mut decide: impl FnMut(&[u8], bool) -> Option<T>,
+    silent: impl FnOnce(String) -> T,
+) -> Result<T, TransportError> {
     let stream = match tokio::time::timeout(
         target.connect_timeout,
         TcpStream::connect(target.address),
@@ -76,18 +119,12 @@ pub async fn handshake(
         TlsMode::Implicit => stream,
         TlsMode::Starttls => upgrade(target, stream).await?,
     };
-    if stream.write_all(&client_hello(spec)).await.is_err() {
-        return Ok(Answer::Closed);
+    if stream.write_all(hello).await.is_err() {
+        return Ok(decide(&[], true).unwrap_or_else(|| silent("connection closed".to_string())));
     }
     let deadline = Instant::now() + target.step_timeout;
     let mut buffer = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
-    let lookup = |suite: u16| table().suite(suite).map(|s| s.kx);
-    let family: Option<&dyn Fn(u16) -> Option<KeyExchange>> = if want_key_exchange {
-        Some(&lookup)
-    } else {
-        None
-    };
     loop {
         let read = tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await;
         let ended = match read {
@@ -98,15 +135,20 @@ pub async fn handshake(
                 buffer.len() >= MAX_ANSWER
             }
             Err(_) if buffer.is_empty() => {
-                return Ok(Answer::Malformed(format!(
+                return Ok(silent(format!(
                     "no answer within {:?}",
                     target.step_timeout
                 )));
             }
             Err(_) => true,
         };
-        if let Progress::Done(answer) = interpret(&buffer, family, ended) {
+        if let Some(answer) = decide(&buffer, ended) {
             return Ok(answer);
+        }
+        if ended {
+            return Ok(silent(
+                "an answer that could not be interpreted".to_string(),
+            ));
         }
     }
 }

@@ -1,0 +1,160 @@
+//! Evidence of the read-only mailbox audit (`--mailbox`): folders with their
+//! roles, message counts by year, rights, ACLs, quota, Sieve redirects and
+//! the POP3 view of the same mailbox. No password, subject or address is
+//! recorded unless `--show-messages` asks for the sample of past-deadline
+//! messages.
+
+use super::Attempt;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One audited mailbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MailboxEvidence {
+    /// The login name (never the password).
+    pub user: String,
+    /// The domain part of the login name, lower case (empty without one).
+    pub user_domain: String,
+    /// The IMAP server used: `imaps://host:993` or `imap://host:143` (STARTTLS).
+    pub server: String,
+    /// Whether the server's certificate was verified before the password
+    /// was sent (`--accept-invalid-certs` allows an unverified one).
+    pub certificate_verified: bool,
+    /// Login and capabilities after login.
+    pub login: Attempt<MailboxLogin>,
+    /// Every selectable folder.
+    pub folders: Attempt<Vec<FolderEvidence>>,
+    /// GETQUOTAROOT on INBOX (RFC 9208).
+    pub quota: Attempt<Vec<QuotaResource>>,
+    /// ManageSieve scripts (RFC 5804) with their redirects.
+    pub sieve: Attempt<SieveEvidence>,
+    /// STAT and UIDL over POP3: what a POP3 client would take away.
+    pub pop3: Attempt<Pop3View>,
+    /// The IMAP commands sent, in order, without arguments: the proof that
+    /// the audit used only read-only commands.
+    pub commands: Vec<String>,
+}
+
+/// What the server said after login.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MailboxLogin {
+    pub capabilities: Vec<String>,
+    /// The server's ID response (RFC 2971), if it sent one.
+    pub server_id: BTreeMap<String, String>,
+}
+
+/// The role of a folder (RFC 6154 special use, or a name heuristic).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FolderRole {
+    Inbox,
+    Sent,
+    Drafts,
+    Trash,
+    Junk,
+    Archive,
+    Other,
+}
+
+/// Where a folder's role came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleSource {
+    /// The server's special-use attribute (RFC 6154).
+    SpecialUse,
+    /// The folder's name (German and English names).
+    Name,
+    /// Neither: an ordinary folder.
+    None,
+}
+
+/// One folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FolderEvidence {
+    /// The name as the server sends it (modified UTF-7).
+    pub name: String,
+    /// The readable name.
+    pub display_name: String,
+    pub role: FolderRole,
+    pub role_source: RoleSource,
+    /// LIST attributes as sent (`\Sent`, `\HasNoChildren`, …).
+    pub attributes: Vec<String>,
+    /// EXISTS from EXAMINE.
+    pub messages: u32,
+    /// Messages by year of INTERNALDATE (UID SEARCH SINCE/BEFORE per year).
+    pub years: BTreeMap<i32, u32>,
+    /// Messages dated before the first year searched or in the future
+    /// (counted, never dated).
+    pub outside_years: u32,
+    pub oldest: Option<DateTime<Utc>>,
+    pub newest: Option<DateTime<Utc>>,
+    /// MYRIGHTS (RFC 4314): the audited user's own rights.
+    pub my_rights: Attempt<String>,
+    /// GETACL (RFC 4314): every identifier's rights.
+    pub acl: Attempt<Vec<AclEntry>>,
+}
+
+/// One ACL entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AclEntry {
+    pub identifier: String,
+    pub rights: String,
+}
+
+/// One quota resource (RFC 9208): usage and limit in the server's unit
+/// (KiB for STORAGE, a count for MESSAGE).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct QuotaResource {
+    pub root: String,
+    pub resource: String,
+    pub usage: u64,
+    pub limit: u64,
+    /// usage / limit in per cent (0 when the limit is 0).
+    pub percent: f64,
+}
+
+/// The ManageSieve view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SieveEvidence {
+    /// `sieve://host:4190`.
+    pub server: String,
+    pub scripts: Vec<SieveScript>,
+}
+
+/// One Sieve script.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SieveScript {
+    pub name: String,
+    pub active: bool,
+    pub size: usize,
+    pub redirects: Vec<Redirect>,
+    /// Why the script could not be parsed (its redirects are then unknown).
+    pub parse_error: Option<String>,
+}
+
+/// STAT and UIDL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Pop3View {
+    /// `pop3s://host:995` or `pop3://host:110` (STLS).
+    pub server: String,
+    pub messages: u64,
+    pub octets: u64,
+    /// Entries in the UIDL listing.
+    pub unique_ids: u64,
+}
+
+/// A `redirect` action found in a Sieve script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Redirect {
+    /// The target address as written.
+    pub address: String,
+    /// The domain part of the address, lower case (empty when there is none).
+    pub domain: String,
+    /// `:copy` keeps a copy in the mailbox (RFC 3894).
+    pub copy: bool,
+    /// Inside an `if`/`elsif`/`else` block: only some mail is redirected.
+    pub conditional: bool,
+}

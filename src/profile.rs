@@ -1,0 +1,172 @@
+//! The audit profile (`mailaudit.toml`, `--profile`): what the scanner
+//! cannot know and the organisation declares. Whether it is a Kaufmann or in
+//! the financial sector, whether a GoBD archive exists, whether POP3 clients
+//! are in use, how non-business folders are kept, legal holds, and whether
+//! an AVV (Art. 28 DSGVO) with the provider exists. The report prints the
+//! profile it used as its assumptions; without a file every field has its
+//! cautious default, and the rules that need a declaration say so.
+//!
+//! `docs/mailaudit.example.toml` is the commented example.
+
+use crate::retention::{Hold, RetentionProfile};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use thiserror::Error;
+
+/// The whole profile. Unknown keys are errors, so a typo is not silently
+/// ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditProfile {
+    /// True when the profile came from a file; false for the defaults.
+    /// Set by [`AuditProfile::load`], whatever the file says.
+    pub declared: bool,
+    pub organisation: Organisation,
+    pub archive: Archive,
+    pub pop3: Pop3Use,
+    pub retention: RetentionPolicy,
+    pub provider: Provider,
+}
+
+/// Who is audited.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Organisation {
+    /// Shown on the report's cover.
+    pub name: Option<String>,
+    /// Kaufmann under §§ 1–6 HGB: § 257 HGB applies. Unknown counts as yes
+    /// (the cautious reading).
+    pub kaufmann: Option<bool>,
+    /// Banks, insurers, securities firms: vouchers are kept 10 years.
+    pub financial_sector: bool,
+}
+
+/// Archiving outside the mailbox.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Archive {
+    /// A journaling or GoBD archive keeps every message independently of
+    /// the mailbox (RET-004 then passes).
+    pub gobd_archive: bool,
+    /// What it is, for the report (product, operator).
+    pub description: Option<String>,
+}
+
+/// POP3 use (RET-007).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Pop3Use {
+    /// Mail clients fetch this mailbox over POP3.
+    pub clients_in_use: bool,
+    /// Expected messages per year of activity; fewer on the server suggests
+    /// clients delete after download (default 50).
+    pub expected_messages_per_year: Option<u32>,
+}
+
+/// How long mail is kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionPolicy {
+    /// Folders (by name) that hold no business mail, with how many years
+    /// the organisation keeps them (0: erase any time). They get no
+    /// statutory period.
+    pub non_business_folders: BTreeMap<String, u32>,
+    /// Legal holds and open tax assessments: nothing is erasable before.
+    pub holds: Vec<ProfileHold>,
+}
+
+/// A legal hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileHold {
+    pub until: NaiveDate,
+    pub reason: String,
+}
+
+/// The mail provider as a processor (GOV-002).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Provider {
+    /// A data-processing agreement (AVV, Art. 28(3) DSGVO) exists.
+    pub avv: Option<bool>,
+    /// For servers outside the EEA: the transfer basis (Art. 45 adequacy
+    /// decision, Art. 46 standard contractual clauses, …).
+    pub transfer_basis: Option<String>,
+}
+
+/// Why a profile could not be read.
+#[derive(Debug, Error)]
+pub enum ProfileError {
+    #[error("cannot read profile {path}: {error}")]
+    Read { path: String, error: String },
+    #[error("profile {path} is not valid: {error}(docs/mailaudit.example.toml shows every key)")]
+    Parse { path: String, error: String },
+}
+
+impl AuditProfile {
+    /// Reads and checks a profile file.
+    pub fn load(path: &Path) -> Result<AuditProfile, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ProfileError::Read {
+            path: path.display().to_string(),
+            error: error.to_string(),
+        })?;
+        let mut profile: AuditProfile =
+            toml::from_str(&text).map_err(|error| ProfileError::Parse {
+                path: path.display().to_string(),
+                error: error.to_string(),
+            })?;
+        profile.declared = true;
+        Ok(profile)
+    }
+
+    /// The retention engine's view of the profile.
+    pub fn retention(&self) -> RetentionProfile {
+        RetentionProfile {
+            financial_sector: self.organisation.financial_sector,
+            holds: self
+                .retention
+                .holds
+                .iter()
+                .map(|h| Hold {
+                    until: h.until,
+                    reason: h.reason.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_profile_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mailaudit.example.toml");
+        let profile = AuditProfile::load(&path).expect("the example is valid");
+        assert!(profile.declared);
+        assert_eq!(profile.provider.avv, Some(true));
+        assert_eq!(profile.retention.holds.len(), 1);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[archive]\ngobd_archiv = true\n").unwrap();
+        let error = AuditProfile::load(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("p.toml") && error.contains("gobd_archiv"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn defaults_declare_nothing() {
+        let profile = AuditProfile::default();
+        assert!(!profile.declared && !profile.archive.gobd_archive);
+        assert_eq!(profile.provider.avv, None);
+    }
+}

@@ -1,0 +1,285 @@
+//! The retention view of one audited mailbox: the evidence (messages by
+//! folder and year) put through the retention engine ([`crate::retention`])
+//! with the audit profile, at the scan date. Rules read it as `retention`
+//! beside `mailbox`, so RET-001..003 and RET-007 stay plain conditions while
+//! the periods, the year-end start, BEG IV's transition and holds live in
+//! one tested place. Re-evaluating a saved scan with another profile gives
+//! another view of the same evidence.
+
+use crate::evidence::{FolderRole, MailboxEvidence};
+use crate::profile::AuditProfile;
+use crate::retention::{RetentionClass, deadline};
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Years back from the last year of activity in which every year needs
+/// sent mail (RET-001; § 257(4) HGB: 6 years for sent Handelsbriefe).
+const SENT_WINDOW: i32 = 6;
+/// Messages per year of activity a mailbox is expected to keep when the
+/// profile sets none (RET-007).
+const DEFAULT_PER_YEAR: u32 = 50;
+
+/// Messages of one folder and year.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct YearCount {
+    pub folder: String,
+    pub year: i32,
+    pub count: u32,
+    /// The first day erasure may be reviewed.
+    pub earliest_erasure: NaiveDate,
+}
+
+/// What the retention rules read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetentionView {
+    pub as_of: NaiveDate,
+    /// Why the periods are what they are (period, class, holds).
+    pub basis: Vec<String>,
+    /// Years with any message in any folder.
+    pub activity_years: Vec<i32>,
+    pub has_sent_folder: bool,
+    pub sent_messages: u64,
+    pub sent_years: Vec<i32>,
+    /// Years inside the window with mail in folders other than Sent and
+    /// Junk but none in Sent. The current year is left out: it has not
+    /// ended.
+    pub missing_sent_years: Vec<i32>,
+    /// Messages whose earliest erasure date has passed (RET-002).
+    pub past_deadline: Vec<YearCount>,
+    pub past_deadline_total: u64,
+    /// Messages in Trash or Junk still inside their period (RET-003).
+    pub retained_in_trash: Vec<YearCount>,
+    pub retained_in_trash_total: u64,
+    /// Messages in INBOX, and the span of activity in years (RET-007).
+    pub inbox_messages: u64,
+    pub activity_span_years: i32,
+    /// Messages a mailbox of this age is expected to keep at least.
+    pub expected_minimum: u64,
+}
+
+/// Computes the view. Folders the profile names as non-business get the
+/// organisation's own period instead of a statutory one.
+pub fn view(mailbox: &MailboxEvidence, profile: &AuditProfile, as_of: NaiveDate) -> RetentionView {
+    let retention = profile.retention();
+    let folders = mailbox
+        .folders
+        .value()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut basis = BTreeSet::new();
+    let mut activity = BTreeSet::new();
+    let mut other_activity = BTreeSet::new();
+    let mut sent_years = BTreeSet::new();
+    let mut sent_messages = 0u64;
+    let mut past_deadline = Vec::new();
+    let mut retained_in_trash = Vec::new();
+    let mut inbox_messages = 0u64;
+    for folder in folders {
+        let own_period = profile
+            .retention
+            .non_business_folders
+            .get(&folder.display_name)
+            .or_else(|| profile.retention.non_business_folders.get(&folder.name));
+        if folder.role == FolderRole::Sent {
+            sent_messages += u64::from(folder.messages);
+        }
+        if folder.role == FolderRole::Inbox {
+            inbox_messages += u64::from(folder.messages);
+        }
+        for (&year, &count) in &folder.years {
+            if count == 0 {
+                continue;
+            }
+            activity.insert(year);
+            // Spam says nothing about the account's own correspondence.
+            match folder.role {
+                FolderRole::Sent => {
+                    sent_years.insert(year);
+                }
+                FolderRole::Junk => {}
+                _ => {
+                    other_activity.insert(year);
+                }
+            }
+            let earliest_erasure = match own_period {
+                Some(&years) => {
+                    basis.insert(format!(
+                        "{}: non-business folder, kept {years} years by the organisation's policy",
+                        folder.display_name
+                    ));
+                    first_of_year(year + years as i32 + 1)
+                }
+                None => {
+                    let date = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(as_of);
+                    let found = deadline(RetentionClass::Unclassified, date, &retention, as_of);
+                    basis.insert(found.basis.clone());
+                    found.earliest_erasure
+                }
+            };
+            let entry = YearCount {
+                folder: folder.display_name.clone(),
+                year,
+                count,
+                earliest_erasure,
+            };
+            if earliest_erasure <= as_of {
+                past_deadline.push(entry);
+            } else if matches!(folder.role, FolderRole::Trash | FolderRole::Junk) {
+                retained_in_trash.push(entry);
+            }
+        }
+    }
+    let last = activity.iter().next_back().copied().unwrap_or(as_of.year());
+    let missing_sent_years = other_activity
+        .iter()
+        .copied()
+        .filter(|&y| y > last - SENT_WINDOW && y < as_of.year() && !sent_years.contains(&y))
+        .collect();
+    let first = activity.iter().next().copied().unwrap_or(as_of.year());
+    let activity_span_years = if activity.is_empty() {
+        0
+    } else {
+        as_of.year() - first + 1
+    };
+    let per_year = profile
+        .pop3
+        .expected_messages_per_year
+        .unwrap_or(DEFAULT_PER_YEAR);
+    RetentionView {
+        as_of,
+        basis: basis.into_iter().collect(),
+        activity_years: activity.into_iter().collect(),
+        has_sent_folder: folders.iter().any(|f| f.role == FolderRole::Sent),
+        sent_messages,
+        sent_years: sent_years.into_iter().collect(),
+        missing_sent_years,
+        past_deadline_total: past_deadline.iter().map(|c| u64::from(c.count)).sum(),
+        past_deadline,
+        retained_in_trash_total: retained_in_trash.iter().map(|c| u64::from(c.count)).sum(),
+        retained_in_trash,
+        inbox_messages,
+        activity_span_years,
+        expected_minimum: u64::from(per_year) * activity_span_years.max(0) as u64,
+    }
+}
+
+fn first_of_year(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{Attempt, FolderEvidence, RoleSource};
+    use crate::profile::ProfileHold;
+    use std::collections::BTreeMap;
+
+    fn folder(name: &str, role: FolderRole, years: &[(i32, u32)]) -> FolderEvidence {
+        FolderEvidence {
+            name: name.into(),
+            display_name: name.into(),
+            role,
+            role_source: RoleSource::Name,
+            attributes: vec![],
+            messages: years.iter().map(|(_, c)| c).sum(),
+            years: years.iter().copied().collect::<BTreeMap<_, _>>(),
+            outside_years: 0,
+            oldest: None,
+            newest: None,
+            my_rights: Attempt::skipped("test"),
+            acl: Attempt::skipped("test"),
+        }
+    }
+
+    fn mailbox(folders: Vec<FolderEvidence>) -> MailboxEvidence {
+        MailboxEvidence {
+            user: "u@example.org".into(),
+            user_domain: "example.org".into(),
+            server: "imaps://imap.example.org:993".into(),
+            certificate_verified: true,
+            login: Attempt::skipped("test"),
+            folders: Attempt::completed(folders),
+            quota: Attempt::skipped("test"),
+            sieve: Attempt::skipped("test"),
+            pop3: Attempt::skipped("test"),
+            commands: vec![],
+        }
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn unclassified_mail_is_due_after_eight_years_from_year_end() {
+        // 2017 + 8 = 2025: retention ends 31 Dec 2025, erasable 1 Jan 2026.
+        let m = mailbox(vec![folder(
+            "INBOX",
+            FolderRole::Inbox,
+            &[(2017, 3), (2018, 4), (2026, 1)],
+        )]);
+        let v = view(&m, &AuditProfile::default(), day(2026, 11, 26));
+        assert_eq!(v.past_deadline.len(), 1);
+        assert_eq!(v.past_deadline[0].year, 2017);
+        assert_eq!(v.past_deadline[0].earliest_erasure, day(2026, 1, 1));
+        assert_eq!(v.past_deadline_total, 3);
+    }
+
+    #[test]
+    fn the_financial_sector_and_holds_keep_mail_longer() {
+        let m = mailbox(vec![folder(
+            "INBOX",
+            FolderRole::Inbox,
+            &[(2015, 2), (2017, 3)],
+        )]);
+        let mut profile = AuditProfile::default();
+        profile.organisation.financial_sector = true;
+        let v = view(&m, &profile, day(2026, 11, 26));
+        assert_eq!(
+            v.past_deadline.iter().map(|c| c.year).collect::<Vec<_>>(),
+            [2015]
+        );
+        profile.organisation.financial_sector = false;
+        profile.retention.holds.push(ProfileHold {
+            until: day(2027, 6, 30),
+            reason: "tax audit".into(),
+        });
+        let v = view(&m, &profile, day(2026, 11, 26));
+        assert!(v.past_deadline.is_empty());
+    }
+
+    #[test]
+    fn sent_gaps_trash_and_non_business_folders() {
+        let m = mailbox(vec![
+            folder(
+                "INBOX",
+                FolderRole::Inbox,
+                &[(2021, 5), (2022, 5), (2023, 5), (2024, 5), (2026, 1)],
+            ),
+            folder("Sent", FolderRole::Sent, &[(2021, 1), (2024, 1)]),
+            folder("Trash", FolderRole::Trash, &[(2025, 7)]),
+            folder("Newsletter", FolderRole::Other, &[(2024, 9)]),
+        ]);
+        let mut profile = AuditProfile::default();
+        profile
+            .retention
+            .non_business_folders
+            .insert("Newsletter".into(), 1);
+        let v = view(&m, &profile, day(2026, 11, 26));
+        // 2025 has mail in Trash only: still a year without sent mail.
+        assert_eq!(v.missing_sent_years, [2022, 2023, 2025]);
+        assert_eq!(v.retained_in_trash_total, 7);
+        assert_eq!(
+            v.past_deadline
+                .iter()
+                .map(|c| c.folder.as_str())
+                .collect::<Vec<_>>(),
+            ["Newsletter"]
+        );
+        assert!(v.has_sent_folder);
+        assert_eq!(v.activity_span_years, 6);
+        assert_eq!(v.expected_minimum, 300);
+        assert_eq!(v.inbox_messages, 21);
+    }
+}

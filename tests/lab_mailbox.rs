@@ -1,0 +1,378 @@
+//! The read-only mailbox audit against the lab's Dovecot (tests/lab): the
+//! retention rules per mailbox, the Maildir untouched by the audit (file
+//! names carry the flags), and no password in any output.
+
+mod common;
+
+use common::{expect, mailaudit, scan_lab};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const ALICE: &str = "lab-secret-alice";
+const BOB: &str = "lab-secret-bob";
+const DAVE: &str = "lab-secret-dave";
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mailaudit-mailbox-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn good() -> &'static (i32, serde_json::Value) {
+    static REPORT: OnceLock<(i32, serde_json::Value)> = OnceLock::new();
+    REPORT.get_or_init(|| {
+        let password = temp_file("alice.pw", &format!("{ALICE}\n"));
+        let profile = temp_file(
+            "good.toml",
+            "[archive]\ngobd_archive = true\n[provider]\navv = true\n",
+        );
+        scan_lab(
+            &["good.test"],
+            &[
+                "--no-tls-scan",
+                "--mailbox",
+                "alice@good.test",
+                "--password-file",
+                password.to_str().unwrap(),
+                "--profile",
+                profile.to_str().unwrap(),
+            ],
+        )
+    })
+}
+
+fn bad() -> &'static (i32, serde_json::Value) {
+    static REPORT: OnceLock<(i32, serde_json::Value)> = OnceLock::new();
+    REPORT.get_or_init(|| {
+        let password = temp_file(
+            "bad.pw",
+            &format!("bob@bad.test:{BOB}\ndave@bad.test:{DAVE}\n"),
+        );
+        let profile = temp_file("bad.toml", "[pop3]\nclients_in_use = true\n");
+        scan_lab(
+            &["bad.test"],
+            &[
+                "--no-tls-scan",
+                "--mailbox",
+                "bob@bad.test",
+                "--mailbox",
+                "dave@bad.test",
+                "--password-file",
+                password.to_str().unwrap(),
+                "--accept-invalid-certs",
+                "--profile",
+                profile.to_str().unwrap(),
+            ],
+        )
+    })
+}
+
+fn mailbox<'a>(report: &'a serde_json::Value, user: &str) -> &'a serde_json::Value {
+    report["targets"][0]["evidence"]["mailboxes"]
+        .as_array()
+        .expect("mailboxes")
+        .iter()
+        .find(|m| m["user"] == user)
+        .unwrap_or_else(|| panic!("no mailbox {user}"))
+}
+
+#[test]
+fn the_well_kept_mailbox_passes_every_retention_rule() {
+    let (_, report) = good();
+    let alice = mailbox(report, "alice@good.test");
+    assert_eq!(alice["login"]["status"], "completed", "{}", alice["login"]);
+    assert_eq!(alice["certificate_verified"], true);
+    let subject = "mailbox:alice@good.test";
+    for rule in [
+        "RET-001", "RET-002", "RET-003", "RET-004", "RET-005", "RET-006", "LOC-002",
+    ] {
+        expect(report, rule, subject, "pass", None);
+    }
+    expect(report, "RET-007", subject, "not_applicable", None);
+    expect(report, "GOV-002", "dns:good.test", "pass", None);
+    // The inactive script's redirect and the same-domain one were parsed.
+    let scripts = alice["sieve"]["value"]["scripts"].as_array().unwrap();
+    assert!(
+        scripts
+            .iter()
+            .any(|s| s["name"] == "main" && s["active"] == true)
+    );
+    assert!(scripts.iter().any(|s| s["name"] == "old"
+        && s["active"] == false
+        && s["redirects"][0]["domain"] == "gmail.example"));
+}
+
+#[test]
+fn the_neglected_mailboxes_fail_where_they_should() {
+    let (code, report) = bad();
+    assert_eq!(*code, 1);
+    let bob = "mailbox:bob@bad.test";
+    expect(report, "RET-001", bob, "fail", Some("high"));
+    expect(report, "RET-002", bob, "fail", Some("medium"));
+    expect(report, "RET-003", bob, "fail", Some("medium"));
+    expect(report, "RET-004", bob, "fail", Some("medium"));
+    expect(report, "RET-005", bob, "fail", Some("medium"));
+    expect(report, "RET-006", bob, "fail", Some("high"));
+    expect(report, "LOC-002", bob, "fail", Some("high"));
+    expect(report, "RET-007", bob, "pass", None);
+    let dave = "mailbox:dave@bad.test";
+    expect(report, "RET-001", dave, "fail", Some("high"));
+    expect(report, "RET-007", dave, "fail", Some("medium"));
+    // No profile declaration of an AVV: GOV-002 fails once a profile exists.
+    expect(report, "GOV-002", "dns:bad.test", "fail", Some("high"));
+    let evidence = mailbox(report, "bob@bad.test");
+    assert_eq!(evidence["certificate_verified"], false);
+    let folders = evidence["folders"]["value"].as_array().unwrap();
+    let archive = folders.iter().find(|f| f["name"] == "Archiv").unwrap();
+    assert_eq!(archive["role"], "archive");
+    assert_eq!(archive["role_source"], "name");
+    let total: u64 = folders
+        .iter()
+        .map(|f| f["messages"].as_u64().unwrap())
+        .sum();
+    let by_year: u64 = folders
+        .iter()
+        .flat_map(|f| f["years"].as_object().unwrap().values())
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert!(total > 2000, "bob has thousands of messages, saw {total}");
+    assert_eq!(by_year, total, "every message is counted in a year");
+    let detail = common::finding(report, "LOC-002", bob)["detail"]
+        .as_str()
+        .unwrap();
+    assert!(detail.contains("private-mail.example"), "{detail}");
+}
+
+#[test]
+fn the_audit_sends_only_read_only_commands() {
+    let (_, report) = bad();
+    let allowed = [
+        "CAPABILITY",
+        "ID",
+        "AUTHENTICATE",
+        "LIST",
+        "LSUB",
+        "STATUS",
+        "EXAMINE",
+        "UID SEARCH",
+        "UID FETCH",
+        "GETQUOTAROOT",
+        "GETQUOTA",
+        "MYRIGHTS",
+        "GETACL",
+        "NOOP",
+        "LOGOUT",
+    ];
+    let commands = mailbox(report, "bob@bad.test")["commands"]
+        .as_array()
+        .unwrap();
+    assert!(commands.iter().any(|c| c == "EXAMINE"));
+    for command in commands {
+        assert!(allowed.contains(&command.as_str().unwrap()), "{command}");
+    }
+    assert_eq!(
+        commands.iter().filter(|c| *c == "AUTHENTICATE").count(),
+        1,
+        "one login attempt"
+    );
+}
+
+/// Every message file (name, content hash, modification time) under a
+/// Maildir: the flags live in the file names.
+fn snapshot(maildir: &Path) -> BTreeMap<String, (String, std::time::SystemTime)> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![maildir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let parent = path.parent().and_then(Path::file_name).unwrap_or_default();
+            if !["cur", "new", "tmp"].iter().any(|d| parent == *d) {
+                continue;
+            }
+            let hash = format!("{:x}", Sha256::digest(std::fs::read(&path).unwrap()));
+            let modified = entry.metadata().unwrap().modified().unwrap();
+            files.insert(
+                path.strip_prefix(maildir).unwrap().display().to_string(),
+                (hash, modified),
+            );
+        }
+    }
+    files
+}
+
+#[test]
+fn the_maildir_is_unchanged_by_an_audit() {
+    let maildir = common::repo("tests/lab/run/mail/bad.test/bob/Maildir");
+    let before = snapshot(&maildir);
+    assert!(
+        before.len() > 2000,
+        "bob's Maildir has {} files",
+        before.len()
+    );
+    assert!(
+        before.keys().any(|name| name.ends_with(":2,")),
+        "some messages are unseen, so a \\Seen flag set by the audit would show"
+    );
+    let password = temp_file("snap.pw", BOB);
+    let (_, report) = scan_lab(
+        &["bad.test"],
+        &[
+            "--no-tls-scan",
+            "--mailbox",
+            "bob@bad.test",
+            "--password-file",
+            password.to_str().unwrap(),
+            "--accept-invalid-certs",
+        ],
+    );
+    assert_eq!(
+        mailbox(&report, "bob@bad.test")["folders"]["status"],
+        "completed"
+    );
+    let after = snapshot(&maildir);
+    assert_eq!(before, after, "the audit changed the Maildir");
+}
+
+#[test]
+fn no_password_appears_in_any_output() {
+    let out = std::env::temp_dir().join(format!("mailaudit-leak-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let output = mailaudit()
+        .args([
+            "scan",
+            "bad.test",
+            "--resolver",
+            "127.0.10.53",
+            "--no-location",
+        ])
+        .args(["--no-tls-scan", "--timeout", "5", "-vv"])
+        .arg("--ca-file")
+        .arg(common::lab_ca())
+        .arg("--dnssec-anchor")
+        .arg(common::lab_anchor())
+        .args([
+            "--mailbox",
+            "bob@bad.test",
+            "--password-env",
+            "MAILAUDIT_TEST_PW",
+        ])
+        .args([
+            "--accept-invalid-certs",
+            "--format",
+            "html,json,md,junit,sarif",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .env("MAILAUDIT_TEST_PW", BOB)
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("mailaudit runs");
+    let mut texts = vec![
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ];
+    assert!(texts[1].contains("auditing mailbox"), "verbose log ran");
+    for entry in std::fs::read_dir(&out).unwrap() {
+        texts.push(
+            String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()).into_owned(),
+        );
+    }
+    assert!(texts.len() >= 7, "five report files plus stdout and stderr");
+    use base64::Engine;
+    let sasl = base64::engine::general_purpose::STANDARD.encode(format!("\0bob@bad.test\0{BOB}"));
+    for text in &texts {
+        assert!(!text.contains(BOB), "the password leaked");
+        assert!(!text.contains(&sasl), "the SASL response leaked");
+    }
+}
+
+#[test]
+fn a_wrong_password_is_tried_once_and_makes_the_rules_inconclusive() {
+    let password = temp_file("wrong.pw", "not-the-password");
+    let (_, report) = scan_lab(
+        &["bad.test"],
+        &[
+            "--no-tls-scan",
+            "--mailbox",
+            "bob@bad.test",
+            "--password-file",
+            password.to_str().unwrap(),
+            "--accept-invalid-certs",
+        ],
+    );
+    let bob = mailbox(&report, "bob@bad.test");
+    assert_eq!(bob["login"]["status"], "failed");
+    assert_eq!(bob["sieve"]["status"], "skipped");
+    expect(
+        &report,
+        "RET-001",
+        "mailbox:bob@bad.test",
+        "inconclusive",
+        None,
+    );
+    expect(
+        &report,
+        "LOC-002",
+        "mailbox:bob@bad.test",
+        "inconclusive",
+        None,
+    );
+}
+
+#[test]
+fn an_unverified_certificate_gets_no_password_without_the_flag() {
+    let password = temp_file("cert.pw", BOB);
+    let (_, report) = scan_lab(
+        &["bad.test"],
+        &[
+            "--no-tls-scan",
+            "--mailbox",
+            "bob@bad.test",
+            "--password-file",
+            password.to_str().unwrap(),
+        ],
+    );
+    let reason = mailbox(&report, "bob@bad.test")["login"]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("--accept-invalid-certs"), "{reason}");
+}
+
+#[test]
+fn passwords_are_refused_on_the_command_line_and_need_a_source() {
+    let output = mailaudit()
+        .args([
+            "scan",
+            "good.test",
+            "--mailbox",
+            "a@good.test",
+            "--password",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = mailaudit()
+        .args([
+            "scan",
+            "good.test",
+            "--mailbox",
+            "a@good.test",
+            "--no-location",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--password-env"), "{stderr}");
+}
