@@ -11,7 +11,7 @@ set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 # Resolve our own directory so the lab works from any current directory.
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-for lib in common install pki mailauth rdap dns render services selftest; do
+for lib in common install pki mailauth rdap legacy dns render services selftest; do
 	# shellcheck source=/dev/null
 	. "$LAB_DIR/lib/$lib.sh"
 done
@@ -55,6 +55,7 @@ lab_generate() {
 	lab_pki
 	lab_dns
 	lab_render_all
+	lab_legacy
 	lab_rdap
 }
 
@@ -121,7 +122,7 @@ cmd_status() {
 			fi
 		done
 		[[ $state == running ]] || rc=3
-		printf '%-13s %-9s pid %-13s%s\n' "$svc" "$state" "${pids:--}" "$ports"
+		printf '%-14s %-9s pid %-13s%s\n' "$svc" "$state" "${pids:--}" "$ports"
 	done
 	return $rc
 }

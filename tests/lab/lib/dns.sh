@@ -79,6 +79,7 @@ lab_dns() {
 	LAB_TLSA_WRONG=$(printf 'mailaudit lab: no such key' | sha256sum | cut -d' ' -f1)
 	lab_dns_zone dane.test. dane.test.zone "$dane_ksk" "$dane_zsk"
 	lab_dns_zone bad.test. bad.test.zone
+	lab_dns_zone legacy.test. legacy.test.zone
 	LAB_DS_GOOD=$(lab_dns_ds "$good_ksk")
 	LAB_DS_BROKEN=$(lab_dns_ds "$decoy")
 	LAB_DS_DANE=$(lab_dns_ds "$dane_ksk")

@@ -137,6 +137,42 @@ cmd_selftest() {
 
 	st_mailboxes
 
+	echo "# legacy.test"
+	local L=$LAB_LEGACY_MX LI=$LAB_LEGACY_IMAP LT=$LAB_LEGACY_TLS13
+	st_expect "legacy 25: verifies as mx.legacy.test, TLS 1.0 accepted" 'Protocol *: TLSv1$' \
+		"$(st_tls -connect "$L:25" -starttls smtp -verify_hostname mx.legacy.test -tls1 "${weak[@]}")"
+	st_expect "legacy 25: NULL suite accepted" 'Cipher *: NULL-SHA$' \
+		"$(st_tls -connect "$L:25" -starttls smtp -tls1_2 -cipher NULL-SHA@SECLEVEL=0)"
+	st_expect "legacy 25: static RSA accepted" 'Cipher *: AES128-SHA$' \
+		"$(st_tls -connect "$L:25" -starttls smtp -tls1_2 -cipher AES128-SHA@SECLEVEL=0)"
+	st_expect "legacy 25: 1024-bit DHE group" 'Server Temp Key: DH, 1024 bits' \
+		"$(st_tls -connect "$L:25" -starttls smtp -tls1_2 -cipher DHE@SECLEVEL=0)"
+	st_expect "legacy 25: TLS 1.3 refused" 'alert protocol version' "$(st_tls -connect "$L:25" -starttls smtp -tls1_3)"
+	st_expect "legacy 587: ffdhe2048 for DHE" 'Server Temp Key: DH, 2048 bits' \
+		"$(st_tls -connect "$L:587" -starttls smtp -tls1_2)"
+	st_expect "legacy 587: ECDHE refused" 'Cipher *: ECDHE' \
+		"$(st_tls -connect "$L:587" -starttls smtp -tls1_2 -cipher ECDHE:DHE)" !
+	st_expect "legacy 465: TLS 1.3 accepted" 'Verify return code: 0 \(ok\)' \
+		"$(st_tls -connect "$L:465" -tls1_3 -verify_hostname mx.legacy.test)"
+	st_expect "legacy 465: TLS 1.2 refused" 'alert protocol version' "$(st_tls -connect "$L:465" -tls1_2)"
+	st_expect "legacy 993: TLS 1.1 with a 1024-bit DHE group" 'Server Temp Key: DH, 1024 bits' \
+		"$(st_tls -connect "$LI:993" -verify_hostname imap.legacy.test -tls1_1 -cipher DHE@SECLEVEL=0)"
+	st_expect "legacy 995: NULL-MD5 accepted" 'Cipher *: NULL-MD5$' \
+		"$(st_tls -connect "$LI:995" -tls1_2 -cipher NULL-MD5@SECLEVEL=0)"
+	st_expect "legacy 110: STLS, TLS 1.3 with ffdhe2048" 'Server Temp Key: DH, 2048 bits' \
+		"$(st_tls -connect "$LI:110" -starttls pop3 -tls1_3 -groups ffdhe2048 | tr -d '\000')"
+	st_expect "legacy 4190: STARTTLS, TLS 1.0 accepted" 'Protocol *: TLSv1$' \
+		"$(st_tls -connect "$LI:4190" -starttls sieve -tls1 "${weak[@]}")"
+	st_expect "legacy tls13 993: TLS 1.3 verifies" 'Verify return code: 0 \(ok\)' \
+		"$(st_tls -connect "$LT:993" -tls1_3 -verify_hostname tls13.legacy.test)"
+	st_expect "legacy tls13 993: TLS 1.2 refused" 'Cipher is \(NONE\)|Cipher *: 0000' "$(st_tls -connect "$LT:993" -tls1_2)"
+	st_expect "legacy tls13 143: ChaCha20 refused" 'Cipher is \(NONE\)' \
+		"$(st_tls -connect "$LT:143" -starttls imap -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256)"
+	st_expect "legacy tls13 993: ffdhe2048 refused" 'Server Temp Key' \
+		"$(st_tls -connect "$LT:993" -tls1_3 -groups ffdhe2048)" !
+	st_expect "legacy: SRV names tls13.legacy.test" '0 1 993 tls13.legacy.test.' \
+		"$(dig +short @"$LAB_DNS_ADDR" SRV _imaps._tcp.legacy.test)"
+
 	echo "# stop/start"
 	"$LAB_DIR/lab.sh" stop good-dovecot 2>/dev/null
 	out=$(st_ports "$GI:143" "$GI:993" "$GI:4190")

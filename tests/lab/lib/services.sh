@@ -5,12 +5,12 @@
 # forks into its own session, so run/pids/PROC.sid lets `stop` also reap
 # children that outlive their master, without ever matching by name.
 
-LAB_SERVICES=(dns good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3)
+LAB_SERVICES=(dns good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}")
 
 lab_service_procs() {
 	case $1 in
-	dns | good-dovecot | good-nginx | bad-dovecot | bad-pop3) echo "$1" ;;
-	good-postfix | bad-postfix) echo "$1-sasl $1" ;; # SASL first: smtpd needs it
+	dns | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13) echo "$1" ;;
+	good-postfix | bad-postfix | legacy-postfix) echo "$1-sasl $1" ;; # SASL first: smtpd needs it
 	*) lab_die "unknown service '$1' (known: ${LAB_SERVICES[*]})" ;;
 	esac
 }
@@ -24,6 +24,9 @@ lab_service_ports() {
 	bad-postfix) echo "$LAB_BAD_MX:25 $LAB_BAD_MX:587" ;;
 	bad-dovecot) echo "$LAB_BAD_IMAP:143 $LAB_BAD_IMAP:993 $LAB_BAD_IMAP:4190" ;;
 	bad-pop3) echo "$LAB_BAD_POP:110" ;;
+	legacy-postfix) echo "$LAB_LEGACY_MX:25 $LAB_LEGACY_MX:465 $LAB_LEGACY_MX:587" ;;
+	legacy-dovecot) echo "$LAB_LEGACY_IMAP:143 $LAB_LEGACY_IMAP:993 $LAB_LEGACY_IMAP:110 $LAB_LEGACY_IMAP:995 $LAB_LEGACY_IMAP:4190" ;;
+	legacy-tls13) echo "$LAB_LEGACY_TLS13:143 $LAB_LEGACY_TLS13:993" ;;
 	esac
 }
 
@@ -172,7 +175,7 @@ lab_service_logs() {
 # the port is open: ask each zone for its SOA.
 lab_dns_ready() {
 	local z
-	for z in . test. good.test. bad.test. broken.test. dane.test.; do
+	for z in . test. good.test. bad.test. broken.test. dane.test. legacy.test.; do
 		dig +norec +time=1 +tries=1 @"$LAB_DNS_ADDR" SOA "$z" 2>/dev/null | grep -q 'status: NOERROR' || return 1
 	done
 }
