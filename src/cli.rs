@@ -171,6 +171,9 @@ pub struct ScanArgs {
     /// Log in to the mailbox even when the server's certificate does not verify (expired, wrong name, unknown CA); recorded in the evidence. Without it no password is sent over unverified TLS. Passwords are never sent without TLS.
     #[arg(long, requires = "mailboxes")]
     pub accept_invalid_certs: bool,
+    /// Also record date, sender and subject of the first three messages of each folder and year (shown with RET-002). Off by default: the report then holds counts only (data minimisation, Art. 5(1)(c) DSGVO).
+    #[arg(long, requires = "mailboxes")]
+    pub show_messages: bool,
     #[command(flatten)]
     pub profile: ProfileArg,
     #[command(flatten)]

@@ -14,6 +14,7 @@ use mailaudit::Language;
 use mailaudit::credentials::{self, PasswordSource};
 use mailaudit::finding::Severity;
 use mailaudit::probe::location::{IANA_BOOTSTRAP, LocationSettings};
+use mailaudit::probe::mailbox::MailboxOptions;
 use mailaudit::profile::AuditProfile;
 use mailaudit::report::{Format, RenderOptions, Report, baseline, offline, pdf, schema, summary};
 use mailaudit::rules::{self, Rule};
@@ -361,7 +362,10 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
             location,
             tls_scan: !args.no_tls_scan,
             mailboxes,
-            accept_invalid_certs: args.accept_invalid_certs,
+            mailbox_options: MailboxOptions {
+                accept_invalid_certs: args.accept_invalid_certs,
+                show_messages: args.show_messages,
+            },
             profile: load_profile(&args.profile)?.unwrap_or_default(),
         },
         formats,

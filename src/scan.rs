@@ -36,8 +36,8 @@ pub struct ScanRequest {
     pub tls_scan: bool,
     /// Mailboxes to audit read-only (`--mailbox`), with their passwords.
     pub mailboxes: Vec<MailboxLogin>,
-    /// Log in over TLS whose certificate does not verify.
-    pub accept_invalid_certs: bool,
+    /// Certificate and privacy options of the mailbox audit.
+    pub mailbox_options: probe::mailbox::MailboxOptions,
     /// The audit profile (`--profile`), or the defaults.
     pub profile: AuditProfile,
 }
@@ -91,14 +91,8 @@ pub async fn run(
         for login in mailboxes_of(request, domain) {
             tracing::info!(domain = %domain, user = %login.spec.user, "auditing mailbox");
             evidence.mailboxes.push(
-                probe::mailbox::audit(
-                    login,
-                    &evidence,
-                    &dns,
-                    &context,
-                    request.accept_invalid_certs,
-                )
-                .await,
+                probe::mailbox::audit(login, &evidence, &dns, &context, &request.mailbox_options)
+                    .await,
             );
         }
         tracing::info!(

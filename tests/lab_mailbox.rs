@@ -376,3 +376,47 @@ fn passwords_are_refused_on_the_command_line_and_need_a_source() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--password-env"), "{stderr}");
 }
+
+#[test]
+fn subjects_appear_only_with_show_messages() {
+    let (_, report) = bad();
+    let bob = mailbox(report, "bob@bad.test");
+    for folder in bob["folders"]["value"].as_array().unwrap() {
+        assert!(folder.get("samples").is_none(), "counts only by default");
+    }
+    let detail = common::finding(report, "RET-002", "mailbox:bob@bad.test")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(!detail.contains("Examples"), "{detail}");
+
+    let password = temp_file("show.pw", BOB);
+    let (_, shown) = scan_lab(
+        &["bad.test"],
+        &[
+            "--no-tls-scan",
+            "--mailbox",
+            "bob@bad.test",
+            "--password-file",
+            password.to_str().unwrap(),
+            "--accept-invalid-certs",
+            "--show-messages",
+        ],
+    );
+    let detail = common::finding(&shown, "RET-002", "mailbox:bob@bad.test")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(detail.contains("Examples (--show-messages)"), "{detail}");
+    assert!(detail.contains("INBOX 2010: "), "{detail}");
+    let inbox = mailbox(&shown, "bob@bad.test")["folders"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "INBOX")
+        .unwrap();
+    let first = &inbox["samples"]["2010"][0];
+    assert!(
+        first["subject"].as_str().is_some_and(|s| !s.is_empty()),
+        "{first}"
+    );
+    assert!(first["from"].as_str().unwrap().contains('@'), "{first}");
+}

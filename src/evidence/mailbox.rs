@@ -95,6 +95,20 @@ pub struct FolderEvidence {
     pub my_rights: Attempt<String>,
     /// GETACL (RFC 4314): every identifier's rights.
     pub acl: Attempt<Vec<AclEntry>>,
+    /// Only with `--show-messages`: the first messages of each year (date,
+    /// sender, subject from ENVELOPE), so a reviewer can see what a count
+    /// stands for. Empty by default (data minimisation).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub samples: BTreeMap<i32, Vec<MessageSample>>,
+}
+
+/// One message, as ENVELOPE gives it (RFC 9051 §7.5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MessageSample {
+    pub uid: u32,
+    pub date: String,
+    pub from: String,
+    pub subject: String,
 }
 
 /// One ACL entry.

@@ -28,6 +28,10 @@ pub struct YearCount {
     pub count: u32,
     /// The first day erasure may be reviewed.
     pub earliest_erasure: NaiveDate,
+    /// Examples from `--show-messages` ("folder year: date, sender,
+    /// subject"); empty
+    /// without it.
+    pub samples: Vec<String>,
 }
 
 /// What the retention rules read.
@@ -122,6 +126,20 @@ pub fn view(mailbox: &MailboxEvidence, profile: &AuditProfile, as_of: NaiveDate)
                 year,
                 count,
                 earliest_erasure,
+                samples: folder
+                    .samples
+                    .get(&year)
+                    .map(|list| {
+                        list.iter()
+                            .map(|m| {
+                                format!(
+                                    "{} {year}: {}, {}, {}",
+                                    folder.display_name, m.date, m.from, m.subject
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             };
             if earliest_erasure <= as_of {
                 past_deadline.push(entry);
@@ -189,6 +207,7 @@ mod tests {
             newest: None,
             my_rights: Attempt::skipped("test"),
             acl: Attempt::skipped("test"),
+            samples: BTreeMap::new(),
         }
     }
 

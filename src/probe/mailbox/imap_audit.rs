@@ -6,11 +6,14 @@
 //! per calendar year counts them (RFC 9051 §6.4.4, SINCE/BEFORE compare
 //! INTERNALDATE's date).
 
+use super::MailboxOptions;
 use super::folders;
 use super::guard::{ReadOnlyGuard, Trail};
 use super::secure::{self, Server, Start};
 use crate::credentials::Password;
-use crate::evidence::{AclEntry, Attempt, FolderEvidence, MailboxLogin, QuotaResource};
+use crate::evidence::{
+    AclEntry, Attempt, FolderEvidence, MailboxLogin, MessageSample, QuotaResource,
+};
 use crate::probe::ProbeContext;
 use async_imap::imap_proto::Response;
 use async_imap::types::{NameAttribute, QuotaResourceName};
@@ -31,6 +34,8 @@ const FIRST_YEAR: i32 = 1990;
 const MAX_FOLDERS: usize = 2000;
 /// Most INTERNALDATEs fetched to find a folder's oldest or newest message.
 const MAX_DATE_FETCH: usize = 2000;
+/// Messages shown per folder and year with `--show-messages`.
+const SAMPLES_PER_YEAR: usize = 3;
 
 /// What the IMAP session found.
 pub struct ImapFindings {
@@ -47,9 +52,10 @@ pub async fn audit(
     user: &str,
     password: &Password,
     context: &ProbeContext,
-    accept_invalid: bool,
+    options: &MailboxOptions,
     trail: Trail,
 ) -> ImapFindings {
+    let accept_invalid = options.accept_invalid_certs;
     let (host, port) = (target.host.as_str(), target.address.port());
     let start = if port == 993 {
         Start::Implicit
@@ -133,7 +139,13 @@ pub async fn audit(
         capabilities: capabilities.clone(),
         server_id,
     });
-    findings.folders = match list_folders(&mut session, step, acl, context.scan_time).await {
+    let plan = Plan {
+        step,
+        acl,
+        now: context.scan_time,
+        show_messages: options.show_messages,
+    };
+    findings.folders = match list_folders(&mut session, &plan).await {
         Ok(folders) => Attempt::completed(folders),
         Err(reason) => Attempt::failed(reason),
     };
@@ -205,12 +217,16 @@ async fn timed<T>(limit: Duration, future: impl Future<Output = T>) -> Result<T,
         .map_err(|_| format!("no answer within {limit:?}"))
 }
 
-async fn list_folders(
-    session: &mut Session,
+/// How the folders are read.
+struct Plan {
     step: Duration,
     acl: bool,
     now: DateTime<Utc>,
-) -> Result<Vec<FolderEvidence>, String> {
+    show_messages: bool,
+}
+
+async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEvidence>, String> {
+    let step = plan.step;
     let names = {
         let stream = timed(step, session.list(Some(""), Some("*")))
             .await?
@@ -251,11 +267,12 @@ async fn list_folders(
             newest: None,
             my_rights: Attempt::skipped("the server does not announce ACL (RFC 4314)"),
             acl: Attempt::skipped("the server does not announce ACL (RFC 4314)"),
+            samples: BTreeMap::new(),
         };
         if mailbox.exists > 0 {
-            count_years(session, step, &mut folder, now.year()).await?;
+            count_years(session, plan, &mut folder).await?;
         }
-        if acl {
+        if plan.acl {
             folder.my_rights = rights(session, step, "MYRIGHTS", name.name())
                 .await
                 .map(|entries| entries.into_iter().map(|e| e.rights).collect::<String>())
@@ -281,10 +298,11 @@ fn attribute_text(attribute: &NameAttribute<'_>) -> String {
 /// One search per year, newest first, until every message is counted.
 async fn count_years(
     session: &mut Session,
-    step: Duration,
+    plan: &Plan,
     folder: &mut FolderEvidence,
-    this_year: i32,
 ) -> Result<(), String> {
+    let (step, this_year) = (plan.step, plan.now.year());
+    let mut sampled: BTreeMap<u32, i32> = BTreeMap::new();
     let future = uid_search(session, step, &format!("SINCE 1-Jan-{}", this_year + 1)).await?;
     let mut counted = future.len() as u32;
     folder.outside_years = counted;
@@ -301,6 +319,16 @@ async fn count_years(
         if !uids.is_empty() {
             counted += uids.len() as u32;
             folder.years.insert(year, uids.len() as u32);
+            if plan.show_messages {
+                let mut first: Vec<u32> = uids.iter().copied().collect();
+                first.sort_unstable();
+                sampled.extend(
+                    first
+                        .into_iter()
+                        .take(SAMPLES_PER_YEAR)
+                        .map(|uid| (uid, year)),
+                );
+            }
             if newest_year.is_none() {
                 newest_year = Some((year, uids.clone()));
             }
@@ -315,7 +343,55 @@ async fn count_years(
     if let Some((_, uids)) = newest_year {
         folder.newest = extreme_date(session, step, &uids, false).await?;
     }
+    if !sampled.is_empty() {
+        folder.samples = samples(session, step, &sampled).await?;
+    }
     Ok(())
+}
+
+/// ENVELOPE of the sampled messages (`--show-messages`), by year.
+async fn samples(
+    session: &mut Session,
+    step: Duration,
+    sampled: &BTreeMap<u32, i32>,
+) -> Result<BTreeMap<i32, Vec<MessageSample>>, String> {
+    let set = sampled
+        .keys()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let stream = timed(step, session.uid_fetch(&set, "(UID ENVELOPE)"))
+        .await?
+        .map_err(|e| format!("UID FETCH ENVELOPE: {e}"))?;
+    let fetched: Vec<_> = timed(step, stream.collect::<Vec<_>>()).await?;
+    let mut by_year: BTreeMap<i32, Vec<MessageSample>> = BTreeMap::new();
+    for fetch in fetched.into_iter().filter_map(Result::ok) {
+        let (Some(uid), Some(envelope)) = (fetch.uid, fetch.envelope()) else {
+            continue;
+        };
+        let Some(&year) = sampled.get(&uid) else {
+            continue;
+        };
+        let text = |bytes: &Option<std::borrow::Cow<'_, [u8]>>| {
+            bytes
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).chars().take(200).collect())
+                .unwrap_or_default()
+        };
+        let from = envelope
+            .from
+            .as_ref()
+            .and_then(|list| list.first())
+            .map(|a| format!("{}@{}", text(&a.mailbox), text(&a.host)))
+            .unwrap_or_default();
+        by_year.entry(year).or_default().push(MessageSample {
+            uid,
+            date: text(&envelope.date),
+            from,
+            subject: text(&envelope.subject),
+        });
+    }
+    Ok(by_year)
 }
 
 async fn uid_search(

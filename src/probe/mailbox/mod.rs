@@ -24,6 +24,15 @@ use crate::target::Protocol;
 use secure::Server;
 use std::net::SocketAddr;
 
+/// How mailboxes are audited.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MailboxOptions {
+    /// Log in over TLS whose certificate does not verify.
+    pub accept_invalid_certs: bool,
+    /// Record date, sender and subject of the first messages of each year.
+    pub show_messages: bool,
+}
+
 /// Audits one mailbox. `domain` is the evidence of the scanned domain the
 /// mailbox belongs to; its endpoints say where IMAP, Sieve and POP3 are.
 pub async fn audit(
@@ -31,8 +40,9 @@ pub async fn audit(
     domain: &DomainEvidence,
     dns: &Dns,
     context: &ProbeContext,
-    accept_invalid_certs: bool,
+    options: &MailboxOptions,
 ) -> MailboxEvidence {
+    let accept_invalid_certs = options.accept_invalid_certs;
     let user = login.spec.user.clone();
     let user_domain = login.spec.user_domain().unwrap_or_default();
     let imap = match &login.spec.host {
@@ -71,7 +81,7 @@ pub async fn audit(
         &user,
         password,
         context,
-        accept_invalid_certs,
+        options,
         trail.clone(),
     )
     .await;
