@@ -211,12 +211,9 @@ fn tls_1_3_only_endpoints_accept_nothing_older_and_pass_the_weak_suite_rules() {
 }
 
 /// mx.legacy.test:587 accepts only DHE suites (TLS 1.2, ffdhe2048). rustls
-/// has no DHE, so the ordinary handshake fails, and the scanner then skips
-/// the raw enumeration ("no working TLS to scan"), although its hand-built
-/// hellos could offer DHE. Run with `--ignored` once the prober scans
-/// endpoints that rustls cannot talk to.
+/// has no DHE, so the ordinary handshake fails; the raw enumeration, whose
+/// hand-built hellos offer DHE, still scans it.
 #[test]
-#[ignore = "prober bug: the raw TLS scan is skipped when the rustls handshake fails (DHE-only endpoint)"]
 fn dhe_only_submission_port_is_scanned_and_its_ffdhe2048_group_found() {
     let report = report();
     let subject = "mx.legacy.test:587";

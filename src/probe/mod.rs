@@ -204,7 +204,12 @@ async fn tls_scan_of(
 ) -> Attempt<crate::evidence::TlsScanEvidence> {
     match (context.tls_scan, address, limit) {
         (false, _, _) => Attempt::skipped("the TLS scan was turned off (--no-tls-scan)"),
-        (true, Some(address), Some(limit)) if evidence.tls.is_completed() => {
+        // A failed rustls handshake still reached TLS: the raw hellos offer
+        // what rustls cannot (DHE, TLS 1.0/1.1, SSLv3), so scan it too.
+        (true, Some(address), Some(limit))
+            if evidence.tls.is_completed()
+                || evidence.tls.status == crate::evidence::AttemptStatus::Failed =>
+        {
             let started = std::time::Instant::now();
             let target = tls_scan::ScanTarget {
                 address,
