@@ -113,6 +113,18 @@ pub struct Finding {
     /// not fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+    /// A failure the audit profile accepts until a date, with the reason:
+    /// it stays in the report but does not fail the build (`--fail-on`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Acceptance>,
+}
+
+/// Why and until when a failure is accepted (`[[accepted]]` in the profile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Acceptance {
+    pub reason: String,
+    /// The last day the acceptance holds.
+    pub until: chrono::NaiveDate,
 }
 
 /// How a failed finding compares with the baseline report (`--baseline`).

@@ -8,6 +8,7 @@
 //!
 //! `docs/mailaudit.example.toml` is the commented example.
 
+use crate::finding::{Acceptance, Finding, Status};
 use crate::retention::{Hold, RetentionProfile};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,24 @@ pub struct AuditProfile {
     pub pop3: Pop3Use,
     pub retention: RetentionPolicy,
     pub provider: Provider,
+    /// Failures accepted for a while (risk acceptance): shown, marked, and
+    /// not failing the build until they expire.
+    pub accepted: Vec<AcceptedFinding>,
+}
+
+/// `[[accepted]]`: a failure the organisation has decided to live with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedFinding {
+    /// The rule ID, e.g. `DNS-003`.
+    pub rule: String,
+    /// The subject, e.g. `mx.example.org:25`; absent for every subject.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Why, and who decided (shown in the report).
+    pub reason: String,
+    /// The last day the acceptance holds; after it the failure counts again.
+    pub until: NaiveDate,
 }
 
 /// Who is audited.
@@ -121,6 +140,25 @@ impl AuditProfile {
         Ok(profile)
     }
 
+    /// Marks the failed findings an unexpired `[[accepted]]` entry covers,
+    /// judged on `on` (the scan date).
+    pub fn accept(&self, findings: &mut [Finding], on: NaiveDate) {
+        for finding in findings.iter_mut().filter(|f| f.status == Status::Fail) {
+            finding.accepted = self
+                .accepted
+                .iter()
+                .find(|a| {
+                    a.rule == finding.rule
+                        && a.subject.as_ref().is_none_or(|s| *s == finding.subject)
+                        && a.until >= on
+                })
+                .map(|a| Acceptance {
+                    reason: a.reason.clone(),
+                    until: a.until,
+                });
+        }
+    }
+
     /// The retention engine's view of the profile.
     pub fn retention(&self) -> RetentionProfile {
         RetentionProfile {
@@ -161,6 +199,42 @@ mod tests {
             error.contains("p.toml") && error.contains("gobd_archiv"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn acceptances_hold_until_their_date_and_only_for_failures() {
+        let mut profile = AuditProfile::default();
+        profile.accepted.push(AcceptedFinding {
+            rule: "DNS-003".into(),
+            subject: None,
+            reason: "DANE planned for Q2".into(),
+            until: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+        });
+        let finding = |status| Finding {
+            rule: "DNS-003".into(),
+            subject: "mx.example.org:25".into(),
+            status,
+            severity: crate::finding::Severity::Medium,
+            area: "dns".into(),
+            title: String::new(),
+            detail: String::new(),
+            references: vec![],
+            remediation: String::new(),
+            change: None,
+            accepted: None,
+        };
+        let mut findings = vec![finding(Status::Fail), finding(Status::Pass)];
+        profile.accept(
+            &mut findings,
+            NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+        );
+        assert_eq!(
+            findings[0].accepted.as_ref().unwrap().reason,
+            "DANE planned for Q2"
+        );
+        assert!(findings[1].accepted.is_none());
+        profile.accept(&mut findings, NaiveDate::from_ymd_opt(2027, 4, 1).unwrap());
+        assert!(findings[0].accepted.is_none(), "expired");
     }
 
     #[test]

@@ -201,3 +201,88 @@ fn schema_prints_the_committed_schema() {
         .success()
         .stdout(predicate::eq(committed));
 }
+
+#[test]
+fn failures_accepted_in_the_profile_stay_visible_but_do_not_fail_the_build() {
+    let (dir, path, scanned) = saved_scan();
+    let mut failing: Vec<String> = scanned["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    failing.sort();
+    failing.dedup();
+    // The profile declares the AVV, so GOV-002 (inconclusive without a
+    // profile) passes instead of adding a failure nobody accepted.
+    let mut profile = String::from("[provider]\navv = true\n");
+    for rule in &failing {
+        profile.push_str(&format!(
+            "[[accepted]]\nrule = \"{rule}\"\nreason = \"test acceptance\"\nuntil = \"2099-12-31\"\n"
+        ));
+    }
+    // One acceptance that has already expired counts again.
+    profile = profile.replacen("2099-12-31", "2000-01-01", 1);
+    let profile_path = dir.path().join("accept.toml");
+    std::fs::write(&profile_path, profile).unwrap();
+    let output = mailaudit()
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "-q",
+            "--fail-on",
+            "info",
+        ])
+        .arg("--profile")
+        .arg(&profile_path)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let rendered = stdout_json(&output);
+    let findings = rendered["findings"].as_array().unwrap();
+    let expired = &failing[0];
+    for finding in findings.iter().filter(|f| f["status"] == "fail") {
+        if finding["rule"] == expired.as_str() {
+            assert!(finding.get("accepted").is_none(), "{finding}");
+        } else {
+            assert_eq!(
+                finding["accepted"]["reason"], "test acceptance",
+                "{finding}"
+            );
+        }
+    }
+    // The expired acceptance still fails the build; accept it too and the
+    // build passes although the failures are all still listed.
+    assert_eq!(output.status.code(), Some(1));
+    let all = std::fs::read_to_string(&profile_path)
+        .unwrap()
+        .replace("2000-01-01", "2099-12-31");
+    std::fs::write(&profile_path, all).unwrap();
+    let output = mailaudit()
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "-q",
+            "--fail-on",
+            "info",
+        ])
+        .arg("--profile")
+        .arg(&profile_path)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let rendered = stdout_json(&output);
+    assert_eq!(
+        rendered["findings"].as_array().unwrap().len(),
+        scanned["findings"].as_array().unwrap().len()
+    );
+    assert_eq!(rendered["profile"]["declared"], true);
+}

@@ -21,6 +21,7 @@ fn finding(rule: &str, subject: &str, status: Status, severity: Severity) -> Fin
         references: vec!["BSI TR-02102-2".to_string(), "RFC 8314".to_string()],
         remediation: "Fix it.".to_string(),
         change: None,
+        accepted: None,
     }
 }
 

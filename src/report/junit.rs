@@ -70,6 +70,19 @@ fn test_case(out: &mut String, finding: &Finding) {
         escape(&finding.subject)
     );
     match finding.status {
+        // Accepted in the profile: visible, but not a failure for CI.
+        Status::Fail if finding.accepted.is_some() => {
+            let accepted = finding
+                .accepted
+                .as_ref()
+                .map(|a| format!("{} (until {})", a.reason, a.until))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>",
+                escape(&format!("{}: accepted: {accepted}", finding.title))
+            );
+        }
         Status::Fail => {
             let _ = writeln!(
                 out,

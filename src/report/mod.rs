@@ -189,10 +189,11 @@ impl Report {
         counts
     }
 
-    /// "Results: N failed, N inconclusive, N passed" in the report language.
+    /// "Results: N failed, N inconclusive, N passed" in the report language,
+    /// and how many failures the profile accepts, if any.
     pub fn status_line(&self) -> String {
         let label = |key: &str| strings::get(self.language, key);
-        format!(
+        let mut line = format!(
             "{}: {} {}, {} {}, {} {}",
             label("status_counts"),
             self.count(Status::Fail),
@@ -201,7 +202,16 @@ impl Report {
             label("status_inconclusive"),
             self.count(Status::Pass),
             label("status_pass"),
-        )
+        );
+        let accepted = self
+            .findings
+            .iter()
+            .filter(|f| f.accepted.is_some())
+            .count();
+        if accepted > 0 {
+            line.push_str(&format!(" ({accepted} {})", label("status_accepted")));
+        }
+        line
     }
 
     /// Findings per status.
@@ -213,7 +223,7 @@ impl Report {
     pub fn fails_at(&self, threshold: Severity) -> bool {
         self.findings
             .iter()
-            .any(|f| f.status == Status::Fail && f.severity >= threshold)
+            .any(|f| f.status == Status::Fail && f.severity >= threshold && f.accepted.is_none())
     }
 
     /// Failed findings with this change against the baseline.

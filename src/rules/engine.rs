@@ -111,6 +111,7 @@ pub fn evaluate<'a>(
             }
         }
     }
+    profile.accept(&mut findings, now.date_naive());
     findings
 }
 
@@ -162,6 +163,7 @@ fn push(
         references: rule.references.clone(),
         remediation: rule.remediation.get(language).to_string(),
         change: None,
+        accepted: None,
     });
 }
 
