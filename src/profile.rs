@@ -10,6 +10,7 @@
 
 use crate::finding::{Acceptance, Finding, Status};
 use crate::retention::{Hold, RetentionProfile};
+use base64::Engine;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,7 +33,27 @@ pub struct AuditProfile {
     /// Failures accepted for a while (risk acceptance): shown, marked, and
     /// not failing the build until they expire.
     pub accepted: Vec<AcceptedFinding>,
+    /// The consultant's name, logo and colour on the report.
+    pub branding: Branding,
 }
+
+/// `[branding]`: who hands the report over, and how it looks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Branding {
+    /// The auditor or consultancy named on the cover and in the footer.
+    pub auditor: Option<String>,
+    /// A PNG, JPEG or SVG file (at most 512 KiB), relative to the profile.
+    pub logo: Option<String>,
+    /// The accent colour, `#rrggbb`.
+    pub colour: Option<String>,
+    /// The logo as a `data:` URI, read when the profile is loaded, so a
+    /// saved report renders again without the file.
+    pub logo_data_uri: Option<String>,
+}
+
+/// Largest logo embedded.
+const MAX_LOGO: u64 = 512 << 10;
 
 /// `[[accepted]]`: a failure the organisation has decided to live with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -137,6 +158,51 @@ impl AuditProfile {
                 error: error.to_string(),
             })?;
         profile.declared = true;
+        let bad = |error: String| ProfileError::Parse {
+            path: path.display().to_string(),
+            error,
+        };
+        if let Some(colour) = &profile.branding.colour {
+            let hex = colour.strip_prefix('#').unwrap_or("");
+            if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(bad(format!(
+                    "[branding] colour '{colour}' is not #rrggbb; "
+                )));
+            }
+        }
+        if let Some(logo) = &profile.branding.logo {
+            let file = path.parent().unwrap_or(Path::new(".")).join(logo);
+            let mime = match file
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("png") => "image/png",
+                Some("jpg" | "jpeg") => "image/jpeg",
+                Some("svg") => "image/svg+xml",
+                _ => {
+                    return Err(bad(format!(
+                        "[branding] logo '{logo}' must be a .png, .jpg or .svg file; "
+                    )));
+                }
+            };
+            let size = std::fs::metadata(&file)
+                .map_err(|e| bad(format!("[branding] logo {}: {e}; ", file.display())))?
+                .len();
+            if size > MAX_LOGO {
+                return Err(bad(format!(
+                    "[branding] logo {} has {size} bytes, more than {MAX_LOGO}; ",
+                    file.display()
+                )));
+            }
+            let bytes = std::fs::read(&file)
+                .map_err(|e| bad(format!("[branding] logo {}: {e}; ", file.display())))?;
+            profile.branding.logo_data_uri = Some(format!(
+                "data:{mime};base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            ));
+        }
         Ok(profile)
     }
 
@@ -235,6 +301,44 @@ mod tests {
         assert!(findings[1].accepted.is_none());
         profile.accept(&mut findings, NaiveDate::from_ymd_opt(2027, 4, 1).unwrap());
         assert!(findings[0].accepted.is_none(), "expired");
+    }
+
+    #[test]
+    fn the_logo_is_embedded_and_the_colour_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("logo.svg"),
+            "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        )
+        .unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[branding]\nlogo = \"logo.svg\"\ncolour = \"#0b5394\"\n",
+        )
+        .unwrap();
+        let profile = AuditProfile::load(&path).unwrap();
+        assert!(
+            profile
+                .branding
+                .logo_data_uri
+                .unwrap()
+                .starts_with("data:image/svg+xml;base64,")
+        );
+        std::fs::write(&path, "[branding]\ncolour = \"blue\"\n").unwrap();
+        assert!(
+            AuditProfile::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("#rrggbb")
+        );
+        std::fs::write(&path, "[branding]\nlogo = \"missing.png\"\n").unwrap();
+        assert!(
+            AuditProfile::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("missing.png")
+        );
     }
 
     #[test]

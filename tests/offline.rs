@@ -286,3 +286,31 @@ fn failures_accepted_in_the_profile_stay_visible_but_do_not_fail_the_build() {
     );
     assert_eq!(rendered["profile"]["declared"], true);
 }
+
+#[test]
+fn the_profile_brands_the_html_report() {
+    let (dir, path, _) = saved_scan();
+    std::fs::write(
+        dir.path().join("logo.svg"),
+        "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>",
+    )
+    .unwrap();
+    let profile = dir.path().join("brand.toml");
+    std::fs::write(
+        &profile,
+        "[organisation]\nname = \"Muster Handels GmbH\"\n[branding]\nauditor = \"Beispiel Beratung\"\nlogo = \"logo.svg\"\ncolour = \"#0b5394\"\n",
+    )
+    .unwrap();
+    let output = mailaudit()
+        .args(["report", "--format", "html", "--out", "-", "-q"])
+        .arg("--profile")
+        .arg(&profile)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let html = String::from_utf8(output.stdout).unwrap();
+    assert!(html.contains("Beispiel Beratung"));
+    assert!(html.contains("Muster Handels GmbH"));
+    assert!(html.contains("--accent:#0b5394"));
+    assert!(html.contains("src=\"data:image/svg+xml;base64,"));
+}

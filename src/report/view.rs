@@ -58,9 +58,12 @@ pub struct Meta<'a> {
 /// are left out of the documents.
 #[derive(Debug, Clone, Serialize)]
 pub struct Branding {
-    /// The organisation that ran the audit (the consultant).
+    /// The organisation that ran the audit (the consultant):
+    /// `[branding] auditor` of the audit profile.
     pub organisation: Option<String>,
-    /// The client the audit is for.
+    /// `[branding] logo` as a `data:` URI.
+    pub logo: Option<String>,
+    /// The organisation audited: `[organisation] name` of the audit profile.
     pub client: Option<String>,
     /// Accent colour as `#rrggbb`, used for rules and headings.
     pub accent: String,
@@ -70,6 +73,7 @@ impl Default for Branding {
     fn default() -> Self {
         Branding {
             organisation: None,
+            logo: None,
             client: None,
             accent: "#1d2530".to_string(),
         }
@@ -211,7 +215,17 @@ pub fn build(report: &Report) -> View<'_> {
             schema_version: &report.schema_version,
             date: report.finished_at.format("%Y-%m-%d").to_string(),
         },
-        branding: Branding::default(),
+        branding: Branding {
+            client: report.profile.organisation.name.clone(),
+            organisation: report.profile.branding.auditor.clone(),
+            logo: report.profile.branding.logo_data_uri.clone(),
+            accent: report
+                .profile
+                .branding
+                .colour
+                .clone()
+                .unwrap_or_else(|| Branding::default().accent),
+        },
         t: strings::all(language),
         period: period(report),
         domains: report
