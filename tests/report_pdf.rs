@@ -159,11 +159,29 @@ fn pdf_a3b_carries_every_failed_finding_and_the_verifiable_evidence() {
 }
 
 #[test]
-fn german_pdf_a2b_has_no_attachment_but_prints_the_hash() {
-    let (_dir, out) = render_lab(&["--lang", "de", "--pdf-standard", "a-2b"]);
+fn german_pdf_a2b_has_no_attachment_but_prints_the_hash_and_the_client() {
+    let profile = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        profile.path(),
+        "[organisation]\nname = \"Muster Handels GmbH\"\n",
+    )
+    .unwrap();
+    let profile_arg = profile.path().to_str().unwrap();
+    let (_dir, out) = render_lab(&[
+        "--lang",
+        "de",
+        "--pdf-standard",
+        "a-2b",
+        "--profile",
+        profile_arg,
+    ]);
     let pdf = out.join("report.pdf");
     let text = pdf_text(&pdf);
     assert!(text.contains("Prüfbericht E-Mail-Sicherheit und Datenschutz"));
+    assert!(
+        text.contains("Muster Handels GmbH"),
+        "the client from the profile"
+    );
     assert!(text.contains("Beanstandungen nach Schweregrad"));
     assert!(text.contains("PDF/A-2b erlaubt keine eingebetteten Dateien"));
     let json_bytes = std::fs::read(out.join("report.json")).unwrap();

@@ -37,7 +37,8 @@ hyperfine -i --warmup 1 --runs "${RUNS_BATCH:-3}" --export-markdown "$work/hundr
 	-n "html, 100 domains" "$(render "$work/hundred.json" html)" \
 	-n "pdf, 100 domains" "$(render "$work/hundred.json" pdf)" >&2
 cat "$work/one.md"
-tail -n +3 "$work/hundred.md"
+echo
+cat "$work/hundred.md"
 "$bin" report -q "$work/hundred.json" --format pdf,html --out "$work/sizes" || true
 echo
 echo "100-domain outputs: report.pdf $(pdfinfo "$work/sizes/report.pdf" 2>/dev/null | awk '/^Pages:/ { print $2 }') pages," \
