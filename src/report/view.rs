@@ -4,7 +4,7 @@
 //! `data.json`. Labels are already translated here, so neither template
 //! ever prints an enum name.
 
-use super::{Report, appendix, charts, mailboxes, strings};
+use super::{Report, appendix, charts, strings};
 use crate::Language;
 use crate::evidence::{EndpointEvidence, PortState};
 use crate::finding::{Finding, Severity, Status};
@@ -40,10 +40,6 @@ pub struct View<'a> {
     pub baseline: String,
     pub charts: charts::Charts,
     pub appendix: Vec<appendix::TargetEvidence>,
-    /// Audited mailboxes (`--mailbox`): folders, years, retention.
-    pub mailboxes: Vec<mailboxes::MailboxView>,
-    /// What the audit profile declared, as the report's assumptions.
-    pub assumptions: Vec<String>,
 }
 
 /// Versions and dates printed on the cover and in the disclaimer.
@@ -251,8 +247,6 @@ pub fn build(report: &Report) -> View<'_> {
         not_applicable: report.count(Status::NotApplicable),
         baseline: super::baseline::summary_line(report).unwrap_or_default(),
         appendix: appendix::build(report),
-        mailboxes: mailboxes::build(report),
-        assumptions: mailboxes::assumptions(&report.profile, language == Language::De),
     }
 }
 
