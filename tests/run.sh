@@ -10,3 +10,11 @@ bash tests/lab/lab.sh up
 trap 'bash tests/lab/lab.sh down' EXIT
 
 cargo test --all-targets "$@"
+
+# The peer comparison (testssl.sh, sslyze; about 15 minutes) is too slow for
+# every run. CI sets MAILAUDIT_PEERS=changed: then it runs while the lab is
+# still up, but only when the TLS prober differs from the version last
+# compared (tests/peers/compared.sha256).
+if [[ ${MAILAUDIT_PEERS:-} == changed ]]; then
+	bash tests/peers/compare.sh --if-changed
+fi
