@@ -287,6 +287,13 @@ fn no_password_appears_in_any_output() {
         );
     }
     assert!(texts.len() >= 7, "five report files plus stdout and stderr");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<section id=\"mailboxes\">"),
+        "retention tables"
+    );
+    assert!(html.contains(">Archiv<"), "bob's folders are listed");
+    assert!(html.contains("<section id=\"assumptions\">"));
     use base64::Engine;
     let sasl = base64::engine::general_purpose::STANDARD.encode(format!("\0bob@bad.test\0{BOB}"));
     for text in &texts {

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod mailboxes;
 pub mod markdown;
 pub mod offline;
 pub mod pdf;

@@ -6,7 +6,7 @@
 
 mod not_run;
 
-use super::{Report, appendix, charts, strings};
+use super::{Report, appendix, charts, mailboxes, strings};
 use crate::Language;
 use crate::evidence::{EndpointEvidence, PortState};
 use crate::finding::{Finding, Severity, Status};
@@ -42,6 +42,10 @@ pub struct View<'a> {
     pub baseline: String,
     pub charts: charts::Charts,
     pub appendix: Vec<appendix::TargetEvidence>,
+    /// Audited mailboxes (`--mailbox`): folders, years, retention.
+    pub mailboxes: Vec<mailboxes::MailboxView>,
+    /// What the audit profile declared, as the report's assumptions.
+    pub assumptions: Vec<String>,
 }
 
 /// Versions and dates printed on the cover and in the disclaimer.
@@ -249,6 +253,8 @@ pub fn build(report: &Report) -> View<'_> {
         not_applicable: report.count(Status::NotApplicable),
         baseline: super::baseline::summary_line(report).unwrap_or_default(),
         appendix: appendix::build(report),
+        mailboxes: mailboxes::build(report),
+        assumptions: mailboxes::assumptions(&report.profile, language == Language::De),
     }
 }
 
