@@ -427,3 +427,36 @@ fn subjects_appear_only_with_show_messages() {
     );
     assert!(first["from"].as_str().unwrap().contains('@'), "{first}");
 }
+
+/// The PDF carries the mailbox tables and the assumptions too.
+#[cfg(feature = "pdf")]
+#[test]
+fn the_pdf_has_the_mailbox_section_and_the_assumptions() {
+    let (_, report) = bad();
+    let dir = std::env::temp_dir().join(format!("mailaudit-mailbox-pdf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("report.json");
+    std::fs::write(&saved, serde_json::to_string(report).unwrap()).unwrap();
+    let output = mailaudit()
+        .args(["report", "--format", "pdf", "--lang", "en", "-q", "--out"])
+        .arg(&dir)
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(output.status.code().is_some_and(|c| c <= 1), "{output:?}");
+    let text = std::process::Command::new("pdftotext")
+        .arg(dir.join("report.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for expected in [
+        "Mailboxes (audited read-only)",
+        "Due for erasure review",
+        "Assumptions (audit profile)",
+        "POP3 clients: yes",
+    ] {
+        assert!(text.contains(expected), "missing {expected}");
+    }
+    assert!(text.contains("Archiv"), "bob's folders are listed");
+}

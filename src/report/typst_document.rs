@@ -54,14 +54,21 @@ pub fn render(
             day: date.day(),
         },
     };
+    // The profile's logo, decoded from its data URI (`logo.png`/`.jpg`/
+    // `.svg`, the name tells Typst the format); absent without one.
+    let logo = data.view.branding.logo.as_deref().and_then(logo_file);
     let data = serde_json::to_vec(&data)?;
+    let mut files = vec![
+        ("data.json", data),
+        ("report.json", evidence.as_bytes().to_vec()),
+    ];
+    if let Some((name, bytes)) = logo {
+        files.push((name, bytes));
+    }
     let engine = TypstEngine::builder()
         .main_file(TEMPLATE)
         .fonts(typst_assets::fonts())
-        .with_static_file_resolver([
-            ("data.json", data),
-            ("report.json", evidence.as_bytes().to_vec()),
-        ])
+        .with_static_file_resolver(files)
         .build();
     let document: PagedDocument = engine.compile().output.map_err(|error| {
         let detail = match error {
@@ -97,4 +104,20 @@ pub fn render(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `data:image/png;base64,…` → (`logo.png`, bytes).
+fn logo_file(uri: &str) -> Option<(&'static str, Vec<u8>)> {
+    use base64::Engine;
+    let (head, payload) = uri.strip_prefix("data:")?.split_once(";base64,")?;
+    let name = match head {
+        "image/png" => "logo.png",
+        "image/jpeg" => "logo.jpg",
+        "image/svg+xml" => "logo.svg",
+        _ => return None,
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .ok()?;
+    Some((name, bytes))
 }
