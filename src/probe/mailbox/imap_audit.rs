@@ -269,9 +269,17 @@ async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEv
             acl: Attempt::skipped("the server does not announce ACL (RFC 4314)"),
             samples: BTreeMap::new(),
         };
+        let started = std::time::Instant::now();
         if mailbox.exists > 0 {
             count_years(session, plan, &mut folder).await?;
         }
+        tracing::debug!(
+            folder = %folder.display_name,
+            messages = folder.messages,
+            years = folder.years.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "folder counted"
+        );
         if plan.acl {
             folder.my_rights = rights(session, step, "MYRIGHTS", name.name())
                 .await
