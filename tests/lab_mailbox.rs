@@ -460,3 +460,31 @@ fn the_pdf_has_the_mailbox_section_and_the_assumptions() {
     }
     assert!(text.contains("Archiv"), "bob's folders are listed");
 }
+
+#[test]
+fn the_pop3_view_shows_what_a_pop3_client_would_take_away() {
+    let password = temp_file("carol.pw", "lab-secret-carol");
+    let (_, report) = scan_lab(
+        &["legacy.test"],
+        &[
+            "--no-tls-scan",
+            "--mailbox",
+            "carol@legacy.test",
+            "--password-file",
+            password.to_str().unwrap(),
+        ],
+    );
+    let carol = mailbox(&report, "carol@legacy.test");
+    assert_eq!(carol["pop3"]["status"], "completed", "{}", carol["pop3"]);
+    let pop3 = &carol["pop3"]["value"];
+    assert_eq!(pop3["server"], "pop3s://imap.legacy.test:995");
+    let inbox = carol["folders"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "INBOX")
+        .unwrap();
+    assert_eq!(pop3["messages"], inbox["messages"], "POP3 sees INBOX");
+    assert_eq!(pop3["unique_ids"], inbox["messages"]);
+    assert!(pop3["octets"].as_u64().unwrap() > 0);
+}

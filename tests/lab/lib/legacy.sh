@@ -56,6 +56,8 @@ lab_legacy() {
 	lab_legacy_dh
 	LAB_CAROL_HASH=$(openssl passwd -6 -salt mailauditlab lab-secret-carol)
 	mkdir -p "$LAB_RUN/mail/legacy.test"
+	# carol's mailbox: the mailbox audit's POP3 view (STAT/UIDL over TLS).
+	lab_seed_mailbox carol "$LAB_RUN/mail/legacy.test/carol" legacy-dovecot legacy-tls13
 	lab_render_postfix legacy legacy-users.in "plain login" SHA512-CRYPT yes
 	lab_render_dovecot legacy-dovecot legacy-dovecot.conf.in legacy-users.in
 	lab_render_dovecot legacy-tls13 legacy-tls13.conf.in legacy-users.in
