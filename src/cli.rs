@@ -35,7 +35,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan one or more mail domains and write a report.
     #[command(
-        after_help = "Examples:\n  mailaudit scan example.org --out report/\n      writes report/report.html and report/report.json\n  mailaudit scan example.org --format json --out -\n      prints the JSON report on stdout and nothing else\n  mailaudit scan corp.internal --resolver 10.0.0.53 --ca-file corp-ca.pem --lang en\n      audits an internal split-horizon setup with its own CA\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error\n  3  the scan could not run at all"
+        after_help = "Examples:\n  mailaudit scan example.org --out report/\n      writes report/report.html and report/report.json\n  mailaudit scan example.org --format json --out -\n      prints the JSON report on stdout and nothing else\n  mailaudit scan corp.internal --resolver 10.0.0.53 --ca-file corp-ca.pem --lang en\n      audits an internal split-horizon setup with its own CA\n  MAILAUDIT_PW=... mailaudit scan example.org --mailbox audit@example.org --password-env MAILAUDIT_PW --profile mailaudit.toml --format html,pdf,json\n      adds the read-only mailbox audit (retention, Sieve, ACLs, quota) judged with your audit profile\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error\n  3  the scan could not run at all"
     )]
     Scan(Box<ScanArgs>),
     /// Re-render a saved report.json (offline): other formats, another language, other rules.
