@@ -186,8 +186,11 @@ fn from_file(text: &str, user: &str) -> Option<Password> {
             return Some(Password::new(password.to_string()));
         }
     }
+    // One line is the password for every mailbox, unless it is another
+    // user's `USER:PASSWORD` line (never send that as a password).
+    let is_user_line = |line: &str| line.split_once(':').is_some_and(|(u, _)| u.contains('@'));
     match lines.as_slice() {
-        [only] => Some(Password::new(only.to_string())),
+        [only] if !is_user_line(only) => Some(Password::new(only.to_string())),
         _ => None,
     }
 }
@@ -223,6 +226,11 @@ mod tests {
         assert_eq!(from_file(text, "a@b").unwrap().expose(), "one:two");
         assert_eq!(from_file(text, "c@d").unwrap().expose(), "three");
         assert!(from_file(text, "e@f").is_none());
+        assert!(
+            from_file("c@d:three\n", "a@b").is_none(),
+            "another user's line"
+        );
+        assert_eq!(from_file("pa:ss\n", "a@b").unwrap().expose(), "pa:ss");
     }
 
     #[test]
