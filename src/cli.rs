@@ -35,7 +35,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan one or more mail domains and write a report.
     #[command(
-        after_help = "Examples:\n  mailaudit scan example.org --out report/\n      writes report/report.html and report/report.json\n  mailaudit scan example.org --format json --out -\n      prints the JSON report on stdout and nothing else\n  mailaudit scan corp.internal --resolver 10.0.0.53 --ca-file corp-ca.pem --lang en\n      audits an internal split-horizon setup with its own CA\n  MAILAUDIT_PW=... mailaudit scan example.org --mailbox audit@example.org --password-env MAILAUDIT_PW --profile mailaudit.toml --format html,pdf,json\n      adds the read-only mailbox audit (retention, Sieve, ACLs, quota) judged with your audit profile\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error\n  3  the scan could not run at all"
+        after_help = "Examples:\n  mailaudit scan example.org --out report/\n      writes report/report.html and report/report.json\n  mailaudit scan example.org --format json --out -\n      prints the JSON report on stdout and nothing else\n  mailaudit scan corp.internal --resolver 10.0.0.53 --ca-file corp-ca.pem --lang en\n      audits an internal split-horizon setup with its own CA\n  MAILAUDIT_PW=... mailaudit scan example.org --mailbox audit@example.org --password-env MAILAUDIT_PW --profile mailaudit.toml --format html,pdf,json\n      adds the read-only mailbox audit (retention, Sieve, ACLs, quota) judged with your audit profile\n  mailaudit scan --targets domains.txt --format jsonl --out batch/\n      streams batch/report.jsonl (one line per domain) and writes batch/report.json at the end\n  mailaudit scan --targets domains.txt --resume batch/report.jsonl --out batch/\n      continues an interrupted batch: only domains missing from the file are scanned\n  mailaudit scan --targets domains.txt --shard 2/4 --format jsonl --out shard-2/\n      scans the second of four slices; `mailaudit merge shard-*/report.jsonl` joins them\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error (a bad targets line is named as FILE:LINE)\n  3  the scan could not run at all\n  130  interrupted (Ctrl-C) during a JSONL batch; every finished domain is kept in the JSONL"
     )]
     Scan(Box<ScanArgs>),
     /// Re-render a saved report.json (offline): other formats, another language, other rules.
@@ -56,6 +56,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Combine the JSON Lines of several scans (shards) into one report, offline.
+    #[command(
+        after_help = "Reads files written by `mailaudit scan --format jsonl` (e.g. one per --shard), and writes the report a single scan of all their domains writes: report.json, report.html and the rest. The rules are run again on the saved evidence; no network is used. A domain in several files is taken from the first.\n\nExamples:\n  mailaudit merge shard-1/report.jsonl shard-2/report.jsonl --out report/\n  mailaudit merge shards/*.jsonl --format json --out - | jq '.findings | length'\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error (unreadable or invalid JSONL file, bad flag)"
+    )]
+    Merge(Box<MergeArgs>),
     /// Print the JSON Schema of report.json (docs/report.schema.json).
     Schema,
 }
@@ -91,7 +96,7 @@ pub struct OutputArgs {
     /// Output directory, created if missing; `-` prints one format on stdout.
     #[arg(long, value_name = "DIR|-", default_value = "mailaudit-report")]
     pub out: String,
-    /// Output formats, comma-separated: html, pdf, json, md, junit, sarif. pdf needs a build with the `pdf` feature (the default).
+    /// Output formats, comma-separated: html, pdf, json, md, junit, sarif, and for scan also jsonl (one line per domain as it finishes, into DIR/report.jsonl or stdout with --out -; the other formats follow at the end, json if none is given). pdf needs a build with the `pdf` feature (the default).
     #[arg(
         long,
         value_name = "FORMATS",
@@ -111,8 +116,20 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Mail domains to audit, e.g. example.org.
-    #[arg(required = true, value_name = "DOMAIN")]
+    #[arg(required_unless_present = "targets", value_name = "DOMAIN")]
     pub domains: Vec<String>,
+    /// File of domains to audit, one per line (`#` comments, blank lines and duplicates ignored); `-` reads stdin. Combines with DOMAIN arguments. With --targets, --shard or --resume the domains are scanned and reported in sorted order.
+    #[arg(long, value_name = "FILE|-")]
+    pub targets: Option<String>,
+    /// Most domains scanned at once. The per-address limit (--connections-per-host) holds across all of them.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Scan only shard I of N (counted from 1): the domains whose SHA-256 of the name, modulo N, is I-1. Every domain is in exactly one shard; combine the outputs with `mailaudit merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Continue the JSON Lines file of an interrupted scan: domains with a line in FILE are not scanned again, and new lines are appended (FILE is never truncated; it is created if missing). Implies --format jsonl, streamed into FILE.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub resume: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
     /// Report language: de (German) or en (English).
@@ -197,6 +214,26 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Report language: de (German) or en (English). Default: the language of the saved report.
+    #[arg(long, value_name = "de|en")]
+    pub lang: Option<String>,
+    /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: String,
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[command(flatten)]
+    pub rule_source: RuleSource,
+}
+
+/// `mailaudit merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSONL files written by `mailaudit scan --format jsonl`.
+    #[arg(required = true, value_name = "FILE.jsonl")]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Report language: de or en. Default: the language of the first line.
     #[arg(long, value_name = "de|en")]
     pub lang: Option<String>,
     /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.

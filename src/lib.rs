@@ -4,6 +4,7 @@
 //! The flow runs one way: [`target`] → [`probe`] → [`evidence`] → [`rules`] →
 //! [`finding`] → [`report`].
 
+pub mod batch;
 pub mod credentials;
 pub mod dnssec_anchor;
 pub mod evidence;

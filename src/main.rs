@@ -1,6 +1,7 @@
 //! The `mailaudit` binary: parses the command line, calls the library, writes
 //! the outputs, and maps the outcome to the documented exit codes.
 
+mod batch_run;
 mod cli;
 mod progress;
 
@@ -11,6 +12,7 @@ use cli::{
     ScanArgs,
 };
 use mailaudit::Language;
+use mailaudit::batch;
 use mailaudit::credentials::{self, PasswordSource};
 use mailaudit::finding::Severity;
 use mailaudit::probe::location::{IANA_BOOTSTRAP, LocationSettings};
@@ -18,7 +20,7 @@ use mailaudit::probe::mailbox::MailboxOptions;
 use mailaudit::profile::AuditProfile;
 use mailaudit::report::{Format, RenderOptions, Report, baseline, offline, pdf, schema, summary};
 use mailaudit::rules::{self, Rule};
-use mailaudit::scan::{self, ScanRequest};
+use mailaudit::scan::ScanRequest;
 use mailaudit::target::{HostSpec, parse_domain};
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(args, cli.quiet),
         Command::Report(args) => run_report(args, cli.quiet),
         Command::Evaluate(args) => run_evaluate(args, cli.quiet),
+        Command::Merge(args) => batch_run::merge(args, cli.quiet),
         Command::Rules {
             command: RulesCommand::List(source),
         } => list_rules(source),
@@ -281,11 +284,29 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
             domains.push(domain);
         }
     }
+    if let Some(path) = &args.targets {
+        for domain in batch::read_targets(path)? {
+            if !domains.contains(&domain) {
+                domains.push(domain);
+            }
+        }
+    }
+    // A batch is reported in name order, so shards merge into the same report.
+    if args.targets.is_some() || args.shard.is_some() || args.resume.is_some() {
+        domains.sort();
+    }
+    if let Some(shard) = &args.shard {
+        let shard: batch::Shard = shard.parse()?;
+        domains.retain(|d| shard.contains(d));
+    }
+    if args.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
     let language: Language = args
         .lang
         .parse()
         .map_err(|e: String| anyhow!("--lang: {e}"))?;
-    let formats = parse_formats(&args.output.format, &args.output.out)?;
+    let formats = batch_run::report_formats(args)?;
     let fail_on = parse_fail_on(&args.fail_on)?;
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 300.0) {
         bail!(
@@ -429,9 +450,22 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
         .context("cannot start the async runtime")
         .map_err(usage)?;
     let progress = progress::Terminal::new(quiet);
-    let mut report = runtime
-        .block_on(scan::run(&request, &rules, &progress))
-        .map_err(|e| usage(e.into()))?;
+    let mut report = match batch_run::stream(args, out_dir.as_deref()).map_err(usage)? {
+        Some(stream) => {
+            match batch_run::scan(&runtime, &request, &rules, &progress, args, stream)? {
+                Ok(report) => report,
+                Err(code) => return Ok(code),
+            }
+        }
+        None => runtime
+            .block_on(batch_run::without_stream(
+                &request,
+                &rules,
+                &progress,
+                args.concurrency,
+            ))
+            .map_err(|e| usage(e.into()))?,
+    };
     progress.finish();
     if let Some(previous) = &previous {
         baseline::compare(&mut report, previous);

@@ -74,6 +74,32 @@ pub struct ProbeContext {
     pub location: location::RdapCache,
     /// Run the raw-handshake TLS scan (`--no-tls-scan` turns it off).
     pub tls_scan: bool,
+    /// The per-address connection limits, shared by every domain of the run:
+    /// many domains on one provider share its limit.
+    pub address_limits: AddressLimits,
+}
+
+/// One semaphore per IP address for the whole run, created on first use
+/// with `connections_per_address` permits.
+#[derive(Clone, Default)]
+pub struct AddressLimits {
+    limits: Arc<std::sync::Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
+}
+
+impl AddressLimits {
+    /// The semaphore of `address`.
+    pub fn of(&self, address: IpAddr, permits: usize) -> Arc<Semaphore> {
+        // A poisoned lock only means another task panicked while inserting;
+        // the map itself is still consistent.
+        let mut limits = self
+            .limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        limits
+            .entry(address)
+            .or_insert_with(|| Arc::new(Semaphore::new(permits.max(1))))
+            .clone()
+    }
 }
 
 /// Something to tell the user while a scan runs.
@@ -82,6 +108,8 @@ pub trait Progress: Send + Sync {
     fn discovered(&self, domain: &str, count: usize);
     /// One endpoint is done.
     fn endpoint_done(&self, evidence: &EndpointEvidence);
+    /// All of `domain` is probed.
+    fn domain_done(&self, _domain: &str) {}
 }
 
 /// Discovers and probes one domain.
@@ -98,7 +126,9 @@ pub async fn scan_domain(
     for plan in &planned {
         if let Some(address) = plan.address {
             limits.entry(address).or_insert_with(|| {
-                Arc::new(Semaphore::new(context.connections_per_address.max(1)))
+                context
+                    .address_limits
+                    .of(address, context.connections_per_address)
             });
         }
     }
