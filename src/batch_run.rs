@@ -141,6 +141,13 @@ pub fn scan(
         resumable,
         done,
     } = stream;
+    let domains: std::collections::HashSet<&str> =
+        request.domains.iter().map(String::as_str).collect();
+    progress.already_done(
+        done.iter()
+            .filter(|t| domains.contains(t.domain.as_str()))
+            .count(),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let mut written = 0usize;
     let mut on_domain = |line: &DomainLine| -> std::io::Result<()> {

@@ -449,7 +449,7 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
     let runtime = tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")
         .map_err(usage)?;
-    let progress = progress::Terminal::new(quiet);
+    let progress = progress::Terminal::new(quiet, request.domains.len());
     let mut report = match batch_run::stream(args, out_dir.as_deref()).map_err(usage)? {
         Some(stream) => {
             match batch_run::scan(&runtime, &request, &rules, &progress, args, stream)? {

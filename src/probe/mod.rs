@@ -299,3 +299,27 @@ fn timed_out(plan: discovery::PlannedEndpoint, overall: Duration) -> EndpointEvi
         Attempt::failed(reason),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_limits_are_one_semaphore_per_address_for_the_whole_run() {
+        // Given the limits of one run, shared (cloned) by two domains' scans
+        let run = AddressLimits::default();
+        let first_domain = run.clone();
+        let second_domain = run.clone();
+        let provider: IpAddr = "127.0.12.25".parse().unwrap();
+        // Then both get the same semaphore for the provider's address
+        let a = first_domain.of(provider, 4);
+        let b = second_domain.of(provider, 9);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(b.available_permits(), 4, "the first limit holds");
+        // And permits taken by one domain are missing for the other
+        let _held = a.try_acquire_many(4).expect("four permits");
+        assert_eq!(b.available_permits(), 0);
+        let other: IpAddr = "127.0.13.25".parse().unwrap();
+        assert_eq!(run.of(other, 4).available_permits(), 4);
+    }
+}
