@@ -68,19 +68,29 @@ pub fn report_formats(args: &ScanArgs) -> anyhow::Result<Vec<Format>> {
 /// already holds lines) or stdout for `--out -`.
 pub fn stream(args: &ScanArgs, out_dir: Option<&Path>) -> anyhow::Result<Option<Stream>> {
     if let Some(path) = &args.resume {
-        let lines = batch::read_lines(path, true)?;
-        let text = std::fs::read(path).unwrap_or_default();
-        if text.last().is_some_and(|&b| b != b'\n') {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let unterminated = !text.is_empty() && !text.ends_with('\n');
+        if unterminated
+            && serde_json::from_str::<DomainLine>(text.lines().last().unwrap_or("")).is_err()
+        {
             bail!(
-                "{} does not end with a newline (cut while it was written?); remove its incomplete last line and run again",
-                path.display()
+                "{}:{} is incomplete (the file was cut while it was written); delete that last line and run again",
+                path.display(),
+                text.lines().count()
             );
         }
-        let file = std::fs::OpenOptions::new()
+        let lines = batch::read_lines(path, true)?;
+        let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open {} to append to it", path.display()))?;
+        if unterminated {
+            // A whole last line without its newline: end it, so the next
+            // line does not join it.
+            file.write_all(b"\n")
+                .with_context(|| format!("cannot append to {}", path.display()))?;
+        }
         return Ok(Some(Stream {
             writer: Box::new(file),
             label: path.display().to_string(),

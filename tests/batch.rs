@@ -313,3 +313,58 @@ fn ctrl_c_keeps_the_finished_lines_and_exits_130() {
     assert!((1..3).contains(&lines.len()), "{} lines", lines.len());
     assert!(!out.join("report.json").exists());
 }
+
+#[test]
+fn jsonl_on_stdout_takes_no_other_format_and_merge_names_a_bad_line() {
+    // jsonl on stdout leaves no room for another format there
+    let output = mailaudit()
+        .args([
+            "scan",
+            "example.org",
+            "--format",
+            "jsonl,html",
+            "--out",
+            "-",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--format jsonl --out -"));
+    // A file that is not JSON Lines is named with its line
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("shard.jsonl");
+    std::fs::write(&file, "\n{\"schema_version\":\"1.2.0\"}\n").expect("written");
+    let output = mailaudit()
+        .arg("merge")
+        .arg(&file)
+        .args(["--out", "-", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:2", file.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn resume_refuses_a_file_cut_mid_line_and_leaves_it_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("cut.jsonl");
+    let cut = "{\"schema_version\":\"1.2.0\",\"domain\":\"good.te";
+    std::fs::write(&file, cut).expect("written");
+    let output = mailaudit()
+        .args(["scan", "good.test", "--resume"])
+        .arg(&file)
+        .args(["--out", "-", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:1 is incomplete", file.display())),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), cut);
+}
