@@ -6,7 +6,7 @@
 //! Every host found is probed on all [`MAIL_PORTS`].
 
 use super::dns::Dns;
-use crate::evidence::{DnsEvidence, HostAddresses, SrvLookup};
+use crate::evidence::{DnsEvidence, HostAddresses, MxEvidence, SrvLookup};
 use crate::target::{Endpoint, MAIL_PORTS, Protocol, Source};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -23,6 +23,27 @@ pub const SRV_SERVICES: [&str; 7] = [
 ];
 /// Host names commonly used for mail services under a domain.
 pub const USUAL_NAMES: [&str; 5] = ["imap", "pop", "pop3", "smtp", "mail"];
+
+/// Most MX hosts probed per domain. RFC 5321 sets no limit on the MX RRset,
+/// but senders try only a few (Postfix: `smtp_mx_address_limit = 5`); a
+/// hostile zone with thousands of MX records would otherwise plan eight
+/// endpoints and a dozen lookups for each. The MX evidence keeps every record.
+pub const MAX_MX_HOSTS: usize = 10;
+
+/// The distinct MX exchanges that are probed: the first [`MAX_MX_HOSTS`] by
+/// preference (the records are sorted), without the null MX's ".".
+pub fn probed_mx_hosts(mx: &MxEvidence) -> Vec<&str> {
+    let mut hosts: Vec<&str> = Vec::new();
+    for record in mx.records.iter().filter(|r| !r.exchange.is_empty()) {
+        if hosts.len() == MAX_MX_HOSTS {
+            break;
+        }
+        if !hosts.contains(&record.exchange.as_str()) {
+            hosts.push(&record.exchange);
+        }
+    }
+    hosts
+}
 
 /// An endpoint to probe, with how it was found.
 #[derive(Debug, Clone)]
@@ -72,8 +93,20 @@ pub async fn discover(
         }
     };
     if let Some(mx) = mx.value() {
-        for record in mx.records.iter().filter(|r| !r.exchange.is_empty()) {
-            add(&record.exchange, Source::Mx, Some((25, Protocol::Smtp)));
+        let probed = probed_mx_hosts(mx);
+        if mx.records.len() > probed.len()
+            && mx
+                .records
+                .iter()
+                .any(|r| !r.exchange.is_empty() && !probed.contains(&r.exchange.as_str()))
+        {
+            tracing::warn!(
+                "{domain}: only the first {MAX_MX_HOSTS} of {} MX records (by preference) are probed",
+                mx.records.len()
+            );
+        }
+        for exchange in probed {
+            add(exchange, Source::Mx, Some((25, Protocol::Smtp)));
         }
         let has_address = addresses.value().is_some_and(|a| !a.is_empty());
         if mx.records.is_empty() && !mx.nxdomain && has_address {
@@ -170,4 +203,28 @@ pub async fn discover(
             .collect(),
     };
     (evidence, planned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_MX_HOSTS, probed_mx_hosts};
+    use crate::evidence::{MxEvidence, MxRecord};
+
+    #[test]
+    fn only_the_first_distinct_mx_hosts_by_preference_are_probed() {
+        let record = |preference, exchange: &str| MxRecord {
+            preference,
+            exchange: exchange.to_string(),
+        };
+        let mut records = vec![record(0, "a.test"), record(5, "a.test")];
+        records.extend((0..3_000).map(|i| record(10, &format!("mx{i:04}.test"))));
+        let mx = MxEvidence {
+            nxdomain: false,
+            null_mx: false,
+            records,
+        };
+        let hosts = probed_mx_hosts(&mx);
+        assert_eq!(hosts.len(), MAX_MX_HOSTS);
+        assert_eq!(hosts[..3], ["a.test", "mx0000.test", "mx0001.test"]);
+    }
 }

@@ -167,10 +167,9 @@ fn mx_hosts(domain: &str, dns: &DnsEvidence, endpoints: &[EndpointEvidence]) -> 
     let mut hosts = BTreeSet::new();
     if let Some(mx) = dns.mx.value() {
         hosts.extend(
-            mx.records
-                .iter()
-                .filter(|r| !r.exchange.is_empty())
-                .map(|r| r.exchange.clone()),
+            super::discovery::probed_mx_hosts(mx)
+                .into_iter()
+                .map(String::from),
         );
         if mx.records.is_empty() && !mx.nxdomain {
             hosts.insert(domain.to_string());

@@ -16,10 +16,9 @@ pub async fn probe(dns: &Dns, dns_evidence: &DnsEvidence) -> Vec<MxHostEvidence>
         .mx
         .value()
         .map(|mx| {
-            mx.records
-                .iter()
-                .filter(|r| !r.exchange.is_empty())
-                .map(|r| r.exchange.clone())
+            super::discovery::probed_mx_hosts(mx)
+                .into_iter()
+                .map(String::from)
                 .collect()
         })
         .unwrap_or_default();
