@@ -74,6 +74,44 @@ fn a_truncated_udp_answer_is_retried_over_tcp_and_yields_the_mx() {
     );
 }
 
+#[test]
+fn an_answer_truncated_over_tcp_too_fails_the_mx_lookup_as_truncated() {
+    // Given a DNS server that sets the TC bit on both transports
+    let server = dns::start(|_, _| Reply::Truncated);
+    // When a domain is scanned through it
+    let scan = hostile::scan("alwaystc.test", &server.resolver(), &[]);
+    // Then TCP was tried once the UDP answer was truncated, and the MX
+    // lookup failed naming the truncation rather than retrying for ever
+    let reason = hostile::failed_reason(&scan.evidence()["dns"]["mx"]);
+    assert!(
+        reason.starts_with("MX lookup for alwaystc.test failed"),
+        "{reason}"
+    );
+    assert!(reason.contains("truncated"), "{reason}");
+    assert!(server.tcp_queries() > 0);
+    assert_eq!(scan.code, 3, "{}", scan.stderr);
+}
+
+#[test]
+fn a_tcp_fallback_that_never_answers_fails_the_mx_lookup_with_a_timeout() {
+    // Given a DNS server that truncates over UDP and accepts TCP but never answers there
+    let server = dns::start(|_, transport| match transport {
+        Transport::Udp => Reply::Truncated,
+        Transport::Tcp => Reply::Silent,
+    });
+    // When a domain is scanned through it
+    let scan = hostile::scan("tcpsilent.test", &server.resolver(), &[]);
+    // Then the MX lookup failed with a timeout
+    let reason = hostile::failed_reason(&scan.evidence()["dns"]["mx"]);
+    assert!(
+        reason.starts_with("MX lookup for tcpsilent.test failed"),
+        "{reason}"
+    );
+    assert!(reason.contains("timed out"), "{reason}");
+    assert!(server.tcp_queries() > 0);
+    assert_eq!(scan.code, 3, "{}", scan.stderr);
+}
+
 /// `a.loop.test` CNAME `b.loop.test` and back, for every type asked.
 fn cname_loop(question: &dns::Question, _: Transport) -> Reply {
     let target = match question.name.as_str() {
