@@ -128,6 +128,7 @@ pub async fn run_batch(
         location: probe::location::RdapCache::new(request.location.clone()),
         tls_scan: request.tls_scan,
         address_limits: probe::AddressLimits::default(),
+        endpoints: probe::endpoint_cache::EndpointCache::default(),
     };
     let settings = Settings {
         resolver: dns.description.clone(),

@@ -6,8 +6,11 @@ mod common;
 use common::{LAB_RESOLVER, lab_anchor, lab_ca, mailaudit};
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const LAB_DOMAINS: &str =
@@ -367,4 +370,55 @@ fn resume_refuses_a_file_cut_mid_line_and_leaves_it_alone() {
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&file).expect("kept"), cut);
+}
+
+/// A loopback SMTP server that refuses every session and counts connections.
+fn counting_server() -> (u16, Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listens");
+    let port = listener.local_addr().expect("address").port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut stream = stream;
+            let _ = stream.write_all(b"554 no service here\r\n");
+        }
+    });
+    (port, count)
+}
+
+#[test]
+fn an_endpoint_shared_by_several_domains_is_probed_once_per_run() {
+    // Given one extra endpoint that every scanned domain gets (--host)
+    let connections = |domains: &[&str]| {
+        let (port, count) = counting_server();
+        let host = format!("smtp://127.0.0.1:{port}");
+        let output = batch_scan(&["--host", &host, "--format", "jsonl", "--out", "-"])
+            .args(domains)
+            .output()
+            .expect("runs");
+        let lines = lines_of(&String::from_utf8(output.stdout).expect("UTF-8"));
+        assert_eq!(lines.len(), domains.len());
+        // Every domain's evidence holds the endpoint.
+        for line in &lines {
+            let subject = format!("127.0.0.1:{port}");
+            assert!(
+                line["evidence"]["endpoints"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["subject"] == subject.as_str()),
+                "{} lacks {subject}",
+                line["domain"]
+            );
+        }
+        count.load(Ordering::SeqCst)
+    };
+    // When one domain and then three are scanned
+    let one = connections(&["good.test"]);
+    let three = connections(&["good.test", "bad.test", "legacy.test"]);
+    // Then the shared endpoint saw as many connections either way
+    assert!(one > 0);
+    assert_eq!(three, one);
 }

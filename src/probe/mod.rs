@@ -11,6 +11,10 @@
 //! 3. DNSSEC/DANE and data location, which need the chains and addresses
 //!    the endpoints served.
 //!
+//! The per-address limits and the endpoint results belong to the whole run,
+//! not to one domain: domains on one provider share its limit, and an
+//! endpoint they share is probed once ([`endpoint_cache`]).
+//!
 //! A probe is one module here plus one line in [`scan_domain`].
 
 pub mod certificate;
@@ -21,6 +25,7 @@ pub mod dialogue;
 pub mod discovery;
 pub mod dns;
 pub mod dnssec;
+pub mod endpoint_cache;
 pub mod https;
 mod imap;
 pub mod key_discovery;
@@ -77,6 +82,9 @@ pub struct ProbeContext {
     /// The per-address connection limits, shared by every domain of the run:
     /// many domains on one provider share its limit.
     pub address_limits: AddressLimits,
+    /// Endpoint results of the run: an endpoint several domains share is
+    /// probed once.
+    pub endpoints: endpoint_cache::EndpointCache,
 }
 
 /// One semaphore per IP address for the whole run, created on first use
@@ -138,19 +146,31 @@ pub async fn scan_domain(
     let probing = futures::stream::iter(planned)
         .map(|plan| {
             let limit = plan.address.and_then(|a| limits.get(&a).cloned());
+            let cell = context
+                .endpoints
+                .probe((plan.endpoint.clone(), plan.address));
             async move {
-                let _permit = match &limit {
-                    Some(semaphore) => semaphore.acquire().await.ok(),
-                    None => None,
-                };
-                let fallback = plan.clone();
-                let evidence =
-                    match tokio::time::timeout(overall, dialogue::probe_endpoint(plan, context))
-                        .await
-                    {
-                        Ok(evidence) => evidence,
-                        Err(_) => timed_out(fallback, overall),
-                    };
+                // Another domain of the run may have probed this endpoint;
+                // its sources and whether it is expected are this domain's.
+                let (sources, expected) = (plan.sources.clone(), plan.expected);
+                let mut evidence = cell
+                    .get_or_init(|| async {
+                        let _permit = match &limit {
+                            Some(semaphore) => semaphore.acquire().await.ok(),
+                            None => None,
+                        };
+                        let fallback = plan.clone();
+                        match tokio::time::timeout(overall, dialogue::probe_endpoint(plan, context))
+                            .await
+                        {
+                            Ok(evidence) => evidence,
+                            Err(_) => timed_out(fallback, overall),
+                        }
+                    })
+                    .await
+                    .clone();
+                evidence.sources = sources;
+                evidence.expected = expected;
                 tracing::debug!(
                     subject = %evidence.subject,
                     tcp = ?evidence.tcp.status,
@@ -213,10 +233,24 @@ async fn scan_tls(
         .map(|mut evidence| async move {
             let address = evidence.tcp.value().map(|t| t.address);
             let limit = address.and_then(|a| limits.get(&a.ip()).cloned());
-            let (scan, injection) = tokio::join!(
-                tls_scan_of(&evidence, address, limit.clone(), context),
-                starttls_injection_of(&evidence, limit, context),
+            let key = (
+                crate::target::Endpoint {
+                    host: evidence.host.clone(),
+                    port: evidence.port,
+                    protocol: evidence.protocol,
+                },
+                address.map(|a| a.ip()),
             );
+            let cell = context.endpoints.tls(key);
+            let (scan, injection) = cell
+                .get_or_init(|| async {
+                    tokio::join!(
+                        tls_scan_of(&evidence, address, limit.clone(), context),
+                        starttls_injection_of(&evidence, limit, context),
+                    )
+                })
+                .await
+                .clone();
             evidence.tls_scan = scan;
             evidence.starttls_injection = injection;
             evidence
