@@ -10,7 +10,7 @@ use crate::{
 use anyhow::{Context, anyhow, bail};
 use mailaudit::batch::{self, DomainLine};
 use mailaudit::probe::Progress;
-use mailaudit::report::{Format, Report, Target, baseline, offline};
+use mailaudit::report::{Format, Report, Target, baseline, offline, summary};
 use mailaudit::rules::Rule;
 use mailaudit::scan::{self, Batch, ScanRequest};
 use std::io::Write;
@@ -210,6 +210,25 @@ pub fn scan(
     Ok(Ok(outcome.report))
 }
 
+/// True when the scan is a batch (`--targets`, `--format jsonl`,
+/// `--resume` or `--shard`): its summary gets the per-domain table.
+pub fn is_batch(args: &ScanArgs) -> bool {
+    args.targets.is_some() || wants_jsonl(args) || args.resume.is_some() || args.shard.is_some()
+}
+
+/// Prints the per-domain table after the summary, where the summary went.
+pub fn print_domain_table(report: &Report, out_dir: Option<&Path>, quiet: bool) {
+    if quiet || report.targets.len() < 2 {
+        return;
+    }
+    let table = summary::domain_table(report);
+    if out_dir.is_some() {
+        print!("{table}");
+    } else {
+        eprint!("{table}");
+    }
+}
+
 /// A scan without a JSONL stream (and without a Ctrl-C handler: Ctrl-C
 /// ends it at once, as it always did), `concurrency` domains at once.
 pub async fn without_stream(
@@ -262,5 +281,6 @@ pub fn merge(args: &MergeArgs, quiet: bool) -> Outcome {
     }
     let out_dir = output_dir(&args.output.out).map_err(usage)?;
     write_outputs(&report, &formats, &options, out_dir.as_deref(), quiet)?;
+    print_domain_table(&report, out_dir.as_deref(), quiet);
     Ok(if report.fails_at(fail_on) { 1 } else { 0 })
 }

@@ -471,6 +471,9 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Outcome {
         baseline::compare(&mut report, previous);
     }
     write_outputs(&report, &formats, &options, out_dir.as_deref(), quiet)?;
+    if batch_run::is_batch(args) {
+        batch_run::print_domain_table(&report, out_dir.as_deref(), quiet);
+    }
     if report.could_not_run() {
         eprintln!(
             "mailaudit: the scan could not run: no target gave a DNS answer or a reachable endpoint (check the domain names and --resolver)"

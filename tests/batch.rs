@@ -272,6 +272,23 @@ fn shards_cover_every_target_once_and_merge_equals_the_unsharded_run() {
             .collect()
     };
     assert_eq!(domains(&merged), domains(&unsharded));
+    // Merged into a directory, the summary ends with the per-domain table.
+    let merged_dir = dir.path().join("merged");
+    let output = mailaudit()
+        .arg("merge")
+        .args(&shard_files)
+        .args(["--format", "json", "--lang", "en", "--out"])
+        .arg(&merged_dir)
+        .output()
+        .expect("merge runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let table = stdout
+        .split("Failed checks per domain (most first):")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no per-domain table: {stdout}"));
+    let first_row = table.lines().nth(2).expect("a row");
+    assert!(first_row.trim_start().starts_with("bad.test"), "{table}");
+    assert!(merged_dir.join("report.json").exists());
 }
 
 #[test]
