@@ -8,7 +8,8 @@ Exit codes:
   0  no failed finding at or above --fail-on (default: high)
   1  failed findings at or above --fail-on exist
   2  usage or input error (bad flag, domain, rule file, CA file, output directory, unreadable report file)
-  3  the scan could not run at all (no DNS answer and no reachable endpoint for any target)";
+  3  the scan could not run at all (no DNS answer and no reachable endpoint for any target)
+  130  a batch scan with a JSONL stream was interrupted (Ctrl-C); finished domains are kept";
 
 /// Audits mail providers for transport security and data protection.
 #[derive(Debug, Parser)]
@@ -121,10 +122,10 @@ pub struct ScanArgs {
     /// File of domains to audit, one per line (`#` comments, blank lines and duplicates ignored); `-` reads stdin. Combines with DOMAIN arguments. With --targets, --shard or --resume the domains are scanned and reported in sorted order.
     #[arg(long, value_name = "FILE|-")]
     pub targets: Option<String>,
-    /// Most domains scanned at once. The per-address limit (--connections-per-host) holds across all of them.
+    /// Most domains scanned at once. The per-address limit (--connections-per-host) holds across all of them, and an endpoint several domains share is probed once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
-    /// Scan only shard I of N (counted from 1): the domains whose SHA-256 of the name, modulo N, is I-1. Every domain is in exactly one shard; combine the outputs with `mailaudit merge`.
+    /// Scan only shard I of N (counted from 1): the domains whose name's SHA-256 (first 8 bytes, big-endian), modulo N, is I-1. Every domain is in exactly one shard; combine the outputs with `mailaudit merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Continue the JSON Lines file of an interrupted scan: domains with a line in FILE are not scanned again, and new lines are appended (FILE is never truncated; it is created if missing). Implies --format jsonl, streamed into FILE.
