@@ -38,7 +38,8 @@
 # Usage: bash tests/bench/tls-peers.sh  (root; lab up; peers installed by
 # tests/peers/compare.sh --install). Env: DELAYS ("0 25"), RUNS_MAILAUDIT
 # (10), RUNS_SSLYZE (3), RUNS_TESTSSL (1), TOOLS ("mailaudit sslyze testssl"),
-# SCOPES ("endpoint provider"), MAILAUDIT_BIN (default: a fresh release build).
+# SCOPES ("endpoint provider"), MAILAUDIT_BIN (default: a fresh release build),
+# MAILAUDIT_ARGS (extra scan flags), BENCH_OUT (results directory).
 # Results: tests/lab/run/bench/*.json (hyperfine) and a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -47,7 +48,7 @@ PATH="$PATH:/usr/sbin:/sbin"
 NS=mailaudit-bench
 HOST_IF=mab-host
 NS_IF=mab-ns
-OUT="$(pwd)/tests/lab/run/bench"
+OUT=${BENCH_OUT:-"$(pwd)/tests/lab/run/bench"}
 VENV="${HOME:-/root}/.cache/mailaudit-peers/sslyze"
 read -r -a DELAYS <<<"${DELAYS:-0 25}"
 RUNS_MAILAUDIT=${RUNS_MAILAUDIT:-10}
@@ -118,7 +119,7 @@ start_relay() {
 # In the namespace; hyperfine runs each command with sh -c there.
 in_ns() { ip netns exec "$NS" "$@"; }
 
-ma="$bin scan -q bench.invalid --resolver 198.18.0.53 --no-location --timeout 10 --format json --out $scratch/ma"
+ma="$bin scan -q bench.invalid --resolver 198.18.0.53 --no-location --timeout 10 --format json --out $scratch/ma ${MAILAUDIT_ARGS:-}"
 sslyze="$VENV/bin/sslyze --quiet --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 --tlsv1_3 --elliptic_curves"
 testssl="testssl --quiet --warnings off --color 0 --nodns none -p -E -f"
 
