@@ -22,6 +22,26 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Scans `domain` (without the TLS scan) and audits `users` with the
+/// passwords in `password_file`.
+fn audit(
+    domain: &str,
+    users: &[&str],
+    password_file: &Path,
+    extra: &[&str],
+) -> (i32, serde_json::Value) {
+    let mut args = vec![
+        "--no-tls-scan",
+        "--password-file",
+        password_file.to_str().unwrap(),
+    ];
+    for user in users {
+        args.extend(["--mailbox", user]);
+    }
+    args.extend(extra);
+    scan_lab(&[domain], &args)
+}
+
 fn good() -> &'static (i32, serde_json::Value) {
     static REPORT: OnceLock<(i32, serde_json::Value)> = OnceLock::new();
     REPORT.get_or_init(|| {
@@ -30,17 +50,11 @@ fn good() -> &'static (i32, serde_json::Value) {
             "good.toml",
             "[archive]\ngobd_archive = true\n[provider]\navv = true\n",
         );
-        scan_lab(
-            &["good.test"],
-            &[
-                "--no-tls-scan",
-                "--mailbox",
-                "alice@good.test",
-                "--password-file",
-                password.to_str().unwrap(),
-                "--profile",
-                profile.to_str().unwrap(),
-            ],
+        audit(
+            "good.test",
+            &["alice@good.test"],
+            &password,
+            &["--profile", profile.to_str().unwrap()],
         )
     })
 }
@@ -53,16 +67,11 @@ fn bad() -> &'static (i32, serde_json::Value) {
             &format!("bob@bad.test:{BOB}\ndave@bad.test:{DAVE}\n"),
         );
         let profile = temp_file("bad.toml", "[pop3]\nclients_in_use = true\n");
-        scan_lab(
-            &["bad.test"],
+        audit(
+            "bad.test",
+            &["bob@bad.test", "dave@bad.test"],
+            &password,
             &[
-                "--no-tls-scan",
-                "--mailbox",
-                "bob@bad.test",
-                "--mailbox",
-                "dave@bad.test",
-                "--password-file",
-                password.to_str().unwrap(),
                 "--accept-invalid-certs",
                 "--profile",
                 profile.to_str().unwrap(),
@@ -223,16 +232,11 @@ fn the_maildir_is_unchanged_by_an_audit() {
         "some messages are unseen, so a \\Seen flag set by the audit would show"
     );
     let password = temp_file("snap.pw", BOB);
-    let (_, report) = scan_lab(
-        &["bad.test"],
-        &[
-            "--no-tls-scan",
-            "--mailbox",
-            "bob@bad.test",
-            "--password-file",
-            password.to_str().unwrap(),
-            "--accept-invalid-certs",
-        ],
+    let (_, report) = audit(
+        "bad.test",
+        &["bob@bad.test"],
+        &password,
+        &["--accept-invalid-certs"],
     );
     assert_eq!(
         mailbox(&report, "bob@bad.test")["folders"]["status"],
@@ -305,16 +309,11 @@ fn no_password_appears_in_any_output() {
 #[test]
 fn a_wrong_password_is_tried_once_and_makes_the_rules_inconclusive() {
     let password = temp_file("wrong.pw", "not-the-password");
-    let (_, report) = scan_lab(
-        &["bad.test"],
-        &[
-            "--no-tls-scan",
-            "--mailbox",
-            "bob@bad.test",
-            "--password-file",
-            password.to_str().unwrap(),
-            "--accept-invalid-certs",
-        ],
+    let (_, report) = audit(
+        "bad.test",
+        &["bob@bad.test"],
+        &password,
+        &["--accept-invalid-certs"],
     );
     let bob = mailbox(&report, "bob@bad.test");
     assert_eq!(bob["login"]["status"], "failed");
@@ -338,16 +337,7 @@ fn a_wrong_password_is_tried_once_and_makes_the_rules_inconclusive() {
 #[test]
 fn an_unverified_certificate_gets_no_password_without_the_flag() {
     let password = temp_file("cert.pw", BOB);
-    let (_, report) = scan_lab(
-        &["bad.test"],
-        &[
-            "--no-tls-scan",
-            "--mailbox",
-            "bob@bad.test",
-            "--password-file",
-            password.to_str().unwrap(),
-        ],
-    );
+    let (_, report) = audit("bad.test", &["bob@bad.test"], &password, &[]);
     let reason = mailbox(&report, "bob@bad.test")["login"]["reason"]
         .as_str()
         .unwrap()
@@ -397,17 +387,11 @@ fn subjects_appear_only_with_show_messages() {
     assert!(!detail.contains("Examples"), "{detail}");
 
     let password = temp_file("show.pw", BOB);
-    let (_, shown) = scan_lab(
-        &["bad.test"],
-        &[
-            "--no-tls-scan",
-            "--mailbox",
-            "bob@bad.test",
-            "--password-file",
-            password.to_str().unwrap(),
-            "--accept-invalid-certs",
-            "--show-messages",
-        ],
+    let (_, shown) = audit(
+        "bad.test",
+        &["bob@bad.test"],
+        &password,
+        &["--accept-invalid-certs", "--show-messages"],
     );
     let detail = common::finding(&shown, "RET-002", "mailbox:bob@bad.test")["detail"]
         .as_str()
@@ -464,16 +448,7 @@ fn the_pdf_has_the_mailbox_section_and_the_assumptions() {
 #[test]
 fn the_pop3_view_shows_what_a_pop3_client_would_take_away() {
     let password = temp_file("carol.pw", "lab-secret-carol");
-    let (_, report) = scan_lab(
-        &["legacy.test"],
-        &[
-            "--no-tls-scan",
-            "--mailbox",
-            "carol@legacy.test",
-            "--password-file",
-            password.to_str().unwrap(),
-        ],
-    );
+    let (_, report) = audit("legacy.test", &["carol@legacy.test"], &password, &[]);
     let carol = mailbox(&report, "carol@legacy.test");
     assert_eq!(carol["pop3"]["status"], "completed", "{}", carol["pop3"]);
     let pop3 = &carol["pop3"]["value"];

@@ -75,23 +75,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConnection<S> {
 
     /// Sends one command line (CRLF appended) and starts a new step.
     pub async fn send(&mut self, line: &str) -> Result<(), DialogueError> {
-        self.begin_step();
-        self.record("C: ", line);
-        let mut bytes = Vec::with_capacity(line.len() + 2);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.extend_from_slice(b"\r\n");
-        let write = async {
-            self.stream.write_all(&bytes).await?;
-            self.stream.flush().await
-        };
-        match tokio::time::timeout_at(self.deadline, write).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(DialogueError::Io(error.to_string())),
-            Err(_) => Err(DialogueError::Timeout(
-                self.step_timeout,
-                "the send to finish",
-            )),
-        }
+        self.send_pipelined(&[line]).await
     }
 
     /// Sends several command lines in one write (CRLF after each), as a
@@ -133,14 +117,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConnection<S> {
             if self.buffer.len() > MAX_LINE {
                 return Err(DialogueError::LineTooLong);
             }
-            let mut chunk = [0u8; 4096];
-            let read = tokio::time::timeout_at(self.deadline, self.stream.read(&mut chunk)).await;
-            match read {
-                Err(_) => return Err(DialogueError::Timeout(self.step_timeout, waiting_for)),
-                Ok(Err(error)) => return Err(DialogueError::Io(error.to_string())),
-                Ok(Ok(0)) => return Err(DialogueError::Closed(waiting_for)),
-                Ok(Ok(n)) => self.buffer.extend_from_slice(&chunk[..n]),
-            }
+            self.fill(waiting_for).await?;
         }
     }
 
@@ -173,16 +150,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConnection<S> {
         waiting_for: &'static str,
     ) -> Result<Vec<u8>, DialogueError> {
         while self.buffer.len() < count {
-            let mut chunk = [0u8; 4096];
-            let read = tokio::time::timeout_at(self.deadline, self.stream.read(&mut chunk)).await;
-            match read {
-                Err(_) => return Err(DialogueError::Timeout(self.step_timeout, waiting_for)),
-                Ok(Err(error)) => return Err(DialogueError::Io(error.to_string())),
-                Ok(Ok(0)) => return Err(DialogueError::Closed(waiting_for)),
-                Ok(Ok(n)) => self.buffer.extend_from_slice(&chunk[..n]),
-            }
+            self.fill(waiting_for).await?;
         }
         Ok(self.buffer.drain(..count).collect())
+    }
+
+    /// Reads one more chunk into the buffer, under the current deadline.
+    async fn fill(&mut self, waiting_for: &'static str) -> Result<(), DialogueError> {
+        let mut chunk = [0u8; 4096];
+        let read = tokio::time::timeout_at(self.deadline, self.stream.read(&mut chunk)).await;
+        match read {
+            Err(_) => Err(DialogueError::Timeout(self.step_timeout, waiting_for)),
+            Ok(Err(error)) => Err(DialogueError::Io(error.to_string())),
+            Ok(Ok(0)) => Err(DialogueError::Closed(waiting_for)),
+            Ok(Ok(n)) => {
+                self.buffer.extend_from_slice(&chunk[..n]);
+                Ok(())
+            }
+        }
     }
 
     /// The transcript so far.
