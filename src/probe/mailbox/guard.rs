@@ -3,7 +3,7 @@
 //!
 //! Only these commands pass (issue 5, RFC 9051 and extensions): CAPABILITY,
 //! ID (RFC 2971), AUTHENTICATE (and its continuation lines), LIST, LSUB,
-//! STATUS, EXAMINE, UID SEARCH, UID FETCH without a body part that sets
+//! STATUS, EXAMINE, UID SEARCH, UID SORT (RFC 5256), UID FETCH without a body part that sets
 //! `\Seen` (only `BODY.PEEK[…]`, never `BODY[…]`, `RFC822` or
 //! `RFC822.TEXT`; RFC 3501 §6.4.5), GETQUOTAROOT and GETQUOTA (RFC 9208),
 //! MYRIGHTS and GETACL (RFC 4314), NOOP and LOGOUT. SELECT, STORE, COPY,
@@ -99,8 +99,8 @@ fn command_verb(line: &str) -> Option<String> {
 fn check(verb: &str, line: &str) -> io::Result<()> {
     match verb {
         "CAPABILITY" | "ID" | "AUTHENTICATE" | "LIST" | "LSUB" | "STATUS" | "EXAMINE"
-        | "UID SEARCH" | "GETQUOTAROOT" | "GETQUOTA" | "MYRIGHTS" | "GETACL" | "NOOP"
-        | "LOGOUT" => Ok(()),
+        | "UID SEARCH" | "UID SORT" | "GETQUOTAROOT" | "GETQUOTA" | "MYRIGHTS" | "GETACL"
+        | "NOOP" | "LOGOUT" => Ok(()),
         "UID FETCH" => {
             let upper = line.to_ascii_uppercase();
             // BODY[…] and RFC822 / RFC822.TEXT set \Seen; BODY.PEEK[…],

@@ -10,16 +10,17 @@ use super::MailboxOptions;
 use super::folders;
 use super::guard::{ReadOnlyGuard, Trail};
 use super::secure::{self, Server, Start};
+use super::year_count;
 use crate::credentials::Password;
 use crate::evidence::{
     AclEntry, Attempt, FolderEvidence, MailboxLogin, MessageSample, QuotaResource,
 };
 use crate::probe::ProbeContext;
-use async_imap::imap_proto::Response;
+use async_imap::imap_proto::{MailboxDatum, Response};
 use async_imap::types::{NameAttribute, QuotaResourceName};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use futures::StreamExt;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -144,6 +145,7 @@ pub async fn audit(
         acl,
         now: context.scan_time,
         show_messages: options.show_messages,
+        sort: has("SORT"),
     };
     findings.folders = match list_folders(&mut session, &plan).await {
         Ok(folders) => Attempt::completed(folders),
@@ -223,6 +225,8 @@ struct Plan {
     acl: bool,
     now: DateTime<Utc>,
     show_messages: bool,
+    /// The server announces SORT (RFC 5256): count by arrival order.
+    sort: bool,
 }
 
 async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEvidence>, String> {
@@ -309,6 +313,9 @@ async fn count_years(
     plan: &Plan,
     folder: &mut FolderEvidence,
 ) -> Result<(), String> {
+    if plan.sort && count_years_sorted(session, plan, folder).await? {
+        return Ok(());
+    }
     let (step, this_year) = (plan.step, plan.now.year());
     let mut sampled: BTreeMap<u32, i32> = BTreeMap::new();
     let future = uid_search(session, step, &format!("SINCE 1-Jan-{}", this_year + 1)).await?;
@@ -355,6 +362,117 @@ async fn count_years(
         folder.samples = samples(session, step, &sampled).await?;
     }
     Ok(())
+}
+
+/// Counts by year from the arrival order (see [`year_count`]): one UID
+/// SORT, one FETCH of INTERNALDATE for the samples and one for the gaps
+/// around year boundaries. False when the answers do not add up (then the
+/// per-year searches count instead).
+async fn count_years_sorted(
+    session: &mut Session,
+    plan: &Plan,
+    folder: &mut FolderEvidence,
+) -> Result<bool, String> {
+    let step = plan.step;
+    let sorted = uid_sort_arrival(session, step).await?;
+    if sorted.len() != folder.messages as usize || sorted.is_empty() {
+        return Ok(false);
+    }
+    let mut dates: HashMap<u32, DateTime<FixedOffset>> = HashMap::new();
+    let positions = year_count::sample_positions(sorted.len());
+    dates.extend(fetch_dates(session, step, positions.iter().map(|&p| sorted[p])).await?);
+    // Years as INTERNALDATE writes them (SEARCH SINCE/BEFORE compare that
+    // date, RFC 9051 §6.4.4), not in UTC.
+    let year_at = |dates: &HashMap<u32, DateTime<FixedOffset>>, p: usize| {
+        dates.get(&sorted[p]).map(|d| d.year())
+    };
+    let anchors: Vec<(usize, i32)> = positions
+        .iter()
+        .filter_map(|&p| year_at(&dates, p).map(|y| (p, y)))
+        .collect();
+    let gaps: Vec<u32> = year_count::gaps_to_fetch(&anchors)
+        .into_iter()
+        .flatten()
+        .map(|p| sorted[p])
+        .collect();
+    dates.extend(fetch_dates(session, step, gaps.into_iter()).await?);
+    let known: HashMap<usize, i32> = (0..sorted.len())
+        .filter_map(|p| year_at(&dates, p).map(|y| (p, y)))
+        .collect();
+    let Some(years) = year_count::years_in_order(sorted.len(), &known) else {
+        return Ok(false);
+    };
+    let this_year = plan.now.year();
+    let mut sampled: BTreeMap<u32, i32> = BTreeMap::new();
+    for (year, count) in year_count::count(&years) {
+        if (FIRST_YEAR..=this_year).contains(&year) {
+            folder.years.insert(year, count);
+        } else {
+            folder.outside_years += count;
+        }
+    }
+    if plan.show_messages {
+        let mut taken: HashMap<i32, usize> = HashMap::new();
+        for (p, &year) in years.iter().enumerate() {
+            let seen = taken.entry(year).or_insert(0);
+            if *seen < SAMPLES_PER_YEAR && folder.years.contains_key(&year) {
+                *seen += 1;
+                sampled.insert(sorted[p], year);
+            }
+        }
+    }
+    let utc = |uid: &u32| dates.get(uid).map(|d| d.with_timezone(&Utc));
+    folder.oldest = sorted.first().and_then(utc);
+    folder.newest = sorted.last().and_then(utc);
+    if !sampled.is_empty() {
+        folder.samples = samples(session, step, &sampled).await?;
+    }
+    Ok(true)
+}
+
+/// `UID SORT (ARRIVAL) UTF-8 ALL` (RFC 5256): every UID, oldest first.
+async fn uid_sort_arrival(session: &mut Session, step: Duration) -> Result<Vec<u32>, String> {
+    let id = timed(step, session.run_command("UID SORT (ARRIVAL) UTF-8 ALL"))
+        .await?
+        .map_err(|e| format!("UID SORT: {e}"))?;
+    let mut uids = Vec::new();
+    loop {
+        let response = timed(step, session.read_response())
+            .await?
+            .map_err(|e| format!("UID SORT: {e}"))?
+            .ok_or("UID SORT: the server closed the connection")?;
+        match response.parsed() {
+            Response::MailboxData(MailboxDatum::Sort(found)) => uids.extend_from_slice(found),
+            Response::Done { tag, status, .. } if *tag == id => {
+                return match status {
+                    async_imap::imap_proto::Status::Ok => Ok(uids),
+                    other => Err(format!("UID SORT: {other:?}")),
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+/// INTERNALDATE of `uids` in one FETCH.
+async fn fetch_dates(
+    session: &mut Session,
+    step: Duration,
+    uids: impl Iterator<Item = u32>,
+) -> Result<HashMap<u32, DateTime<FixedOffset>>, String> {
+    let set = uids.map(|u| u.to_string()).collect::<Vec<_>>().join(",");
+    if set.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let stream = timed(step, session.uid_fetch(&set, "(UID INTERNALDATE)"))
+        .await?
+        .map_err(|e| format!("UID FETCH INTERNALDATE: {e}"))?;
+    let fetched: Vec<_> = timed(step, stream.collect::<Vec<_>>()).await?;
+    Ok(fetched
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|f| Some((f.uid?, f.internal_date()?)))
+        .collect())
 }
 
 /// ENVELOPE of the sampled messages (`--show-messages`), by year.

@@ -15,6 +15,7 @@ mod managesieve;
 mod pop3_view;
 mod secure;
 pub mod sieve_script;
+mod year_count;
 
 use crate::credentials::MailboxLogin;
 use crate::evidence::{Attempt, DomainEvidence, EndpointEvidence, MailboxEvidence, PortState};
