@@ -102,6 +102,8 @@ fn the_well_kept_mailbox_passes_every_retention_rule() {
         expect(report, rule, subject, "pass", None);
     }
     expect(report, "RET-007", subject, "not_applicable", None);
+    // ACC-005 needs no credentials: good.test offers PLAIN and LOGIN only.
+    expect(report, "ACC-005", "imap.good.test:993", "pass", None);
     expect(report, "GOV-002", "dns:good.test", "pass", None);
     // The inactive script's redirect and the same-domain one were parsed.
     let scripts = alice["sieve"]["value"]["scripts"].as_array().unwrap();
@@ -128,6 +130,8 @@ fn the_neglected_mailboxes_fail_where_they_should() {
     expect(report, "RET-006", bob, "fail", Some("high"));
     expect(report, "LOC-002", bob, "fail", Some("high"));
     expect(report, "RET-007", bob, "pass", None);
+    // bad.test's Dovecot offers CRAM-MD5 (its passwords are stored in clear).
+    expect(report, "ACC-005", "imap.bad.test:993", "fail", Some("low"));
     let dave = "mailbox:dave@bad.test";
     expect(report, "RET-001", dave, "fail", Some("high"));
     expect(report, "RET-007", dave, "fail", Some("medium"));
