@@ -296,3 +296,47 @@ fn the_committed_schema_matches_the_report_model() {
         panic!("{hint}");
     }
 }
+
+/// The SARIF 2.1.0 JSON Schema (OASIS), as shipped inside the serde-sarif
+/// crate this project builds with; found through `cargo metadata`, so the
+/// test uses the very file the SARIF types were generated from.
+fn sarif_schema() -> serde_json::Value {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("metadata");
+    let manifest = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .and_then(|p| p["manifest_path"].as_str())
+        .expect("serde-sarif is a dependency");
+    let path = std::path::Path::new(manifest).with_file_name("src/schema.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("the SARIF schema")).unwrap()
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let schema = sarif_schema();
+    assert!(
+        schema["title"]
+            .as_str()
+            .unwrap()
+            .contains("SARIF) Version 2.1.0")
+    );
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    for language in [Language::En, Language::De] {
+        let text = Format::Sarif.render(&sample(language)).unwrap();
+        let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    // The validator does reject a broken document.
+    assert!(!validator.is_valid(&serde_json::json!({"version": "2.1.0", "runs": "no"})));
+}
