@@ -155,7 +155,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: String,
     /// Most simultaneous connections to one IP address (providers rate-limit).
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 5)]
     pub connections_per_host: usize,
     /// DKIM selector to look up at SELECTOR._domainkey.DOMAIN, besides the built-in common ones (default, selector1, google, …). Repeatable.
     #[arg(long = "dkim-selector", value_name = "SELECTOR")]
