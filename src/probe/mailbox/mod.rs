@@ -8,6 +8,7 @@
 //! [`guard::ReadOnlyGuard`], ManageSieve sends only LISTSCRIPTS and
 //! GETSCRIPT, POP3 only STAT and UIDL. Passwords go only over TLS.
 
+mod folder_counts;
 pub mod folders;
 pub mod guard;
 mod imap_audit;
