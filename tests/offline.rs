@@ -226,22 +226,17 @@ fn failures_accepted_in_the_profile_stay_visible_but_do_not_fail_the_build() {
     profile = profile.replacen("2099-12-31", "2000-01-01", 1);
     let profile_path = dir.path().join("accept.toml");
     std::fs::write(&profile_path, profile).unwrap();
-    let output = mailaudit()
-        .args([
-            "report",
-            "--format",
-            "json",
-            "--out",
-            "-",
-            "-q",
-            "--fail-on",
-            "info",
-        ])
-        .arg("--profile")
-        .arg(&profile_path)
-        .arg(&path)
-        .output()
-        .unwrap();
+    // The saved scan re-judged with the profile, failing on any severity.
+    let report_with_profile = || {
+        mailaudit()
+            .args(["report", "--format", "json", "--out", "-", "-q"])
+            .args(["--fail-on", "info", "--profile"])
+            .arg(&profile_path)
+            .arg(&path)
+            .output()
+            .unwrap()
+    };
+    let output = report_with_profile();
     let rendered = stdout_json(&output);
     let findings = rendered["findings"].as_array().unwrap();
     let expired = &failing[0];
@@ -262,22 +257,7 @@ fn failures_accepted_in_the_profile_stay_visible_but_do_not_fail_the_build() {
         .unwrap()
         .replace("2000-01-01", "2099-12-31");
     std::fs::write(&profile_path, all).unwrap();
-    let output = mailaudit()
-        .args([
-            "report",
-            "--format",
-            "json",
-            "--out",
-            "-",
-            "-q",
-            "--fail-on",
-            "info",
-        ])
-        .arg("--profile")
-        .arg(&profile_path)
-        .arg(&path)
-        .output()
-        .unwrap();
+    let output = report_with_profile();
     assert_eq!(output.status.code(), Some(0));
     let rendered = stdout_json(&output);
     assert_eq!(

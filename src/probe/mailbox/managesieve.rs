@@ -24,10 +24,9 @@ pub async fn audit(
     context: &ProbeContext,
     accept_invalid: bool,
 ) -> Attempt<SieveEvidence> {
-    match run(server, user, password, context, accept_invalid).await {
-        Ok(evidence) => Attempt::completed(evidence),
-        Err(reason) => Attempt::failed(reason),
-    }
+    run(server, user, password, context, accept_invalid)
+        .await
+        .into()
 }
 
 async fn run(

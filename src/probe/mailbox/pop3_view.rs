@@ -22,10 +22,9 @@ pub async fn audit(
     context: &ProbeContext,
     accept_invalid: bool,
 ) -> Attempt<Pop3View> {
-    match run(server, user, password, context, accept_invalid).await {
-        Ok(view) => Attempt::completed(view),
-        Err(reason) => Attempt::failed(reason),
-    }
+    run(server, user, password, context, accept_invalid)
+        .await
+        .into()
 }
 
 async fn run(
