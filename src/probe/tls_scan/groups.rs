@@ -6,7 +6,8 @@
 use super::classification::{KeyExchange, table};
 use super::hello::ProtocolVersion;
 use super::key_exchange::{self, KeyExchangeGroup, KeyExchangeSignature, ServerKeyExchange};
-use super::{MAX_CHAIN, Scanner, accepted};
+use super::strike::{self, Pick};
+use super::{Scanner, accepted};
 use crate::evidence::{GroupClass, GroupResult, KeyExchangeResult};
 
 /// What the group step found.
@@ -18,28 +19,12 @@ pub(super) struct Groups {
 }
 
 impl Scanner {
-    /// TLS 1.3 groups, ECDHE curves and the DHE prime, concurrently. The
-    /// ECDHE and DHE probes use the highest accepted version below TLS 1.3,
-    /// and only when a suite of that family was accepted there.
-    pub(super) async fn groups(
-        &self,
-        chains: &[(ProtocolVersion, u16)],
-        suites: &[Vec<u16>],
-    ) -> Groups {
-        let legacy = chains
-            .iter()
-            .zip(suites)
-            .filter(|((v, _), _)| *v != ProtocolVersion::Tls13)
-            .max_by_key(|((v, _), _)| *v);
-        let uses = |kx: KeyExchange| {
-            legacy.and_then(|((v, _), suites)| {
-                suites
-                    .iter()
-                    .any(|s| table().suite(*s).is_some_and(|e| e.kx == kx))
-                    .then_some(*v)
-            })
-        };
-        let tls13 = chains.iter().any(|(v, _)| *v == ProtocolVersion::Tls13);
+    /// TLS 1.3 groups, ECDHE curves and the DHE prime, concurrently and
+    /// right after the versions step. The ECDHE and DHE probes use the
+    /// highest accepted version below TLS 1.3 and offer only suites of
+    /// their family: a server without such a suite refuses the first
+    /// offer, which is the answer.
+    pub(super) async fn groups(&self, legacy: Option<ProtocolVersion>, tls13: bool) -> Groups {
         let (tls13_groups, (ecdhe_curves, ecdhe), dhe) = tokio::join!(
             async {
                 if tls13 {
@@ -49,13 +34,13 @@ impl Scanner {
                 }
             },
             async {
-                match uses(KeyExchange::Ecdhe) {
+                match legacy {
                     Some(v) => self.ecdhe_curves(v).await,
                     None => (Vec::new(), None),
                 }
             },
             async {
-                match uses(KeyExchange::Dhe) {
+                match legacy {
                     Some(v) => self.dhe_prime(v).await,
                     None => None,
                 }
@@ -73,79 +58,78 @@ impl Scanner {
     }
 
     /// TLS 1.3 groups: no key share, so the server names its choice in a
-    /// HelloRetryRequest (RFC 8446 §4.1.4); strike it and repeat.
+    /// HelloRetryRequest (RFC 8446 §4.1.4); strike it and offer the rest.
     async fn tls13_groups(&self) -> Vec<u16> {
-        let mut remaining = table().all_groups();
-        let mut found = Vec::new();
-        for _ in 0..MAX_CHAIN {
-            if remaining.is_empty() {
-                break;
-            }
-            let version = ProtocolVersion::Tls13;
-            let spec = self.spec(
-                version,
-                version.default_suites(),
-                remaining.clone(),
-                Vec::new(),
-            );
-            let answer = self.hello(spec, false).await;
-            let Some(group) = answer
-                .as_ref()
-                .and_then(|a| accepted(a, version))
-                .and_then(|h| h.group)
-            else {
-                break;
-            };
-            let Some(position) = remaining.iter().position(|g| *g == group) else {
-                self.note(format!(
-                    "TLSv1.3: the server selected group {group:#06x}, which was not offered"
-                ));
-                break;
-            };
-            found.push(remaining.remove(position));
+        let all = table().all_groups();
+        let version = ProtocolVersion::Tls13;
+        let found = strike::enumerate(
+            vec![all.clone()],
+            || self.idle(),
+            |set| async move {
+                let spec = self.spec(version, version.default_suites(), set, Vec::new());
+                let answer = self.hello(spec, false).await;
+                match answer
+                    .as_ref()
+                    .and_then(|a| accepted(a, version))
+                    .and_then(|h| h.group)
+                {
+                    Some(group) => Pick::Picked(group, ()),
+                    None => Pick::Refused,
+                }
+            },
+        )
+        .await;
+        for stray in &found.strays {
+            self.note(format!(
+                "TLSv1.3: the server selected group {stray:#06x}, which was not offered"
+            ));
         }
-        found
+        found.sorted_by(&all)
     }
 
     /// ECDHE curves below TLS 1.3, read from the ServerKeyExchange
     /// (RFC 8422 §5.4): offer only ECDHE suites and strike each curve used.
-    /// Also returns the first key exchange, made with the server's
-    /// preferred curve.
+    /// Also returns the key exchange made when every curve was offered,
+    /// with the server's preferred curve.
     async fn ecdhe_curves(&self, version: ProtocolVersion) -> (Vec<u16>, Option<SignedExchange>) {
-        let mut remaining = legacy_curves();
-        let mut found = Vec::new();
-        let mut first = None;
-        for _ in 0..MAX_CHAIN {
-            if remaining.is_empty() {
-                break;
-            }
-            let spec = self.spec(
-                version,
-                table().suites_with(KeyExchange::Ecdhe),
-                remaining.clone(),
-                Vec::new(),
-            );
-            let answer = self.hello(spec, true).await;
-            let Some(hello) = answer.as_ref().and_then(|a| accepted(a, version)) else {
-                break;
-            };
-            let Some(exchange) = hello.key_exchange else {
-                break;
-            };
-            let KeyExchangeGroup::NamedCurve(curve) = exchange.group else {
-                break;
-            };
-            let Some(position) = remaining.iter().position(|g| *g == curve) else {
-                break;
-            };
-            found.push(remaining.remove(position));
-            first.get_or_insert(SignedExchange {
-                version,
-                suite: hello.suite,
-                exchange,
-            });
-        }
-        (found, first)
+        let all = legacy_curves();
+        let found = strike::enumerate(
+            vec![all.clone()],
+            || self.idle(),
+            |set| async move {
+                let spec = self.spec(
+                    version,
+                    table().suites_with(KeyExchange::Ecdhe),
+                    set,
+                    Vec::new(),
+                );
+                let answer = self.hello(spec, true).await;
+                let Some(hello) = answer.as_ref().and_then(|a| accepted(a, version)) else {
+                    return Pick::Refused;
+                };
+                match hello.key_exchange {
+                    Some(exchange) => match exchange.group {
+                        KeyExchangeGroup::NamedCurve(curve) => Pick::Picked(
+                            curve,
+                            SignedExchange {
+                                version,
+                                suite: hello.suite,
+                                exchange,
+                            },
+                        ),
+                        KeyExchangeGroup::DhPrime(_) => Pick::Refused,
+                    },
+                    None => Pick::Refused,
+                }
+            },
+        )
+        .await;
+        let curves = found.sorted_by(&all);
+        // The first pick answered the only initial set: every curve.
+        (
+            curves,
+            found.items.into_iter().next().map(|(_, exchange)| exchange),
+        )
     }
 
     /// The DH prime of a DHE suite and its signature (RFC 5246 §7.4.3).

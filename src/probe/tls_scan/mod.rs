@@ -5,7 +5,8 @@
 //!
 //! Like testssl.sh, suites are enumerated by offering a set, striking the
 //! suite the server picked and offering again until the server refuses
-//! (RFC 5246 §7.4.1.3: the server picks one suite from the client's list).
+//! (RFC 5246 §7.4.1.3: the server picks one suite from the client's list);
+//! [`strike`] splits long remainders so that the chains run side by side.
 //! Each handshake is a fresh connection; the endpoint's per-address
 //! semaphore bounds how many run at once, and failed connections are retried
 //! after a growing pause, since providers run fail2ban and SMTP servers
@@ -16,8 +17,8 @@
 //! The steps live in their own modules: [`versions`] (which versions are
 //! accepted, SSLv2 included), [`suites`] (suites per version and server
 //! order) and [`groups`] (TLS 1.3 groups, ECDHE curves, the DHE prime and
-//! how the key exchange is signed). This module runs them in order and
-//! holds the retry logic they share.
+//! how the key exchange is signed). This module runs the versions step,
+//! then everything else at once, and holds the retry logic they share.
 
 mod answer;
 mod classification;
@@ -25,6 +26,7 @@ mod groups;
 mod hello;
 mod key_exchange;
 mod sslv2;
+mod strike;
 mod suites;
 mod transport;
 mod versions;
@@ -34,7 +36,6 @@ pub use transport::ScanTarget;
 
 use crate::evidence::TlsScanEvidence;
 use answer::Answer;
-use classification::KeyExchange;
 use futures::future::join_all;
 use hello::{HelloSpec, ProtocolVersion};
 use std::future::Future;
@@ -45,9 +46,6 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use transport::TransportError;
 
-/// Most handshakes one strike-and-repeat chain makes (there are fewer
-/// suites in the table; this guards against a server that loops).
-const MAX_CHAIN: usize = 128;
 /// Tries per handshake when the connection or STARTTLS fails.
 const TRIES: u32 = 3;
 /// First pause before a retry; doubled each time.
@@ -77,24 +75,25 @@ impl Scanner {
         let found = self.versions().await;
         let mut versions = found.results;
         let chains = found.chains;
-        // 2. Suites per accepted version, the versions concurrently.
-        let suites = join_all(chains.iter().map(|(v, first)| self.suites(*v, *first))).await;
-        // 3. Server order, with the first two suites found.
-        let orders = join_all(
-            chains
-                .iter()
-                .zip(&suites)
-                .map(|((v, _), suites)| self.order(*v, suites)),
-        )
-        .await;
-        for (((version, _), suites), order) in chains.iter().zip(&suites).zip(orders) {
+        let legacy = chains
+            .iter()
+            .map(|(v, _)| *v)
+            .filter(|v| *v != ProtocolVersion::Tls13)
+            .max();
+        let tls13 = chains.iter().any(|(v, _)| *v == ProtocolVersion::Tls13);
+        // 2. Suites per accepted version and the server's order, and 3. the
+        // groups and the key exchange: all at once, so that the connection
+        // limit, not one chain's round trips, bounds the time.
+        let (suites, groups) = tokio::join!(
+            join_all(chains.iter().map(|(v, first)| self.suites(*v, *first))),
+            self.groups(legacy, tls13),
+        );
+        for ((version, _), (suites, order)) in chains.iter().zip(suites) {
             if let Some(result) = versions.iter_mut().find(|r| r.version == version.name()) {
                 result.suites = suites.iter().map(|s| suites::suite_result(*s)).collect();
                 result.server_order = order;
             }
         }
-        // 4. Groups and the key exchange, from the suites found.
-        let groups = self.groups(&chains, &suites).await;
         let classification = table();
         TlsScanEvidence {
             versions,
@@ -164,6 +163,13 @@ impl Scanner {
         None
     }
 
+    /// Whether a connection within the limit would sit idle: a released
+    /// permit goes straight to a waiting handshake, and the chain asking
+    /// takes one free permit itself, so a second free one is idle.
+    fn idle(&self) -> bool {
+        self.limit.available_permits() > 1
+    }
+
     fn note(&self, text: String) {
         if let Ok(mut notes) = self.notes.lock() {
             notes.push(text);
@@ -177,12 +183,4 @@ fn accepted(answer: &Answer, version: ProtocolVersion) -> Option<&answer::Server
         Answer::Hello(hello) if hello.version == version.wire() => Some(hello),
         _ => None,
     }
-}
-
-/// The suites of `all` whose key exchange is one of `kx`.
-fn suites_with(all: &[u16], kx: &[KeyExchange]) -> Vec<u16> {
-    all.iter()
-        .copied()
-        .filter(|s| table().suite(*s).is_some_and(|e| kx.contains(&e.kx)))
-        .collect()
 }

@@ -1,87 +1,79 @@
-//! Suite enumeration per accepted version: strike-and-repeat chains, one
-//! per key-exchange family so that they run concurrently, and whether the
+//! Suite enumeration per accepted version with [`strike`], and whether the
 //! server enforces its own order (RFC 5246 §7.4.1.3 lets it choose).
+//!
+//! [`strike`]: super::strike
 
-use super::classification::{KeyExchange, table};
+use super::classification::table;
 use super::groups::default_groups;
 use super::hello::ProtocolVersion;
-use super::{MAX_CHAIN, Scanner, accepted, suites_with};
+use super::strike::{self, Pick};
+use super::{Scanner, accepted};
 use crate::evidence::{SuiteClass, SuiteResult};
-use futures::future::join_all;
 
 impl Scanner {
-    /// Strike-and-repeat over the suites of `version`, one chain per key
-    /// exchange family so that they run concurrently.
-    pub(super) async fn suites(&self, version: ProtocolVersion, first: u16) -> Vec<u16> {
-        let families: Vec<Vec<u16>> = if version == ProtocolVersion::Tls13 {
-            vec![version.default_suites()]
-        } else {
-            let all = version.default_suites();
-            vec![
-                suites_with(&all, &[KeyExchange::Ecdhe]),
-                suites_with(&all, &[KeyExchange::Dhe]),
-                suites_with(&all, &[KeyExchange::Rsa]),
-                suites_with(
-                    &all,
-                    &[
-                        KeyExchange::Ecdh,
-                        KeyExchange::DhAnon,
-                        KeyExchange::EcdhAnon,
-                    ],
-                ),
-            ]
-        };
-        let chains = join_all(families.into_iter().map(|mut remaining| async move {
-            let mut found = Vec::new();
-            if let Some(position) = remaining.iter().position(|s| *s == first) {
-                remaining.remove(position);
-                found.push(first);
-            }
-            for _ in 0..MAX_CHAIN {
-                if remaining.is_empty() {
-                    break;
+    /// The suites of `version` that the server accepts, in the table's
+    /// order, and whether it enforces its own order. `first` is the suite
+    /// it picked when the versions step offered them all.
+    pub(super) async fn suites(
+        &self,
+        version: ProtocolVersion,
+        first: u16,
+    ) -> (Vec<u16>, Option<bool>) {
+        let all = version.default_suites();
+        let rest: Vec<u16> = all.iter().copied().filter(|s| *s != first).collect();
+        let mut found = strike::enumerate(
+            strike::halves(rest),
+            || self.idle(),
+            |set| async move {
+                let spec = self.spec(version, set, default_groups(version), vec![29]);
+                match self.hello(spec, false).await {
+                    Some(answer) => match accepted(&answer, version) {
+                        Some(hello) => Pick::Picked(hello.suite, ()),
+                        None => Pick::Refused,
+                    },
+                    None => Pick::Refused,
                 }
-                let spec = self.spec(
-                    version,
-                    remaining.clone(),
-                    default_groups(version),
-                    vec![29],
-                );
-                let answer = self.hello(spec, false).await;
-                let Some(hello) = answer.as_ref().and_then(|a| accepted(a, version)) else {
-                    break;
-                };
-                let Some(position) = remaining.iter().position(|s| *s == hello.suite) else {
-                    self.note(format!(
-                        "{}: the server picked {:#06x}, which was not offered",
-                        version.name(),
-                        hello.suite
-                    ));
-                    break;
-                };
-                found.push(remaining.remove(position));
-            }
-            found
-        }))
+            },
+        )
         .await;
-        chains.into_iter().flatten().collect()
+        for stray in &found.strays {
+            self.note(format!(
+                "{}: the server picked {stray:#06x}, which was not offered",
+                version.name()
+            ));
+        }
+        if all.contains(&first) {
+            found.items.insert(0, (first, ()));
+            found.picks.insert(0, (all.clone(), first));
+        }
+        let suites = found.sorted_by(&all);
+        // The picks often prove a server order already; otherwise one
+        // more handshake asks.
+        let order = if found.overrode_client_order() {
+            Some(true)
+        } else {
+            let other = suites.iter().copied().find(|s| *s != first);
+            match other {
+                Some(other) => self.order(version, first, other).await,
+                None => None,
+            }
+        };
+        (suites, order)
     }
 
-    /// Offers the first two suites found in reverse order: a server that
-    /// still picks the first one enforces its own order.
-    pub(super) async fn order(&self, version: ProtocolVersion, suites: &[u16]) -> Option<bool> {
-        let [preferred, other, ..] = suites else {
-            return None;
-        };
+    /// Offers `other` before `preferred` (which the server picked while
+    /// both were offered in the other order): a server that still picks
+    /// `preferred` enforces its own order.
+    async fn order(&self, version: ProtocolVersion, preferred: u16, other: u16) -> Option<bool> {
         let spec = self.spec(
             version,
-            vec![*other, *preferred],
+            vec![other, preferred],
             default_groups(version),
             vec![29],
         );
         let answer = self.hello(spec, false).await?;
         let hello = accepted(&answer, version)?;
-        Some(hello.suite == *preferred)
+        Some(hello.suite == preferred)
     }
 }
 
