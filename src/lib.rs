@@ -9,6 +9,8 @@ pub mod credentials;
 pub mod dnssec_anchor;
 pub mod evidence;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzz_api;
 pub mod probe;
 pub mod profile;
 pub mod report;

@@ -11,7 +11,7 @@
 //! plain HTTP for autoconfig; we do not, because what it would read there
 //! is not authenticated and the point here is what a provider publishes.
 
-mod xml;
+pub(crate) mod xml;
 
 use super::ProbeContext;
 use super::dns::Dns;

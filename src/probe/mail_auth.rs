@@ -26,14 +26,14 @@
 //!
 //! So these are small parsers, each citing its RFC grammar, with unit tests.
 
-mod dkim;
-mod dmarc;
-mod mta_sts;
-mod mta_sts_policy;
-mod spf;
-mod spf_syntax;
-mod tags;
-mod tls_rpt;
+pub(crate) mod dkim;
+pub(crate) mod dmarc;
+pub(crate) mod mta_sts;
+pub(crate) mod mta_sts_policy;
+pub(crate) mod spf;
+pub(crate) mod spf_syntax;
+pub(crate) mod tags;
+pub(crate) mod tls_rpt;
 
 use super::ProbeContext;
 use super::dns::{Answer, Dns};

@@ -55,7 +55,7 @@ pub async fn probe(dns: &impl Lookup, domain: &str) -> Attempt<DmarcEvidence> {
 }
 
 /// Fills p, sp, pct, rua, ruf and the errors from one record.
-fn parse_into(record: &str, evidence: &mut DmarcEvidence) {
+pub(crate) fn parse_into(record: &str, evidence: &mut DmarcEvidence) {
     let list = tags::parse(record);
     evidence.errors.extend(list.errors.iter().cloned());
     if list.first_name() != Some("v") || list.get("v") != Some("DMARC1") {

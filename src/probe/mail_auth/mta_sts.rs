@@ -91,7 +91,7 @@ pub async fn probe(
 
 /// RFC 8461 §3.1: exactly one `v=STSv1; id=...` record, `id` 1 to 32
 /// letters and digits.
-fn check_record(evidence: &mut MtaStsEvidence) {
+pub(crate) fn check_record(evidence: &mut MtaStsEvidence) {
     match evidence.records.as_slice() {
         [] => {}
         [record] => {

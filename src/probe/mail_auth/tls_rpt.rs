@@ -31,7 +31,7 @@ pub async fn probe(dns: &impl Lookup, domain: &str) -> Attempt<TlsRptEvidence> {
     Attempt::completed(evidence)
 }
 
-fn parse_into(record: &str, evidence: &mut TlsRptEvidence) {
+pub(crate) fn parse_into(record: &str, evidence: &mut TlsRptEvidence) {
     let list = tags::parse(record);
     evidence.errors.extend(list.errors.iter().cloned());
     if list.first_name() != Some("v") || list.get("v") != Some("TLSRPTv1") {

@@ -103,7 +103,7 @@ async fn run(
 }
 
 /// A quoted string at the start of `text` and what follows it.
-fn quoted(text: &str) -> Option<(String, &str)> {
+pub(crate) fn quoted(text: &str) -> Option<(String, &str)> {
     let mut out = String::new();
     let mut chars = text.char_indices().skip(1);
     while let Some((at, c)) = chars.next() {
@@ -117,7 +117,10 @@ fn quoted(text: &str) -> Option<(String, &str)> {
 }
 
 /// GETSCRIPT: `{size}` then the script, then OK (RFC 5804 §2.9).
-async fn get_script<S>(line: &mut LineConnection<S>, name: &str) -> Result<String, String>
+pub(crate) async fn get_script<S>(
+    line: &mut LineConnection<S>,
+    name: &str,
+) -> Result<String, String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {

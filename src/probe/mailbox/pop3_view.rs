@@ -104,7 +104,7 @@ fn expect_ok(reply: String, what: &str) -> Result<(), String> {
 }
 
 /// `+OK 12 3456` → (12, 3456).
-fn parse_stat(reply: &str) -> Option<(u64, u64)> {
+pub(crate) fn parse_stat(reply: &str) -> Option<(u64, u64)> {
     let mut words = reply.strip_prefix("+OK")?.split_whitespace();
     Some((words.next()?.parse().ok()?, words.next()?.parse().ok()?))
 }

@@ -17,7 +17,7 @@ pub(super) fn smtp_continues(line: &str) -> bool {
 }
 
 /// How a watch over the server's lines ended.
-pub(super) enum Watch {
+pub(crate) enum Watch {
     /// A line that answers the injected command.
     Injected(String),
     /// The answer to our own command, with nothing injected before it.
@@ -29,7 +29,7 @@ pub(super) enum Watch {
 /// in order (RFC 5321 §4.1, RFC 1939 §3), IMAP by tag, ManageSieve echoes
 /// NOOP's tag; ManageSieve re-issues its capabilities unprompted after TLS
 /// (RFC 5804 §2.2), which is expected and not an answer.
-pub(super) struct Judge {
+pub(crate) struct Judge {
     protocol: Protocol,
     own_sent: bool,
     /// Lines of the answer to our own command so far (POP3 CAPA).
@@ -39,7 +39,7 @@ pub(super) struct Judge {
 }
 
 impl Judge {
-    pub(super) fn new(protocol: Protocol) -> Self {
+    pub(crate) fn new(protocol: Protocol) -> Self {
         Judge {
             protocol,
             own_sent: false,
@@ -48,11 +48,11 @@ impl Judge {
         }
     }
 
-    pub(super) fn own_command_sent(&mut self) {
+    pub(crate) fn own_command_sent(&mut self) {
         self.own_sent = true;
     }
 
-    pub(super) async fn watch<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    pub(crate) async fn watch<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         &mut self,
         connection: &mut LineConnection<S>,
         waiting_for: &'static str,

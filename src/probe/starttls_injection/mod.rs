@@ -15,7 +15,7 @@
 //! line limits of `connection` and a deadline; nothing that goes wrong is
 //! more than a failed attempt.
 
-mod judge;
+pub(crate) mod judge;
 
 use super::connection::{DialogueError, LineConnection};
 use super::dialogue::MailDialogue;
