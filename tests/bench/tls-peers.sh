@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Wall time of a full TLS enumeration, mailaudit against testssl.sh and
-# sslyze in the same run, on one endpoint (imap.legacy.test:993) and on a
-# whole lab provider (legacy.test: 10 TLS endpoints on 3 servers), first
-# with no added latency and then with 25 ms added in each direction.
+# sslyze in the same run, first with no added latency and then with 25 ms
+# added in each direction. Four scopes:
+#   endpoint       imap.legacy.test:993, the worst case: it accepts 104 suites
+#                  in four versions, 10 TLS 1.3 groups and 5 ECDHE curves
+#   modern         imap.good.test:993, a current configuration
+#   provider       legacy.test: 10 TLS endpoints on 3 servers
+#   provider-good  good.test: 6 TLS endpoints on 2 servers
+# Besides the time, the runs without added latency count each tool's
+# connections (SYNs to the relay addresses, with tcpdump on the host side of
+# the veth): the handshakes it needed, since every probe is a fresh
+# connection.
 #
 # How the latency is made: this kernel has no netem qdisc, so the benchmark
 # creates a network namespace (mailaudit-bench) joined to the host by a veth
@@ -22,6 +30,9 @@
 #   198.18.0.25:{25,465,587}       -> legacy-postfix 127.0.14.25
 #   198.18.0.143:{143,993,110,995,4190} -> legacy-dovecot 127.0.14.143
 #   198.18.0.13:{143,993}          -> legacy-tls13 127.0.14.13
+#   198.18.0.98:993                -> 127.0.11.143:993 (the modern endpoint)
+#   198.18.0.111:{25,465,587}      -> good-postfix 127.0.11.25
+#   198.18.0.112:{143,993,4190}    -> good-dovecot 127.0.11.143
 #   198.18.0.53:53 udp+tcp         -> the lab DNS 127.0.10.53
 # Nothing else is reachable from the namespace (no default route).
 #
@@ -34,11 +45,17 @@
 #              DHE size, extensions, plus the certificate and dialogue)
 #   sslyze     --sslv2 ... --tlsv1_3 --elliptic_curves (versions, suites, curves)
 #   testssl.sh -p -E -f (versions, suites per version, groups)
+# Connection limits: mailaudit allows 5 connections per address
+# (--connections-per-host), across all ports of that address; sslyze allows
+# 5 per host:port, so on a provider it opens up to 5 per port at once (20 on
+# legacy.test's Dovecot address). The provider rows therefore add a
+# mailaudit run with --connections-per-host 20, the most sslyze had open on
+# one address here.
 #
 # Usage: bash tests/bench/tls-peers.sh  (root; lab up; peers installed by
 # tests/peers/compare.sh --install). Env: DELAYS ("0 25"), RUNS_MAILAUDIT
 # (10), RUNS_SSLYZE (3), RUNS_TESTSSL (1), TOOLS ("mailaudit sslyze testssl"),
-# SCOPES ("endpoint provider"), MAILAUDIT_BIN (default: a fresh release build),
+# SCOPES ("endpoint modern provider provider-good"), MAILAUDIT_BIN (default: a fresh release build),
 # MAILAUDIT_ARGS (extra scan flags), BENCH_OUT (results directory).
 # Results: tests/lab/run/bench/*.json (hyperfine) and a Markdown table.
 set -euo pipefail
@@ -55,7 +72,7 @@ RUNS_MAILAUDIT=${RUNS_MAILAUDIT:-10}
 RUNS_SSLYZE=${RUNS_SSLYZE:-3}
 RUNS_TESTSSL=${RUNS_TESTSSL:-1}
 read -r -a TOOLS <<<"${TOOLS:-mailaudit sslyze testssl}"
-read -r -a SCOPES <<<"${SCOPES:-endpoint provider}"
+read -r -a SCOPES <<<"${SCOPES:-endpoint modern provider provider-good}"
 
 die() {
 	printf 'bench: ERROR: %s\n' "$*" >&2
@@ -64,6 +81,7 @@ die() {
 log() { printf 'bench: %s\n' "$*" >&2; }
 
 command -v hyperfine >/dev/null || die "hyperfine missing (apt-get install hyperfine)"
+command -v tcpdump >/dev/null || die "tcpdump missing (apt-get install tcpdump)"
 if ! command -v testssl >/dev/null || [[ ! -x $VENV/bin/sslyze ]]; then
 	die "peers missing: run bash tests/peers/compare.sh --install"
 fi
@@ -96,7 +114,7 @@ teardown_net
 ip netns add "$NS"
 ip link add "$HOST_IF" type veth peer name "$NS_IF"
 ip link set "$NS_IF" netns "$NS"
-for a in 1 13 25 53 99 143; do ip addr add "198.18.0.$a/24" dev "$HOST_IF"; done
+for a in 1 13 25 53 98 99 111 112 143; do ip addr add "198.18.0.$a/24" dev "$HOST_IF"; done
 ip link set "$HOST_IF" up
 ip netns exec "$NS" ip addr add 198.18.0.2/24 dev "$NS_IF"
 ip netns exec "$NS" ip link set "$NS_IF" up
@@ -107,6 +125,9 @@ relay_maps=(--tcp 198.18.0.99:993=127.0.14.143:993
 for p in 25 465 587; do relay_maps+=(--tcp "198.18.0.25:$p=127.0.14.25:$p"); done
 for p in 143 993 110 995 4190; do relay_maps+=(--tcp "198.18.0.143:$p=127.0.14.143:$p"); done
 for p in 143 993; do relay_maps+=(--tcp "198.18.0.13:$p=127.0.14.13:$p"); done
+relay_maps+=(--tcp 198.18.0.98:993=127.0.11.143:993)
+for p in 25 465 587; do relay_maps+=(--tcp "198.18.0.111:$p=127.0.11.25:$p"); done
+for p in 143 993 4190; do relay_maps+=(--tcp "198.18.0.112:$p=127.0.11.143:$p"); done
 
 start_relay() {
 	[[ -z $relay ]] || { kill "$relay"; wait "$relay" 2>/dev/null || true; }
@@ -142,6 +163,34 @@ EOF
 # cannot parse ends the whole batch: 4190 is left out of its list.
 provider_testssl="testssl --quiet --color 0 --nodns none -p -E -f --parallel --file $scratch/targets"
 
+# good.test the same way.
+good_ma="$ma --host smtp://198.18.0.111:25 --host imaps://198.18.0.112:993"
+good_sslyze="$sslyze --starttls smtp 198.18.0.111:25 198.18.0.111:587 & $sslyze --starttls imap 198.18.0.112:143 & $sslyze 198.18.0.111:465 198.18.0.112:993; wait"
+cat >"$scratch/good-targets" <<EOF
+--starttls smtp 198.18.0.111:25
+--starttls smtp 198.18.0.111:587
+198.18.0.111:465
+--starttls imap 198.18.0.112:143
+198.18.0.112:993
+EOF
+good_testssl="testssl --quiet --color 0 --nodns none -p -E -f --parallel --file $scratch/good-targets"
+
+# Connections to the relay's mail ports (the lab DNS on port 53 is left
+# out): SYNs seen on the host side of the veth while hyperfine runs, divided
+# by the number of runs.
+start_count() {
+	tcpdump -i "$HOST_IF" -n -U -w "$scratch/count.pcap" \
+		'tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0 and not port 53' 2>/dev/null &
+	dump=$!
+	sleep 1
+}
+stop_count() { # name runs
+	sleep 1
+	kill "$dump" 2>/dev/null || true
+	wait "$dump" 2>/dev/null || true
+	echo $(($(tcpdump -r "$scratch/count.pcap" -n 2>/dev/null | wc -l) / $2)) >"$OUT/$1.connections"
+}
+
 for delay in "${DELAYS[@]}"; do
 	log "relay delay ${delay} ms per direction"
 	start_relay "$delay"
@@ -154,14 +203,31 @@ for delay in "${DELAYS[@]}"; do
 			endpoint/mailaudit) runs=$RUNS_MAILAUDIT command="$ma --host imaps://198.18.0.99:993" ;;
 			endpoint/sslyze) runs=$RUNS_SSLYZE command="$sslyze 198.18.0.99:993" ;;
 			endpoint/testssl) runs=$RUNS_TESTSSL command="$testssl 198.18.0.99:993 >$OUT/endpoint-testssl-$delay.log 2>&1" ;;
+			modern/mailaudit) runs=$RUNS_MAILAUDIT command="$ma --host imaps://198.18.0.98:993" ;;
+			modern/sslyze) runs=$RUNS_SSLYZE command="$sslyze 198.18.0.98:993" ;;
+			modern/testssl) runs=$RUNS_TESTSSL command="$testssl 198.18.0.98:993 >$OUT/modern-testssl-$delay.log 2>&1" ;;
 			provider/mailaudit) runs=$RUNS_MAILAUDIT command=$provider_ma ;;
 			provider/sslyze) runs=$RUNS_SSLYZE command=$provider_sslyze ;;
 			provider/testssl) runs=$RUNS_TESTSSL command="cd $scratch && $provider_testssl >$OUT/provider-testssl-$delay.log 2>&1" ;;
+			provider-good/mailaudit) runs=$RUNS_MAILAUDIT command=$good_ma ;;
+			provider-good/sslyze) runs=$RUNS_SSLYZE command=$good_sslyze ;;
+			provider-good/testssl) runs=$RUNS_TESTSSL command="cd $scratch && $good_testssl >$OUT/provider-good-testssl-$delay.log 2>&1" ;;
 			*) die "unknown scope/tool $scope/$tool" ;;
 			esac
 			# -i: mailaudit exits 1 when findings fail, which legacy.test is built for.
-			in_ns hyperfine -i --runs "$runs" --export-json "$OUT/$scope-${tool/mailaudit/ma}-$delay.json" \
+			name=$scope-${tool/mailaudit/ma}
+			# The connection count does not depend on the delay.
+			count=0
+			[[ $delay != "${DELAYS[0]}" ]] || { count=1 && start_count; }
+			in_ns hyperfine -i --runs "$runs" --export-json "$OUT/$name-$delay.json" \
 				-n "$tool $scope ${delay} ms" "$command"
+			((!count)) || stop_count "$name" "$runs"
+			# sslyze opens up to 5 connections per port; mailaudit at the
+			# same count per address (see the top of this file).
+			if [[ $scope == provider* && $tool == mailaudit ]]; then
+				in_ns hyperfine -i --runs "$runs" --export-json "$OUT/$scope-ma20-$delay.json" \
+					-n "mailaudit $scope ${delay} ms, 20 per address" "$command --connections-per-host 20"
+			fi
 		done
 	done
 done
@@ -178,11 +244,27 @@ def cell(name):
     result = json.loads(path.read_text())["results"][0]
     mean, sd, runs = result["mean"], result.get("stddev") or 0.0, len(result["times"])
     return mean, (f"{mean:.2f} s ± {sd:.2f} ({runs})" if runs > 1 else f"{mean:.1f} s (1)")
-print("| target | latency | mailaudit | sslyze | testssl.sh | sslyze ÷ mailaudit | testssl.sh ÷ mailaudit |")
-print("| --- | --- | --- | --- | --- | --- | --- |")
-for scope, label in (("endpoint", "imap.legacy.test:993"), ("provider", "legacy.test, 10 TLS endpoints")):
+def conns(name):
+    path = out / f"{name}.connections"
+    return path.read_text().strip() if path.exists() else "–"
+print("| target | latency | mailaudit | sslyze | testssl.sh | sslyze ÷ mailaudit | testssl.sh ÷ mailaudit | connections (mailaudit / sslyze / testssl.sh) |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+scopes = (
+    ("endpoint", "imap.legacy.test:993 (worst case)"),
+    ("modern", "imap.good.test:993"),
+    ("provider", "legacy.test, 10 TLS endpoints"),
+    ("provider-good", "good.test, 6 TLS endpoints"),
+)
+for scope, label in scopes:
     for delay in delays:
-        (m, mt), (s, st), (t, tt) = (cell(f"{scope}-{tool}-{delay}") for tool in ("ma", "sslyze", "testssl"))
-        ratio = lambda x: f"{x / m:.1f}×" if x and m else "–"
-        print(f"| {label} | {delay} ms | {mt} | {st} | {tt} | {ratio(s)} | {ratio(t)} |")
+        variants = [("ma", "")]
+        if (out / f"{scope}-ma20-{delay}.json").exists():
+            variants.append(("ma20", ", mailaudit at 20 per address"))
+        for ma, suffix in variants:
+            (m, mt), (s, st), (t, tt) = (cell(f"{scope}-{tool}-{delay}") for tool in (ma, "sslyze", "testssl"))
+            if m is None and s is None and t is None:
+                continue
+            ratio = lambda x: f"{x / m:.1f}×" if x and m else "–"
+            count = " / ".join(conns(f"{scope}-{tool}") for tool in ("ma", "sslyze", "testssl"))
+            print(f"| {label}{suffix} | {delay} ms | {mt} | {st} | {tt} | {ratio(s)} | {ratio(t)} | {count} |")
 EOF
