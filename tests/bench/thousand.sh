@@ -198,11 +198,25 @@ for delay in "${DELAYS[@]}"; do
 	set +e
 	started=$(date +%s%N)
 	# shellcheck disable=SC2086 # MAILAUDIT_ARGS is a list of flags
-	in_ns /usr/bin/time -v -o "$OUT/time-$delay.txt" "$bin" scan -q --targets "$run/targets.txt" \
+	ip netns exec "$NS" /usr/bin/time -v -o "$OUT/time-$delay.txt" "$bin" scan -q --targets "$run/targets.txt" \
 		--format jsonl --out "$out" --resolver 198.18.1.53 --concurrency "$CONCURRENCY" \
 		--connections-per-host "$PER_HOST" --no-location --ca-file tests/lab/run/ca/ca.pem \
 		--dnssec-anchor "$run/root.anchor" \
-		${MAILAUDIT_ARGS:-} 2>"$OUT/stderr-$delay.txt"
+		${MAILAUDIT_ARGS:-} 2>"$OUT/stderr-$delay.txt" &
+	timer=$!
+	# RSS and JSONL size twice a second (ip netns exec execs time, whose
+	# child is mailaudit): shows how much of the peak comes after the last
+	# domain, while report.json is written.
+	sleep 0.2
+	scanner=$(pgrep -P "$timer" || true)
+	[[ -z $scanner || $(cat "/proc/$scanner/comm" 2>/dev/null) == mailaudit ]] ||
+		die "the process under /usr/bin/time is not mailaudit: $(cat "/proc/$scanner/comm")"
+	while [[ -n $scanner ]] && kill -0 "$scanner" 2>/dev/null; do
+		printf '%s %s %s\n' "$(date +%s.%N)" "$(awk '/^VmRSS/ { print $2 }' "/proc/$scanner/status" 2>/dev/null)" \
+			"$(stat -c %s "$out/report.jsonl" 2>/dev/null || echo 0)"
+		sleep 0.5
+	done >"$OUT/rss-$delay.txt"
+	wait "$timer"
 	code=$?
 	finished=$(date +%s%N)
 	set -e
@@ -210,14 +224,14 @@ for delay in "${DELAYS[@]}"; do
 	stop_pid "$relay"
 	relay=""
 	[[ -s $stats ]] || die "the relay wrote no statistics to $stats"
-	python3 - "$run/expected.json" "$out/report.jsonl" "$OUT/time-$delay.txt" "$stats" \
+	python3 - "$run/expected.json" "$out/report.jsonl" "$OUT/time-$delay.txt" "$stats" "$OUT/rss-$delay.txt" \
 		"$((finished - started))" "$code" "$delay" "$CONCURRENCY" "$PER_HOST" "$MAX_RSS_MB" \
 		>>"$OUT/results.md.tmp" <<'EOF' || failed=1
 import json, sys
 from collections import Counter
 from pathlib import Path
 
-expected_path, jsonl, time_path, stats_path, wall_ns, code, delay, concurrency, per_host, max_rss = sys.argv[1:]
+expected_path, jsonl, time_path, stats_path, samples_path, wall_ns, code, delay, concurrency, per_host, max_rss = sys.argv[1:]
 expected = json.loads(Path(expected_path).read_text())
 problems = []
 
@@ -252,6 +266,17 @@ if missing:
 # Peak memory.
 rss_kb = next(int(l.split(":")[1]) for l in Path(time_path).read_text().splitlines() if "Maximum resident" in l)
 rss_mb = rss_kb * 1024 / 1e6
+# The sampled RSS up to the first sample that saw the whole JSONL: the
+# scan's own peak, before report.json is assembled and written.
+final_size = Path(jsonl).stat().st_size if Path(jsonl).exists() else 0
+scan_kb = 0
+for sample in Path(samples_path).read_text().split("\n"):
+    fields = sample.split()
+    if len(fields) == 3 and fields[1].isdigit():
+        scan_kb = max(scan_kb, int(fields[1]))
+        if int(fields[2]) >= final_size:
+            break
+scan_mb = scan_kb * 1024 / 1e6
 if rss_mb >= float(max_rss):
     problems.append(f"peak RSS {rss_mb:.0f} MB, limit {max_rss} MB")
 
@@ -273,11 +298,12 @@ if code not in ("0", "1"):
 
 wall = int(wall_ns) / 1e9
 print(
-    f"| {len(expected)} | {delay} ms | {concurrency} | {wall:.1f} s | {rss_mb:.0f} MB | "
+    f"| {len(expected)} | {delay} ms | {concurrency} | {wall:.1f} s | {rss_mb:.0f} MB ({scan_mb:.0f} MB when the last line was written) | "
     f"max {worst}: {', '.join(cells)} | {with_result} / {len(expected)} | {code} |"
 )
 report = sys.stderr
-print(f"bench1k: {delay} ms: wall {wall:.1f} s, peak RSS {rss_mb:.1f} MB (limit {max_rss}), exit {code}", file=report)
+print(f"bench1k: {delay} ms: wall {wall:.1f} s, peak RSS {rss_mb:.1f} MB (limit {max_rss}; sampled {scan_mb:.1f} MB "
+      f"until the last JSONL line), exit {code}", file=report)
 print(f"bench1k: {delay} ms: {len(lines)} lines, {with_result} of {len(expected)} domains with findings and their MX", file=report)
 for upstream, s in stats.items():
     print(f"bench1k: {delay} ms: {', '.join(s['listeners'])} -> {upstream}: {s['connections']} connections, "
