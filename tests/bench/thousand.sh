@@ -9,9 +9,14 @@
 # provider publishes them, RFC 6186 SRV records) whose MX and SRV records
 # name the shared hosts of the lab's three providers (mx.good.test,
 # imap.bad.test, tls13.legacy.test, …: the names the lab's certificates
-# carry), 50 % good, 30 % bad, 20 % legacy. A Knot instance of this script's
-# own (not the lab's) serves them on 127.0.20.53, so the lab's zones are
-# untouched.
+# carry), 50 % good, 30 % bad, 20 % legacy. A root and a test. zone,
+# signed here with keys of the run, delegate to all of them without DS, so
+# the scanner (--dnssec-anchor on that root) finds every domain provably
+# insecure, as on the internet; a resolver that refuses the root would make
+# the DNSSEC step record "bogus" instead (see tests/bench/README.md). A Knot
+# instance of this script's own (not the lab's) serves them on 127.0.20.53,
+# so the lab's zones are untouched. Every address in the zones is a relay
+# address in 198.18.1.0/24.
 #
 # The latency: this kernel has no netem qdisc, so, as in tls-peers.sh, the
 # scanner runs in a network namespace of its own (mailaudit-bench1k, veth
@@ -41,7 +46,10 @@
 #   engine, copied to the run directory), MAILAUDIT_ARGS (extra scan flags),
 #   BENCH_OUT (tests/lab/run/bench1k). Quick check: DOMAINS=50 DELAYS=25.
 # Results: BENCH_OUT/results.md (one table row per delay) and, per delay,
-#   out-DELAY/ (report.jsonl, report.json), time-DELAY.txt, relay-DELAY.json.
+#   out-DELAY/ (report.jsonl, report.json), time-DELAY.txt, rss-DELAY.txt
+#   (time, RSS in KiB, JSONL bytes; twice a second), relay-DELAY.json,
+#   stderr-DELAY.txt. Stops its relay and Knot by PID and removes the
+#   namespace and veth on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PATH="$PATH:/usr/sbin:/sbin"
