@@ -27,6 +27,9 @@ use tokio::sync::OnceCell;
 #[error("cannot set up DNS resolution: {0}")]
 pub struct ResolverError(String);
 
+/// Most CNAMEs followed when looking for a loop (hickory follows 8).
+const MAX_ALIASES: usize = 8;
+
 /// A resolver bound to one server, or to the system configuration. Answers
 /// are cached for the scan, so a name asked for twice (an MX host that is
 /// also an SRV target, an SPF include seen twice) costs one query.
@@ -201,6 +204,7 @@ impl Dns {
         );
         let mut addresses = Vec::new();
         let mut failures = Vec::new();
+        let mut nxdomain = false;
         for answer in [v4, v6] {
             match answer {
                 Ok(Answer::Records(data)) => {
@@ -210,16 +214,49 @@ impl Dns {
                         _ => None,
                     }))
                 }
-                Ok(Answer::NoRecords { .. }) => {}
+                Ok(Answer::NoRecords { nxdomain: gone }) => nxdomain |= gone,
                 Err(reason) => failures.push(reason),
             }
         }
         let attempt = if addresses.is_empty() && !failures.is_empty() {
             Attempt::failed(failures.join("; "))
+        } else if let Some(chain) = self.cname_loop(host, &addresses, nxdomain).await {
+            Attempt::failed(format!("CNAME loop: {}", chain.join(" -> ")))
         } else {
             Attempt::completed(addresses)
         };
         attempt.timed(started)
+    }
+
+    /// When `host` exists but has no address, whether that is because its
+    /// CNAMEs form a loop (RFC 1034 §3.6.2 forbids it; resolvers give up
+    /// after a few steps and answer with nothing): the names up to the one
+    /// repeated. Follows at most [`MAX_ALIASES`] CNAMEs, one cached query
+    /// each; a name that does not exist costs no query.
+    async fn cname_loop(
+        &self,
+        host: &str,
+        addresses: &[IpAddr],
+        nxdomain: bool,
+    ) -> Option<Vec<String>> {
+        if !addresses.is_empty() || nxdomain {
+            return None;
+        }
+        let mut chain = vec![normalize_host(host)];
+        for _ in 0..MAX_ALIASES {
+            let current = chain.last()?.clone();
+            let answer = self.query(&current, RecordType::CNAME).await.ok()?;
+            let target = answer.records().iter().find_map(|r| match r {
+                RData::CNAME(target) => Some(normalize_host(&target.0.to_ascii())),
+                _ => None,
+            })?;
+            let repeated = chain.contains(&target);
+            chain.push(target);
+            if repeated {
+                return Some(chain);
+            }
+        }
+        None
     }
 
     /// The SRV records at `name`.
