@@ -18,7 +18,9 @@ use mailaudit::finding::Severity;
 use mailaudit::probe::location::{IANA_BOOTSTRAP, LocationSettings};
 use mailaudit::probe::mailbox::MailboxOptions;
 use mailaudit::profile::AuditProfile;
-use mailaudit::report::{Format, RenderOptions, Report, baseline, offline, pdf, schema, summary};
+use mailaudit::report::{
+    Format, RenderError, RenderOptions, Report, baseline, offline, pdf, schema, summary,
+};
 use mailaudit::rules::{self, Rule};
 use mailaudit::scan::ScanRequest;
 use mailaudit::target::{HostSpec, parse_domain};
@@ -502,20 +504,27 @@ fn write_outputs(
 ) -> Result<(), (u8, anyhow::Error)> {
     let mut written = Vec::new();
     for format in formats {
-        let text = format
-            .render_bytes(report, options)
-            .with_context(|| format!("cannot render the {format:?} report"))
-            .map_err(|e| (1, e))?;
+        let failed = |error: RenderError| match error {
+            RenderError::Write(_) => usage(anyhow!("cannot write the {format:?} report: {error}")),
+            other => (1, anyhow!("cannot render the {format:?} report: {other}")),
+        };
         match out_dir {
             None => {
-                print_stdout(&text)?;
+                let mut stdout = std::io::stdout().lock();
+                format
+                    .write_to(report, options, &mut stdout)
+                    .and_then(|()| stdout.flush().map_err(RenderError::Write))
+                    .map_err(failed)?;
                 written.push("-".to_string());
             }
             Some(dir) => {
                 let path = dir.join(format.file_name());
-                std::fs::write(&path, text)
+                let mut file = std::fs::File::create(&path)
                     .with_context(|| format!("cannot write {}", path.display()))
                     .map_err(usage)?;
+                format
+                    .write_to(report, options, &mut file)
+                    .map_err(failed)?;
                 written.push(path.display().to_string());
             }
         }

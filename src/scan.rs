@@ -5,6 +5,7 @@
 use crate::batch::DomainLine;
 use crate::credentials::MailboxLogin;
 use crate::evidence::SCHEMA_VERSION;
+use crate::finding::Finding;
 use crate::probe::{self, ProbeContext, Progress, dns::Dns, trust::TrustStore};
 use crate::profile::AuditProfile;
 use crate::report::{LEGAL_SNAPSHOT, Report, Settings, Target};
@@ -165,6 +166,8 @@ pub async fn run_batch(
         .map(|domain| scan_one(request, domain, &dns, &context, progress))
         .buffer_unordered(concurrency.max(1));
     let mut scanned = Vec::new();
+    // Each line's findings, reused for the report below.
+    let mut judged: HashMap<String, Vec<Finding>> = HashMap::new();
     while let Some(target) = scanning.next().await {
         let line = DomainLine {
             schema_version: SCHEMA_VERSION.to_string(),
@@ -184,6 +187,7 @@ pub async fn run_batch(
             evidence: target.evidence,
         };
         on_domain(&line).map_err(ScanError::Stream)?;
+        judged.insert(line.domain.clone(), line.findings);
         scanned.push(Target {
             domain: line.domain,
             evidence: line.evidence,
@@ -202,13 +206,27 @@ pub async fn run_batch(
         .filter_map(|d| by_domain.remove(d))
         .collect();
     let finished_at = Utc::now();
-    let findings = rules::evaluate(
-        rules,
-        targets.iter().map(|t| &t.evidence),
-        started_at,
-        request.language,
-        &request.profile,
-    );
+    // What `rules::evaluate` over all targets gives, without judging every
+    // domain a second time: the domains' findings in target order, a
+    // subject shared by several domains (an endpoint) judged for the first.
+    // Domains resumed from an earlier run are judged here.
+    let mut seen = HashSet::new();
+    let mut findings = Vec::new();
+    for target in &targets {
+        let own = judged.remove(&target.domain).unwrap_or_else(|| {
+            rules::evaluate(
+                rules,
+                [&target.evidence],
+                started_at,
+                request.language,
+                &request.profile,
+            )
+        });
+        findings.extend(
+            own.into_iter()
+                .filter(|f| seen.insert((f.rule.clone(), f.subject.clone()))),
+        );
+    }
     Ok(BatchOutcome {
         report: Report {
             schema_version: SCHEMA_VERSION.to_string(),

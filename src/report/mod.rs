@@ -143,6 +143,23 @@ impl Format {
             text => text.render(report).map(String::into_bytes),
         }
     }
+
+    /// Writes `report` in this format to `out`. `report.json` is streamed:
+    /// a batch of a thousand domains is hundreds of megabytes of JSON, which
+    /// need not be held as one string as well as the report.
+    pub fn write_to(
+        self,
+        report: &Report,
+        options: &RenderOptions,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), RenderError> {
+        match self {
+            Format::Json => json::write(report, out),
+            other => out
+                .write_all(&other.render_bytes(report, options)?)
+                .map_err(RenderError::Write),
+        }
+    }
 }
 
 impl std::str::FromStr for Format {
@@ -178,6 +195,8 @@ pub enum RenderError {
     PdfNotBuilt,
     #[error("the PDF is binary; render it with Format::render_bytes")]
     NotText,
+    #[error("cannot write the report: {0}")]
+    Write(#[from] std::io::Error),
 }
 
 impl Report {
