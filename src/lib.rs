@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod finding;
 #[doc(hidden)]
 pub mod fuzz_api;
+pub mod judged;
 pub mod probe;
 pub mod profile;
 pub mod report;

@@ -5,7 +5,7 @@
 use crate::batch::DomainLine;
 use crate::credentials::MailboxLogin;
 use crate::evidence::SCHEMA_VERSION;
-use crate::finding::Finding;
+use crate::judged::Judged;
 use crate::probe::{self, ProbeContext, Progress, dns::Dns, trust::TrustStore};
 use crate::profile::AuditProfile;
 use crate::report::{LEGAL_SNAPSHOT, Report, Settings, Target};
@@ -167,7 +167,7 @@ pub async fn run_batch(
         .buffer_unordered(concurrency.max(1));
     let mut scanned = Vec::new();
     // Each line's findings, reused for the report below.
-    let mut judged: HashMap<String, Vec<Finding>> = HashMap::new();
+    let mut judged = Judged::default();
     while let Some(target) = scanning.next().await {
         let line = DomainLine {
             schema_version: SCHEMA_VERSION.to_string(),
@@ -187,7 +187,7 @@ pub async fn run_batch(
             evidence: target.evidence,
         };
         on_domain(&line).map_err(ScanError::Stream)?;
-        judged.insert(line.domain.clone(), line.findings);
+        judged.insert(&line.domain, line.findings);
         scanned.push(Target {
             domain: line.domain,
             evidence: line.evidence,
@@ -207,26 +207,21 @@ pub async fn run_batch(
         .collect();
     let finished_at = Utc::now();
     // What `rules::evaluate` over all targets gives, without judging every
-    // domain a second time: the domains' findings in target order, a
-    // subject shared by several domains (an endpoint) judged for the first.
-    // Domains resumed from an earlier run are judged here.
-    let mut seen = HashSet::new();
-    let mut findings = Vec::new();
-    for target in &targets {
-        let own = judged.remove(&target.domain).unwrap_or_else(|| {
-            rules::evaluate(
-                rules,
-                [&target.evidence],
-                started_at,
-                request.language,
-                &request.profile,
-            )
-        });
-        findings.extend(
-            own.into_iter()
-                .filter(|f| seen.insert((f.rule.clone(), f.subject.clone()))),
-        );
-    }
+    // domain a second time; domains resumed from an earlier run are judged
+    // here.
+    let findings = judged.assemble(targets.iter().map(|t| t.domain.as_str()), |domain| {
+        let evidence = targets
+            .iter()
+            .find(|t| t.domain == domain)
+            .map(|t| &t.evidence);
+        rules::evaluate(
+            rules,
+            evidence,
+            started_at,
+            request.language,
+            &request.profile,
+        )
+    });
     Ok(BatchOutcome {
         report: Report {
             schema_version: SCHEMA_VERSION.to_string(),
