@@ -258,3 +258,39 @@ fn thousands_of_mx_records_probe_a_bounded_number_of_hosts() {
         scan.stderr
     );
 }
+
+#[test]
+fn a_resolver_that_refuses_the_root_leaves_dnssec_undecided_not_bogus() {
+    // Given a server that answers for its own zone only (as an internal
+    // authoritative server given as --resolver does): REFUSED for the root
+    // and for test., so no chain of trust can be fetched
+    let server = dns::start(|question, _| match question.name.as_str() {
+        "" | "." | "test" => Reply::Code(dns::REFUSED),
+        "refused.test" if question.qtype == dns::TYPE_MX => Reply::Answer(vec![Record::new(
+            "refused.test",
+            Data::Mx(10, "refused.test".into()),
+        )]),
+        "refused.test" if question.qtype == dns::TYPE_A => Reply::Answer(vec![Record::new(
+            "refused.test",
+            Data::A("127.0.66.1".parse().unwrap()),
+        )]),
+        "refused.test" => Reply::Code(0),
+        _ => Reply::Code(dns::NXDOMAIN),
+    });
+    // When the domain is scanned with the built-in root keys
+    let scan = hostile::scan("refused.test", &server.resolver(), &[]);
+    // Then DNS-002 (validation fails) does not fail: nothing was shown to
+    // be bogus, the chain was never fetched
+    let findings = scan.report["findings"].as_array().unwrap();
+    let dns_002 = findings
+        .iter()
+        .find(|f| f["rule"] == "DNS-002" && f["subject"] == "dns:refused.test")
+        .expect("DNS-002 is judged");
+    assert_eq!(dns_002["status"], "inconclusive", "{dns_002}");
+    // and the validated MX lookup names why.
+    let text = scan.report["targets"][0]["evidence"]["dnssec"].to_string();
+    assert!(
+        text.contains("the chain of trust could not be fetched"),
+        "{text}"
+    );
+}

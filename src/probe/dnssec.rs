@@ -270,6 +270,10 @@ fn dane_for(
 struct Validator {
     resolver: TokioResolver,
     setup: ValidationSetup,
+    /// Why the root's DNSKEY RRset cannot be had from the resolver (an
+    /// internal authoritative server answers REFUSED for `.`): then no chain
+    /// of trust can be fetched, and a "bogus" verdict proves nothing.
+    root_unavailable: Option<String>,
 }
 
 impl Validator {
@@ -283,8 +287,14 @@ impl Validator {
             .with_trust_anchor(Arc::new(anchors))
             .build()
             .map_err(|e| format!("cannot set up the validating resolver: {e}"))?;
+        let root_unavailable = match dns.query(".", RecordType::DNSKEY).await {
+            Ok(answer) if !answer.records().is_empty() => None,
+            Ok(_) => Some("the resolver has no DNSKEY records for the root".to_string()),
+            Err(reason) => Some(reason),
+        };
         Ok(Validator {
             resolver,
+            root_unavailable,
             setup: ValidationSetup {
                 validator: VALIDATOR.to_string(),
                 resolver: dns.description.clone(),
@@ -294,8 +304,23 @@ impl Validator {
     }
 
     /// One validated lookup: the status and the records of the asked type,
-    /// or why there was no answer at all.
+    /// or why there was no answer at all. "Bogus" while the root's keys
+    /// cannot be fetched is no answer: the chain was never checked.
     async fn lookup(
+        &self,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<(ValidatedAnswer, Vec<RData>), String> {
+        let result = self.validated(name, record_type).await;
+        match (&result, &self.root_unavailable) {
+            (Ok((answer, _)), Some(reason)) if answer.security == Security::Bogus => Err(format!(
+                "{record_type} {name}: the chain of trust could not be fetched ({reason}), so the status is undecided"
+            )),
+            _ => result,
+        }
+    }
+
+    async fn validated(
         &self,
         name: &str,
         record_type: RecordType,

@@ -22,6 +22,8 @@ pub const TYPE_MX: u16 = 15;
 pub const SERVFAIL: u8 = 2;
 /// RCODE 3.
 pub const NXDOMAIN: u8 = 3;
+/// RCODE 5.
+pub const REFUSED: u8 = 5;
 
 /// How a query arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
