@@ -11,6 +11,7 @@
 #   FUZZ_TIMEOUT      seconds one input may take before it counts as a hang (default 10)
 #   FUZZ_LOG_DIR      where the libFuzzer logs and results.tsv go (default /tmp/mailaudit-fuzz)
 #   FUZZ_NO_CMIN=1    skip the corpus minimisation
+#   FUZZ_NO_BUILD=1   run the binaries already built (no cargo step at all)
 #   CARGO_TARGET_DIR  fuzz build directory (default ~/.cache/mailaudit-fuzz-target,
 #                     apart from the main build's so the two never wait for each other)
 set -euo pipefail
@@ -44,10 +45,16 @@ else
 fi
 echo "== toolchain: $mode; build directory: $CARGO_TARGET_DIR"
 
-echo "== building ${targets[*]}"
-for target in "${targets[@]}"; do
-    "${fuzz[@]}" build --fuzz-dir tests/fuzz "$target"
-done
+# Build once, then run the binaries themselves: `cargo fuzz run` and
+# `cargo fuzz cmin` rebuild first, and in a working tree others edit, a
+# rebuild of mailaudit with instrumentation costs minutes between targets.
+if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
+    echo "== building ${targets[*]}"
+    for target in "${targets[@]}"; do
+        "${fuzz[@]}" build --fuzz-dir tests/fuzz "$target"
+    done
+fi
+bin_dir="$CARGO_TARGET_DIR/$(rustc -vV | sed -n 's/^host: //p')/release"
 
 results="$log_dir/results.tsv"
 printf 'target\tseconds\texecutions\texec_per_s\tcorpus_files\tcrashes\n' >"$results"
@@ -62,7 +69,7 @@ for target in "${targets[@]}"; do
     # One process, one thread: libFuzzer's default without -jobs/-workers.
     # -print_final_stats gives the execution count for the table.
     set +e
-    "${fuzz[@]}" run --fuzz-dir tests/fuzz "$target" "$corpus" -- \
+    "$bin_dir/$target" "$corpus" \
         -max_total_time="$seconds" -timeout="$timeout_per_input" \
         -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
     code=$?
@@ -76,8 +83,17 @@ for target in "${targets[@]}"; do
         echo "   $target stopped with exit code $code; see $log and $artifacts"
     fi
     if [ "${FUZZ_NO_CMIN:-0}" != 1 ]; then
-        "${fuzz[@]}" cmin --fuzz-dir tests/fuzz "$target" "$corpus" >"$log_dir/$target.cmin.log" 2>&1 ||
-            echo "   cmin of $target failed; see $log_dir/$target.cmin.log"
+        # What `cargo fuzz cmin` does: merge into an empty directory, keeping
+        # only inputs that add coverage, then swap it in.
+        minimised="$(mktemp -d)"
+        if "$bin_dir/$target" -merge=1 -timeout="$timeout_per_input" "$minimised" "$corpus" \
+            >"$log_dir/$target.cmin.log" 2>&1; then
+            find "$corpus" -type f -delete
+            cp "$minimised"/* "$corpus"/
+        else
+            echo "   minimising $target failed; see $log_dir/$target.cmin.log"
+        fi
+        rm -rf "$minimised"
     fi
     files=$(find "$corpus" -type f | wc -l)
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$elapsed" "$executions" \
