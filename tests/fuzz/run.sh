@@ -88,8 +88,10 @@ for target in "${targets[@]}"; do
         minimised="$(mktemp -d)"
         if "$bin_dir/$target" -merge=1 -timeout="$timeout_per_input" "$minimised" "$corpus" \
             >"$log_dir/$target.cmin.log" 2>&1; then
-            find "$corpus" -type f -delete
-            cp "$minimised"/* "$corpus"/
+            # Tolerates files vanishing underneath (another run on the same
+            # corpus): the merged set is complete by itself.
+            find "$corpus" -type f -delete 2>/dev/null || true
+            cp -f "$minimised"/* "$corpus"/ || true
         else
             echo "   minimising $target failed; see $log_dir/$target.cmin.log"
         fi
