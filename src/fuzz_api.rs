@@ -23,6 +23,7 @@ use crate::probe::mail_auth::{
 };
 use crate::probe::mailbox::{folders, managesieve, pop3_view, sieve_script};
 use crate::probe::starttls_injection::judge::{Judge, Watch};
+use crate::probe::tls_scan::{answer, classification, sslv2};
 use crate::probe::{client_config, imap, key_discovery, pop3, sieve, smtp};
 use crate::target::Protocol;
 use hickory_resolver::proto::rr::RecordType;
@@ -292,32 +293,9 @@ pub fn client_config(data: &[u8]) {
     assert!(entries.len() + errors.len() <= text.lines().count());
 }
 
-// The TLS answer readers are private to `probe::tls_scan`, whose `mod.rs`
-// is not changed for fuzzing; their files are compiled a second time here,
-// as they are, so the fuzzed code is the scanner's code. Under `cfg(test)`
-// the copies are left out: their unit tests name `tls_scan` paths and
-// already run from the original modules.
-#[cfg(not(test))]
-#[allow(dead_code, unused_imports, clippy::duplicate_mod)]
-#[path = "probe/tls_scan/answer.rs"]
-mod answer;
-#[cfg(not(test))]
-#[allow(dead_code, unused_imports, clippy::duplicate_mod)]
-#[path = "probe/tls_scan/classification.rs"]
-mod classification;
-#[cfg(not(test))]
-#[allow(dead_code, unused_imports, clippy::duplicate_mod)]
-#[path = "probe/tls_scan/key_exchange.rs"]
-mod key_exchange;
-#[cfg(not(test))]
-#[allow(dead_code, unused_imports, clippy::duplicate_mod)]
-#[path = "probe/tls_scan/sslv2.rs"]
-mod sslv2;
-
 /// The suite family whose ServerKeyExchange is read: the table's, else
 /// one picked by the suite's low bits so every branch of
 /// `key_exchange::parse` is reached.
-#[cfg(not(test))]
 fn family(suite: u16) -> Option<classification::KeyExchange> {
     use classification::KeyExchange;
     classification::table()
@@ -340,7 +318,6 @@ fn family(suite: u16) -> Option<classification::KeyExchange> {
 /// (`sslv2::interpret`). The bytes are read as they arrive: an answer
 /// decided on a prefix stays the same when more bytes come, and a hello
 /// never names more extensions or cipher kinds than its bytes could hold.
-#[cfg(not(test))]
 pub fn tls_hello(data: &[u8]) {
     use answer::{Answer, Progress, interpret};
     let whole = interpret(data, Some(&family), false);

@@ -20,12 +20,12 @@
 //! how the key exchange is signed). This module runs the versions step,
 //! then everything else at once, and holds the retry logic they share.
 
-mod answer;
-mod classification;
+pub(crate) mod answer;
+pub(crate) mod classification;
 mod groups;
 mod hello;
 mod key_exchange;
-mod sslv2;
+pub(crate) mod sslv2;
 mod strike;
 mod suites;
 mod transport;
