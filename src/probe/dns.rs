@@ -228,6 +228,15 @@ impl Dns {
         attempt.timed(started)
     }
 
+    /// The CNAME target of `name`, if it is an alias (normalised).
+    pub async fn cname(&self, name: &str) -> Result<Option<String>, String> {
+        let answer = self.query(name, RecordType::CNAME).await?;
+        Ok(answer.records().iter().find_map(|r| match r {
+            RData::CNAME(target) => Some(normalize_host(&target.0.to_ascii())),
+            _ => None,
+        }))
+    }
+
     /// When `host` exists but has no address, whether that is because its
     /// CNAMEs form a loop (RFC 1034 §3.6.2 forbids it; resolvers give up
     /// after a few steps and answer with nothing): the names up to the one
@@ -245,11 +254,7 @@ impl Dns {
         let mut chain = vec![normalize_host(host)];
         for _ in 0..MAX_ALIASES {
             let current = chain.last()?.clone();
-            let answer = self.query(&current, RecordType::CNAME).await.ok()?;
-            let target = answer.records().iter().find_map(|r| match r {
-                RData::CNAME(target) => Some(normalize_host(&target.0.to_ascii())),
-                _ => None,
-            })?;
+            let target = self.cname(&current).await.ok()??;
             let repeated = chain.contains(&target);
             chain.push(target);
             if repeated {

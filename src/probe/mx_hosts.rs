@@ -35,11 +35,8 @@ async fn mx_host(dns: &Dns, host: String) -> MxHostEvidence {
         )
     } else {
         let started = Instant::now();
-        let cname = match dns.query(&host, RecordType::CNAME).await {
-            Ok(answer) => Attempt::completed(answer.records().iter().find_map(|r| match r {
-                RData::CNAME(target) => Some(normalize_host(&target.0.to_ascii())),
-                _ => None,
-            })),
+        let cname = match dns.cname(&host).await {
+            Ok(target) => Attempt::completed(target),
             Err(reason) => Attempt::failed(reason),
         };
         (cname.timed(started), dns.addresses(&host).await)

@@ -3,15 +3,17 @@
 use super::{RenderError, Report};
 use std::io::Write;
 
-/// Renders the report as JSON.
+/// Renders the report as JSON: the bytes [`write`] writes.
 pub fn render(report: &Report) -> Result<String, RenderError> {
-    let mut text = serde_json::to_string_pretty(report)?;
-    text.push('\n');
-    Ok(text)
+    let mut bytes = Vec::new();
+    write(report, &mut bytes)?;
+    // serde_json writes UTF-8 only, so this never replaces anything.
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned()))
 }
 
-/// Writes the same bytes as [`render`] to `out`, buffered, without holding
-/// them in memory.
+/// Writes the report as pretty JSON and a newline to `out`, buffered,
+/// without holding it in memory.
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> Result<(), RenderError> {
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
     serde_json::to_writer_pretty(&mut buffered, report)?;
