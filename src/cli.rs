@@ -172,8 +172,8 @@ pub struct ScanArgs {
     /// Skip the raw-handshake TLS scan of versions, suites and groups; TLS-003, -004, -006, -007 and -012 are then inconclusive.
     #[arg(long)]
     pub no_tls_scan: bool,
-    /// Audit this mailbox read-only (folders, message ages by year, Sent, Trash, quota, ACLs, Sieve redirects, POP3 view; rules RET-001..007, LOC-002): USER, e.g. alice@example.org, on the IMAP server the domain announces, or USER@HOST[:PORT] on another one. One login attempt; only EXAMINE, SEARCH and FETCH with BODY.PEEK, never SELECT, STORE or EXPUNGE. The password comes from --password-env, --password-file or a prompt, never from the command line. Repeatable.
-    #[arg(long = "mailbox", value_name = "USER[@HOST[:PORT]]")]
+    /// Audit this mailbox read-only (folders, message ages by year, Sent, Trash, quota, ACLs, Sieve redirects, POP3 view; rules RET-001..007, LOC-002). Forms: USER@DOMAIN (e.g. alice@example.org, DOMAIN a scanned domain) on the IMAP server the domain announces; imaps://USER@HOST[:PORT] (or imap:// for STARTTLS on 143) on the server HOST, with @ in USER written %40, e.g. imaps://carol%40example.org@imap.provider.example; or the older USER@DOMAIN@HOST[:PORT]. When a server is named, the password goes to that host only (IMAP, POP3 and ManageSieve), never to a server the domain announces. Which user on which server is printed before the one login attempt. Only EXAMINE, SEARCH and FETCH with BODY.PEEK, never SELECT, STORE or EXPUNGE. The password comes from --password-env, --password-file or a prompt, never from the command line. Repeatable.
+    #[arg(long = "mailbox", value_name = "USER@DOMAIN|imaps://USER@HOST[:PORT]")]
     pub mailboxes: Vec<String>,
     /// Name of the environment variable holding the mailbox password, e.g. --password-env MAILAUDIT_PASSWORD (not the password itself).
     #[arg(

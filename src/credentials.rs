@@ -33,14 +33,29 @@ impl fmt::Debug for Password {
     }
 }
 
-/// One `--mailbox USER[@HOST[:PORT]]`.
+/// How TLS starts on the IMAP server a user named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapTls {
+    /// TLS from the first byte (`imaps://`, port 993).
+    Implicit,
+    /// `STARTTLS` after the greeting (`imap://`, port 143).
+    Starttls,
+}
+
+/// One `--mailbox`: `USER`, `USER@HOST[:PORT]` after a login name with `@`,
+/// or the unambiguous URL `imaps://USER@HOST[:PORT]` / `imap://USER@HOST[:PORT]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxSpec {
     /// The login name, e.g. `alice@example.com`.
     pub user: String,
-    /// The IMAP server, when given; otherwise the scanned domain's.
+    /// The IMAP server the user named. When it is given, the password goes
+    /// to this host and no other (IMAP, POP3 and ManageSieve alike);
+    /// otherwise to the servers the scanned domain announces.
     pub host: Option<String>,
     pub port: Option<u16>,
+    /// How TLS starts, when the URL form said so; otherwise by the port
+    /// (993 implicit, anything else STARTTLS).
+    pub tls: Option<ImapTls>,
 }
 
 impl MailboxSpec {
@@ -50,6 +65,76 @@ impl MailboxSpec {
             .rsplit_once('@')
             .map(|(_, domain)| domain.to_ascii_lowercase())
     }
+
+    /// How TLS starts on the named server: the URL's scheme, else the port.
+    pub fn imap_tls(&self) -> ImapTls {
+        match (self.tls, self.port) {
+            (Some(tls), _) => tls,
+            (None, None | Some(993)) => ImapTls::Implicit,
+            (None, Some(_)) => ImapTls::Starttls,
+        }
+    }
+
+    /// The IMAP port on the named server.
+    pub fn imap_port(&self) -> u16 {
+        self.port.unwrap_or(match self.imap_tls() {
+            ImapTls::Implicit => 993,
+            ImapTls::Starttls => 143,
+        })
+    }
+
+    /// `USER@DOMAIN` without a server is ambiguous unless DOMAIN is one of
+    /// the scanned domains: `carol@cyrus.example` may mean the user
+    /// `carol@cyrus.example`, or `carol` on the server `cyrus.example`.
+    /// Returns the error to show, naming both unambiguous forms.
+    pub fn check_unambiguous(&self, text: &str, domains: &[String]) -> Result<(), CredentialError> {
+        match (&self.host, self.user_domain()) {
+            (None, Some(at)) if !domains.iter().any(|d| d.eq_ignore_ascii_case(&at)) => {
+                let (local, _) = self.user.rsplit_once('@').unwrap_or((&self.user, ""));
+                Err(CredentialError::Ambiguous {
+                    text: text.to_string(),
+                    domain: at.clone(),
+                    as_user: format!("imaps://{}@HOST", encode_user(&self.user)),
+                    as_server: format!("imaps://{}@{at}", encode_user(local)),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Percent-encodes the characters of a login name that a URL's userinfo
+/// cannot hold as they are (RFC 3986 §3.2.1).
+fn encode_user(user: &str) -> String {
+    let mut out = String::new();
+    for byte in user.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes; `None` on a broken escape or bytes that are not
+/// UTF-8.
+fn decode_user(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A mailbox with its password.
@@ -75,9 +160,22 @@ pub enum PasswordSource {
 #[derive(Debug, Error)]
 pub enum CredentialError {
     #[error(
-        "--mailbox '{0}': give the login name, USER (e.g. alice@example.com), optionally followed by @HOST or @HOST:PORT for the IMAP server"
+        "--mailbox '{0}': give the login name, USER (e.g. alice@example.com), optionally followed by @HOST or @HOST:PORT for the IMAP server, or the URL imaps://USER@HOST[:PORT] with @ in USER written %40"
     )]
     BadSpec(String),
+    #[error(
+        "--mailbox: the URL holds a password (USER:PASSWORD@HOST); passwords never go on the command line. Write imaps://USER@HOST and use --password-env, --password-file or the prompt (a ':' in the login name is written %3A)"
+    )]
+    PasswordInUrl,
+    #[error(
+        "--mailbox '{text}' is ambiguous: {domain} is not a scanned domain, so it may be the user's domain or the IMAP server. For the user '{text}' on a server you name, write --mailbox {as_user}; for the user on the server {domain}, write --mailbox {as_server}"
+    )]
+    Ambiguous {
+        text: String,
+        domain: String,
+        as_user: String,
+        as_server: String,
+    },
     #[error(
         "environment variable {0} is not set or empty: export it with the mailbox password (--password-env names the variable, never the password)"
     )]
@@ -96,22 +194,53 @@ pub enum CredentialError {
     Prompt(String),
 }
 
-/// Parses `USER[@HOST[:PORT]]`. The login name may itself contain one `@`
-/// (`alice@example.com`); a second `@` starts the server.
+/// Parses `USER[@HOST[:PORT]]` or `imaps://USER@HOST[:PORT]`. In the first
+/// form the login name may itself contain one `@` (`alice@example.com`); a
+/// second `@` starts the server. In the URL form the user is
+/// percent-encoded (`carol%40example.com`), so the last `@` starts the
+/// server.
 pub fn parse_mailbox(text: &str) -> Result<MailboxSpec, CredentialError> {
     let bad = || CredentialError::BadSpec(text.to_string());
     let text = text.trim();
     if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
-    let parts: Vec<&str> = text.split('@').collect();
-    let (user, server) = match parts.as_slice() {
-        [user] => (user.to_string(), None),
-        [local, domain] => (format!("{local}@{domain}"), None),
-        [local, domain, server] => (format!("{local}@{domain}"), Some(*server)),
-        _ => return Err(bad()),
+    let lower = text.to_ascii_lowercase();
+    let url = [
+        ("imaps://", ImapTls::Implicit),
+        ("imap://", ImapTls::Starttls),
+    ]
+    .into_iter()
+    .find(|(scheme, _)| lower.starts_with(scheme));
+    let (user, server, tls) = match url {
+        Some((scheme, tls)) => {
+            let rest = text[scheme.len()..].trim_end_matches('/');
+            let (user, server) = rest.rsplit_once('@').ok_or_else(bad)?;
+            // `USER:PASSWORD@` would put the password on the command line;
+            // refuse it without echoing the argument.
+            if user.contains(':') {
+                return Err(CredentialError::PasswordInUrl);
+            }
+            if server.contains(['/', '?', '#']) {
+                return Err(bad());
+            }
+            let user = decode_user(user).ok_or_else(bad)?;
+            (user, Some(server), Some(tls))
+        }
+        None => {
+            if text.contains("://") {
+                return Err(bad());
+            }
+            let parts: Vec<&str> = text.split('@').collect();
+            match parts.as_slice() {
+                [user] => (user.to_string(), None, None),
+                [local, domain] => (format!("{local}@{domain}"), None, None),
+                [local, domain, server] => (format!("{local}@{domain}"), Some(*server), None),
+                _ => return Err(bad()),
+            }
+        }
     };
-    if user.starts_with('@') || user.ends_with('@') {
+    if user.is_empty() || user.starts_with('@') || user.ends_with('@') {
         return Err(bad());
     }
     let (host, port) = match server {
@@ -121,13 +250,19 @@ pub fn parse_mailbox(text: &str) -> Result<MailboxSpec, CredentialError> {
                 Some((host, port)) => (host, Some(port.parse::<u16>().map_err(|_| bad())?)),
                 None => (server, None),
             };
-            if host.is_empty() {
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            if host.is_empty() || port == Some(0) {
                 return Err(bad());
             }
-            (Some(host.to_ascii_lowercase()), port)
+            (Some(host), port)
         }
     };
-    Ok(MailboxSpec { user, host, port })
+    Ok(MailboxSpec {
+        user,
+        host,
+        port,
+        tls,
+    })
 }
 
 /// Reads the password of every mailbox from `source`.
@@ -206,7 +341,8 @@ mod tests {
             MailboxSpec {
                 user: "alice@good.test".into(),
                 host: None,
-                port: None
+                port: None,
+                tls: None,
             }
         );
         let spec = parse_mailbox("alice@good.test@IMAP.good.test:993").unwrap();
@@ -214,8 +350,82 @@ mod tests {
         assert_eq!(spec.port, Some(993));
         assert_eq!(spec.user_domain().as_deref(), Some("good.test"));
         assert_eq!(parse_mailbox("bob").unwrap().user_domain(), None);
-        for bad in ["", "a b@c", "@x", "a@b@c@d", "a@b@", "a@b@h:99999"] {
+        for bad in [
+            "",
+            "a b@c",
+            "@x",
+            "a@b@c@d",
+            "a@b@",
+            "a@b@h:99999",
+            "imaps://host",
+            "imaps://@host",
+            "imaps://a%4@host",
+            "imaps://a@host/INBOX",
+            "imaps://a@host:0",
+            "pop3s://a@host",
+        ] {
             assert!(parse_mailbox(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_url_form_names_user_and_server_unambiguously() {
+        // Given the user carol@mixed.test on the server cyrus.mixed.test
+        let spec = parse_mailbox("imaps://carol%40mixed.test@Cyrus.Mixed.Test.:9993").unwrap();
+        assert_eq!(spec.user, "carol@mixed.test");
+        assert_eq!(spec.host.as_deref(), Some("cyrus.mixed.test"));
+        assert_eq!(
+            (spec.imap_tls(), spec.imap_port()),
+            (ImapTls::Implicit, 9993)
+        );
+        // A user without @ on a server, and STARTTLS by the scheme
+        let spec = parse_mailbox("imap://carol@cyrus.mixed.test").unwrap();
+        assert_eq!(spec.user, "carol");
+        assert_eq!(spec.host.as_deref(), Some("cyrus.mixed.test"));
+        assert_eq!(
+            (spec.imap_tls(), spec.imap_port()),
+            (ImapTls::Starttls, 143)
+        );
+        // The old three-part form still decides TLS by the port
+        let spec = parse_mailbox("a@b@h:143").unwrap();
+        assert_eq!(
+            (spec.imap_tls(), spec.imap_port()),
+            (ImapTls::Starttls, 143)
+        );
+        assert_eq!(parse_mailbox("a@b@h").unwrap().imap_port(), 993);
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_refused_without_echoing_it() {
+        let error = parse_mailbox("imaps://carol:hunter2@host").unwrap_err();
+        assert!(matches!(error, CredentialError::PasswordInUrl));
+        assert!(!error.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn user_at_an_unscanned_domain_is_ambiguous_and_the_error_shows_both_urls() {
+        let domains = vec!["mixed.test".to_string()];
+        let text = "carol@cyrus.mixed.test";
+        let error = parse_mailbox(text)
+            .unwrap()
+            .check_unambiguous(text, &domains)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("imaps://carol%40cyrus.mixed.test@HOST"),
+            "{error}"
+        );
+        assert!(error.contains("imaps://carol@cyrus.mixed.test"), "{error}");
+        // Unambiguous: the user's domain is scanned, no domain at all, a
+        // named server, or the URL form
+        for text in [
+            "carol@MIXED.test",
+            "carol",
+            "carol@cyrus.mixed.test@cyrus.mixed.test",
+            "imaps://carol%40cyrus.mixed.test@mail.mixed.test",
+        ] {
+            let spec = parse_mailbox(text).unwrap();
+            assert!(spec.check_unambiguous(text, &domains).is_ok(), "{text}");
         }
     }
 

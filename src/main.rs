@@ -338,8 +338,12 @@ fn request(args: &ScanArgs) -> anyhow::Result<(ScanRequest, Vec<Format>, Severit
     let specs = args
         .mailboxes
         .iter()
-        .map(|m| credentials::parse_mailbox(m))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|m| {
+            let spec = credentials::parse_mailbox(m)?;
+            spec.check_unambiguous(m, &domains)?;
+            Ok(spec)
+        })
+        .collect::<Result<Vec<_>, credentials::CredentialError>>()?;
     // An audited mailbox's keys are looked up too (E2E-001).
     for spec in &specs {
         if let Ok(address) = parse_key_lookup(&spec.user)

@@ -16,6 +16,8 @@ pub struct Terminal {
     batch: bool,
     in_flight: AtomicUsize,
     errors: AtomicUsize,
+    /// `--quiet`: no progress and no notes on stderr.
+    quiet: bool,
 }
 
 impl Terminal {
@@ -40,6 +42,7 @@ impl Terminal {
             batch,
             in_flight: AtomicUsize::new(0),
             errors: AtomicUsize::new(0),
+            quiet,
         }
     }
 
@@ -103,6 +106,15 @@ impl Progress for Terminal {
     fn domain_done(&self, _domain: &str) {
         if self.batch {
             self.bar.inc(1);
+        }
+    }
+
+    /// Printed also when stderr is not a terminal (a log of a CI run shows
+    /// where a password went), but not with --quiet.
+    fn mailbox_login(&self, user: &str, server: &str) {
+        if !self.quiet {
+            self.bar
+                .suspend(|| eprintln!("mailbox: one login attempt as {user} on {server}"));
         }
     }
 }

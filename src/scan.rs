@@ -256,7 +256,15 @@ async fn scan_one(
     for login in mailboxes_of(request, domain) {
         tracing::info!(domain = %domain, user = %login.spec.user, "auditing mailbox");
         evidence.mailboxes.push(
-            probe::mailbox::audit(login, &evidence, dns, context, &request.mailbox_options).await,
+            probe::mailbox::audit(
+                login,
+                &evidence,
+                dns,
+                context,
+                &request.mailbox_options,
+                progress,
+            )
+            .await,
         );
     }
     tracing::info!(

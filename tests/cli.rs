@@ -176,3 +176,41 @@ fn no_dns_answer_for_any_target_exits_with_3() {
     // The evidence of why is still written.
     assert!(dir.path().join("report.json").exists());
 }
+
+/// Issue 16, defect 2: `USER@X` where X is no scanned domain may name the
+/// user's domain or the server; it is refused with both unambiguous forms,
+/// before any password is read or sent.
+#[test]
+fn an_ambiguous_mailbox_is_refused_with_both_readings() {
+    mailaudit()
+        .args([
+            "scan",
+            "mixed.test",
+            "--mailbox",
+            "carol@cyrus.mixed.test",
+            "--password-env",
+            "MAILAUDIT_UNSET_PW",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is ambiguous"))
+        .stderr(predicate::str::contains(
+            "imaps://carol%40cyrus.mixed.test@HOST",
+        ))
+        .stderr(predicate::str::contains("imaps://carol@cyrus.mixed.test"));
+    mailaudit()
+        .args([
+            "scan",
+            "mixed.test",
+            "--mailbox",
+            "imaps://carol:hunter2@cyrus.mixed.test",
+            "--password-env",
+            "MAILAUDIT_UNSET_PW",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "passwords never go on the command line",
+        ))
+        .stderr(predicate::str::contains("hunter2").not());
+}

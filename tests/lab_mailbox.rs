@@ -471,3 +471,98 @@ fn the_pop3_view_shows_what_a_pop3_client_would_take_away() {
     assert_eq!(pop3["unique_ids"], inbox["messages"]);
     assert!(pop3["octets"].as_u64().unwrap() > 0);
 }
+
+/// The lab log of one Dovecot instance (`tests/lab/run/logs/NAME.log`).
+fn dovecot_log(name: &str) -> PathBuf {
+    common::repo(&format!("tests/lab/run/logs/{name}.log"))
+}
+
+/// Scans `domain` with one `--mailbox` and the password in `password`;
+/// returns the report and stderr.
+fn audit_with_stderr(domain: &str, mailbox: &str, password: &str) -> (serde_json::Value, String) {
+    let output = mailaudit()
+        .args(["scan", domain, "--resolver", "127.0.10.53", "--no-location"])
+        .args(["--no-tls-scan", "--timeout", "5"])
+        .args(["--format", "json", "--out", "-", "--lang", "en"])
+        .arg("--ca-file")
+        .arg(common::lab_ca())
+        .arg("--dnssec-anchor")
+        .arg(common::lab_anchor())
+        .args(["--mailbox", mailbox, "--password-env", "MAILAUDIT_TEST_PW"])
+        .env("MAILAUDIT_TEST_PW", password)
+        .output()
+        .expect("mailaudit runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    (report, stderr)
+}
+
+/// Issue 16, defect 1: with a named server, the password goes there and to
+/// no server the scanned domain announces. legacy.test announces POP3 on
+/// imap.legacy.test:995 (its own Dovecot, whose certificate verifies);
+/// alice's named server, imap.good.test, has no POP3. That second Dovecot
+/// listens during the scan and must never see a login for alice.
+#[test]
+fn a_named_server_is_the_only_one_that_gets_the_password() {
+    let log = dovecot_log("legacy-dovecot");
+    let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    // Given alice@good.test named on imap.good.test, audited with legacy.test
+    let (report, stderr) = audit_with_stderr(
+        "legacy.test",
+        "imaps://alice%40good.test@imap.good.test:993",
+        ALICE,
+    );
+    // Then the user and server were announced before the one login
+    assert!(
+        stderr.contains("one login attempt as alice@good.test on imaps://imap.good.test:993"),
+        "{stderr}"
+    );
+    let alice = mailbox(&report, "alice@good.test");
+    assert_eq!(alice["login"]["status"], "completed", "{}", alice["login"]);
+    assert_eq!(alice["server"], "imaps://imap.good.test:993");
+    // the POP3 view stayed on the named host (which has no POP3)
+    let pop3 = alice["pop3"].to_string();
+    assert_ne!(alice["pop3"]["status"], "completed", "{pop3}");
+    assert!(pop3.contains("imap.good.test:995"), "{pop3}");
+    assert!(!pop3.contains("legacy"), "{pop3}");
+    // and legacy.test's Dovecot, which the scan did talk to, heard no login
+    // for alice (its log holds every login attempt: auth_verbose = yes)
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let text = std::fs::read(&log).expect("the legacy Dovecot log");
+    let during = String::from_utf8_lossy(&text[before as usize..]);
+    assert!(
+        during.contains("Disconnected"),
+        "the scan connected to legacy.test's Dovecot: {during}"
+    );
+    assert!(
+        !during.contains("alice"),
+        "a login reached legacy.test: {during}"
+    );
+    assert!(
+        !during.contains("good.test"),
+        "a login reached legacy.test: {during}"
+    );
+}
+
+/// The URL form on the server that does have POP3: all three views go to
+/// the named host.
+#[test]
+fn the_url_form_audits_all_views_on_the_named_host() {
+    let (report, stderr) = audit_with_stderr(
+        "legacy.test",
+        "imaps://carol%40legacy.test@imap.legacy.test",
+        "lab-secret-carol",
+    );
+    assert!(
+        stderr.contains("one login attempt as carol@legacy.test on imaps://imap.legacy.test:993"),
+        "{stderr}"
+    );
+    let carol = mailbox(&report, "carol@legacy.test");
+    assert_eq!(carol["pop3"]["status"], "completed", "{}", carol["pop3"]);
+    assert_eq!(
+        carol["pop3"]["value"]["server"],
+        "pop3s://imap.legacy.test:995"
+    );
+    assert_eq!(carol["sieve"]["status"], "completed", "{}", carol["sieve"]);
+}

@@ -297,25 +297,31 @@ fn the_committed_schema_matches_the_report_model() {
     }
 }
 
-/// The SARIF 2.1.0 JSON Schema (OASIS), as shipped inside the serde-sarif
-/// crate this project builds with; found through `cargo metadata`, so the
-/// test uses the very file the SARIF types were generated from.
+/// The SARIF 2.1.0 JSON Schema (OASIS), kept as a test fixture
+/// (`tests/fixtures/sarif/`, with its source, version and hash in the README
+/// there) so the test never depends on the state of the cargo cache.
 fn sarif_schema() -> serde_json::Value {
-    let output = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo metadata runs");
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("metadata");
-    let manifest = metadata["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "serde-sarif")
-        .and_then(|p| p["manifest_path"].as_str())
-        .expect("serde-sarif is a dependency");
-    let path = std::path::Path::new(manifest).with_file_name("src/schema.json");
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("the SARIF schema")).unwrap()
+    use sha2::Digest;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sarif/sarif-schema-2.1.0.json"
+    );
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read the SARIF schema fixture {path}: {e}"));
+    // The README beside the fixture names its SHA-256; an edited or
+    // truncated file would otherwise go unnoticed.
+    let readme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sarif/README.md"
+    ))
+    .expect("tests/fixtures/sarif/README.md");
+    let digest = format!("{:x}", sha2::Sha256::digest(text.as_bytes()));
+    assert!(
+        readme.contains(&format!("SHA-256: `{digest}`")),
+        "the SARIF schema fixture's SHA-256 ({digest}) is not the one its README records"
+    );
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the SARIF schema fixture {path} is not JSON: {e}"))
 }
 
 #[test]

@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash tests/lab/lab.sh install
+# poppler-utils and chromium: the PDF and browser tests read the reports as a
+# reader would, so the test command brings them too and requires them.
+bash tests/lab/lab.sh install-test-tools
+export MAILAUDIT_REQUIRE_BROWSER=1
 bash tests/lab/lab.sh up
 trap 'bash tests/lab/lab.sh down' EXIT
 

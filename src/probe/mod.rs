@@ -17,6 +17,7 @@
 //!
 //! A probe is one module here plus one line in [`scan_domain`].
 
+pub mod address_limit;
 pub mod certificate;
 pub mod client_config;
 pub mod connection;
@@ -44,13 +45,13 @@ pub mod trust;
 
 use crate::evidence::{Attempt, DomainEvidence, EndpointEvidence};
 use crate::target::Endpoint;
+pub use address_limit::AddressLimit;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// Shared settings and state for every probe of a scan.
 #[derive(Clone)]
@@ -91,12 +92,12 @@ pub struct ProbeContext {
 /// with `connections_per_address` permits.
 #[derive(Clone, Default)]
 pub struct AddressLimits {
-    limits: Arc<std::sync::Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
+    limits: Arc<std::sync::Mutex<HashMap<IpAddr, Arc<AddressLimit>>>>,
 }
 
 impl AddressLimits {
-    /// The semaphore of `address`.
-    pub fn of(&self, address: IpAddr, permits: usize) -> Arc<Semaphore> {
+    /// The connection limit of `address`.
+    pub fn of(&self, address: IpAddr, permits: usize) -> Arc<AddressLimit> {
         // A poisoned lock only means another task panicked while inserting;
         // the map itself is still consistent.
         let mut limits = self
@@ -105,7 +106,7 @@ impl AddressLimits {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         limits
             .entry(address)
-            .or_insert_with(|| Arc::new(Semaphore::new(permits.max(1))))
+            .or_insert_with(|| Arc::new(AddressLimit::new(permits)))
             .clone()
     }
 }
@@ -118,6 +119,9 @@ pub trait Progress: Send + Sync {
     fn endpoint_done(&self, evidence: &EndpointEvidence);
     /// All of `domain` is probed.
     fn domain_done(&self, _domain: &str) {}
+    /// The one login attempt of the mailbox audit is about to go to
+    /// `server` (e.g. `imaps://imap.example.org:993 (192.0.2.1)`) as `user`.
+    fn mailbox_login(&self, _user: &str, _server: &str) {}
 }
 
 /// Discovers and probes one domain.
@@ -130,7 +134,7 @@ pub async fn scan_domain(
 ) -> DomainEvidence {
     let (dns_evidence, planned) = discovery::discover(dns, domain, extra).await;
     progress.discovered(domain, planned.len());
-    let mut limits: HashMap<IpAddr, Arc<Semaphore>> = HashMap::new();
+    let mut limits: HashMap<IpAddr, Arc<AddressLimit>> = HashMap::new();
     for plan in &planned {
         if let Some(address) = plan.address {
             limits.entry(address).or_insert_with(|| {
@@ -156,7 +160,7 @@ pub async fn scan_domain(
                 let mut evidence = cell
                     .get_or_init(|| async {
                         let _permit = match &limit {
-                            Some(semaphore) => semaphore.acquire().await.ok(),
+                            Some(limit) => limit.acquire().await,
                             None => None,
                         };
                         let fallback = plan.clone();
@@ -226,7 +230,7 @@ pub async fn scan_domain(
 /// per-address semaphores bound the connections.
 async fn scan_tls(
     endpoints: Vec<EndpointEvidence>,
-    limits: &HashMap<IpAddr, Arc<Semaphore>>,
+    limits: &HashMap<IpAddr, Arc<AddressLimit>>,
     context: &ProbeContext,
 ) -> Vec<EndpointEvidence> {
     futures::stream::iter(endpoints)
@@ -263,7 +267,7 @@ async fn scan_tls(
 async fn tls_scan_of(
     evidence: &EndpointEvidence,
     address: Option<std::net::SocketAddr>,
-    limit: Option<Arc<Semaphore>>,
+    limit: Option<Arc<AddressLimit>>,
     context: &ProbeContext,
 ) -> Attempt<crate::evidence::TlsScanEvidence> {
     match (context.tls_scan, address, limit) {
@@ -289,7 +293,8 @@ async fn tls_scan_of(
             // A generous cap: a few hundred bounded handshakes.
             let overall = (context.connect_timeout + context.step_timeout * 3) * 40;
             match tokio::time::timeout(overall, tls_scan::scan(target, limit)).await {
-                Ok(found) => Attempt::completed(found).timed(started),
+                Ok(Ok(found)) => Attempt::completed(found).timed(started),
+                Ok(Err(incomplete)) => Attempt::failed(incomplete).timed(started),
                 Err(_) => Attempt::failed(format!(
                     "the TLS scan exceeded its overall limit of {overall:?}"
                 ))
@@ -307,11 +312,11 @@ async fn tls_scan_of(
 /// enumeration, so `--no-tls-scan` leaves it on.
 async fn starttls_injection_of(
     evidence: &EndpointEvidence,
-    limit: Option<Arc<Semaphore>>,
+    limit: Option<Arc<AddressLimit>>,
     context: &ProbeContext,
 ) -> Attempt<crate::evidence::StarttlsInjectionEvidence> {
     let _permit = match &limit {
-        Some(semaphore) => semaphore.acquire().await.ok(),
+        Some(limit) => limit.acquire().await,
         None => None,
     };
     // Connect, dialogue, STARTTLS, handshake, wait, own command, close.
@@ -338,8 +343,8 @@ fn timed_out(plan: discovery::PlannedEndpoint, overall: Duration) -> EndpointEvi
 mod tests {
     use super::*;
 
-    #[test]
-    fn address_limits_are_one_semaphore_per_address_for_the_whole_run() {
+    #[tokio::test]
+    async fn address_limits_are_one_semaphore_per_address_for_the_whole_run() {
         // Given the limits of one run, shared (cloned) by two domains' scans
         let run = AddressLimits::default();
         let first_domain = run.clone();
@@ -351,7 +356,10 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(b.available_permits(), 4, "the first limit holds");
         // And permits taken by one domain are missing for the other
-        let _held = a.try_acquire_many(4).expect("four permits");
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(a.acquire().await.expect("a permit"));
+        }
         assert_eq!(b.available_permits(), 0);
         let other: IpAddr = "127.0.13.25".parse().unwrap();
         assert_eq!(run.of(other, 4).available_permits(), 4);

@@ -20,6 +20,9 @@ usage() {
 	cat <<USAGE
 usage: $0 COMMAND
   install          apt-get install everything the lab needs (idempotent)
+  install-test-tools
+                   apt-get install what the tests check reports with
+                   (poppler-utils, chromium; idempotent)
   up               generate what is missing under run/ and start all services
   down             stop every process the lab started
   start SERVICE    start one service and wait for its ports
@@ -138,6 +141,7 @@ main() {
 	shift || true
 	case $cmd in
 	install) cmd_install "$@" ;;
+	install-test-tools) cmd_install_test_tools "$@" ;;
 	up) cmd_up "$@" ;;
 	down) cmd_down "$@" ;;
 	start) cmd_start "$@" ;;

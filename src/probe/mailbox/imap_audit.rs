@@ -8,7 +8,8 @@ use super::MailboxOptions;
 use super::folder_counts;
 use super::folders;
 use super::guard::{ReadOnlyGuard, Trail};
-use super::secure::{self, Server, Start};
+use super::scope::Server;
+use super::secure::{self, Start};
 use crate::credentials::Password;
 use crate::evidence::{AclEntry, Attempt, FolderEvidence, MailboxLogin, QuotaResource};
 use crate::probe::ProbeContext;
@@ -47,8 +48,8 @@ pub async fn audit(
     trail: Trail,
 ) -> ImapFindings {
     let accept_invalid = options.accept_invalid_certs;
-    let (host, port) = (target.host.as_str(), target.address.port());
-    let start = if port == 993 {
+    let (host, port) = (target.host(), target.address().port());
+    let start = if target.implicit_tls() {
         Start::Implicit
     } else {
         Start::ImapStarttls

@@ -3,7 +3,8 @@
 //! Nothing is uploaded, activated or deleted. Each script is parsed with the
 //! Sieve subset in [`super::sieve_script`] for its redirects (LOC-002).
 
-use super::secure::{self, Server, Start, is_sieve_end};
+use super::scope::Server;
+use super::secure::{self, Start, is_sieve_end};
 use super::sieve_script::{self, MAX_SCRIPT};
 use crate::credentials::Password;
 use crate::evidence::{Attempt, SieveEvidence, SieveScript};

@@ -2,7 +2,8 @@
 //! credentials, the IMAP view (folders, ages, rights, quota), the
 //! ManageSieve view (redirects) and the POP3 view (what a POP3 client would
 //! take away). Runs after the domain's endpoints were probed, on the
-//! servers the domain announced, or on the one given with `USER@HOST`.
+//! servers the domain announced, or only on the one the user named
+//! (`imaps://USER@HOST`; [`scope`] keeps the password there).
 //!
 //! Read-only by construction: the IMAP client writes through
 //! [`guard::ReadOnlyGuard`], ManageSieve sends only LISTSCRIPTS and
@@ -14,16 +15,17 @@ pub mod guard;
 mod imap_audit;
 pub(crate) mod managesieve;
 pub(crate) mod pop3_view;
+mod scope;
 mod secure;
 pub mod sieve_script;
 mod year_count;
 
-use crate::credentials::MailboxLogin;
+use crate::credentials::{ImapTls, MailboxLogin};
 use crate::evidence::{Attempt, DomainEvidence, EndpointEvidence, MailboxEvidence, PortState};
-use crate::probe::ProbeContext;
 use crate::probe::dns::Dns;
+use crate::probe::{ProbeContext, Progress};
 use crate::target::Protocol;
-use secure::Server;
+pub use scope::{PasswordScope, Server};
 use std::net::SocketAddr;
 
 /// How mailboxes are audited.
@@ -36,28 +38,39 @@ pub struct MailboxOptions {
 }
 
 /// Audits one mailbox. `domain` is the evidence of the scanned domain the
-/// mailbox belongs to; its endpoints say where IMAP, Sieve and POP3 are.
+/// mailbox belongs to; its endpoints say where IMAP, Sieve and POP3 are,
+/// unless the user named the server, which is then the only one the
+/// password goes to ([`PasswordScope`]). `progress` hears which user on
+/// which server is tried, before the one login attempt.
 pub async fn audit(
     login: &MailboxLogin,
     domain: &DomainEvidence,
     dns: &Dns,
     context: &ProbeContext,
     options: &MailboxOptions,
+    progress: &dyn Progress,
 ) -> MailboxEvidence {
     let accept_invalid_certs = options.accept_invalid_certs;
     let user = login.spec.user.clone();
     let user_domain = login.spec.user_domain().unwrap_or_default();
+    let scope = PasswordScope::of(&login.spec, domain);
     let imap = match &login.spec.host {
-        Some(host) => resolve(dns, host, login.spec.port.unwrap_or(993)).await,
+        Some(host) => {
+            let implicit = login.spec.imap_tls() == ImapTls::Implicit;
+            match resolve(dns, host, login.spec.imap_port()).await {
+                Ok(address) => scope.admit(host, address, implicit),
+                Err(reason) => Err(reason),
+            }
+        }
         None => open(domain, Protocol::Imaps)
             .or_else(|| open(domain, Protocol::Imap))
-            .and_then(server_of)
             .ok_or_else(|| {
                 format!(
-                    "{} announces no open IMAP port (993 or 143); give the server with --mailbox {user}@HOST",
+                    "{} announces no open IMAP port (993 or 143); name the server with --mailbox imaps://USER@HOST",
                     domain.domain
                 )
-            }),
+            })
+            .and_then(|endpoint| server_of(&scope, endpoint)),
     };
     let imap_server = match imap {
         Ok(server) => server,
@@ -76,6 +89,20 @@ pub async fn audit(
             };
         }
     };
+    progress.mailbox_login(
+        &user,
+        &format!(
+            "{}://{}:{} ({})",
+            if imap_server.implicit_tls() {
+                "imaps"
+            } else {
+                "imap"
+            },
+            imap_server.host(),
+            imap_server.address().port(),
+            imap_server.address().ip()
+        ),
+    );
     let trail = guard::Trail::default();
     let password = &login.password;
     let imap = imap_audit::audit(
@@ -95,29 +122,22 @@ pub async fn audit(
             (Attempt::skipped(reason), Attempt::skipped(reason))
         }
         true => {
-            // ManageSieve on the IMAP host (RFC 5804 §1.8: port 4190).
-            let sieve_server = domain
-                .endpoints
-                .iter()
-                .filter(|e| e.protocol == Protocol::Sieve && e.host == imap_server.host)
-                .find_map(server_of)
-                .unwrap_or_else(|| Server {
-                    host: imap_server.host.clone(),
-                    address: SocketAddr::new(imap_server.address.ip(), 4190),
-                });
-            let sieve = managesieve::audit(
-                &sieve_server,
-                &user,
-                password,
-                context,
-                accept_invalid_certs,
-            );
+            let sieve = async {
+                match sieve_server(domain, &scope, &imap_server) {
+                    Ok(server) => {
+                        managesieve::audit(&server, &user, password, context, accept_invalid_certs)
+                            .await
+                    }
+                    Err(reason) => Attempt::skipped(reason),
+                }
+            };
             let pop3 = async {
-                match pop3_endpoint(domain, &imap_server.host) {
-                    Some(server) => {
+                match pop3_server(domain, &scope, &imap_server) {
+                    Some(Ok(server)) => {
                         pop3_view::audit(&server, &user, password, context, accept_invalid_certs)
                             .await
                     }
+                    Some(Err(reason)) => Attempt::skipped(reason),
                     None => Attempt::skipped(format!(
                         "{} offers no POP3 with TLS (995, or 110 with STLS); the password is never sent in clear",
                         domain.domain
@@ -142,16 +162,13 @@ pub async fn audit(
     }
 }
 
-/// The address of `host` from the scan's resolver.
-async fn resolve(dns: &Dns, host: &str, port: u16) -> Result<Server, String> {
+/// The first address of `host` from the scan's resolver.
+async fn resolve(dns: &Dns, host: &str, port: u16) -> Result<SocketAddr, String> {
     match dns.addresses(host).await {
         crate::evidence::Attempt {
             value: Some(addresses),
             ..
-        } if !addresses.is_empty() => Ok(Server {
-            host: host.to_string(),
-            address: SocketAddr::new(addresses[0], port),
-        }),
+        } if !addresses.is_empty() => Ok(SocketAddr::new(addresses[0], port)),
         attempt => Err(format!(
             "{host} has no address: {}",
             attempt
@@ -161,13 +178,16 @@ async fn resolve(dns: &Dns, host: &str, port: u16) -> Result<Server, String> {
     }
 }
 
-/// An endpoint that answered, as a server to log in to.
-fn server_of(endpoint: &EndpointEvidence) -> Option<Server> {
-    let tcp = endpoint.tcp.value()?;
-    (tcp.state == PortState::Open).then(|| Server {
-        host: endpoint.host.clone(),
-        address: tcp.address,
-    })
+/// An endpoint that answered, as a server to log in to, if the scope
+/// admits its host.
+fn server_of(scope: &PasswordScope, endpoint: &EndpointEvidence) -> Result<Server, String> {
+    let tcp = endpoint
+        .tcp
+        .value()
+        .filter(|tcp| tcp.state == PortState::Open)
+        .ok_or_else(|| format!("{} did not answer", endpoint.subject))?;
+    let implicit = matches!(endpoint.protocol, Protocol::Imaps | Protocol::Pop3s);
+    scope.admit(&endpoint.host, tcp.address, implicit)
 }
 
 /// The first endpoint of `protocol` whose port answered.
@@ -177,8 +197,36 @@ fn open(domain: &DomainEvidence, protocol: Protocol) -> Option<&EndpointEvidence
     })
 }
 
-/// POP3 over TLS: 995, or 110 where STLS was offered; the IMAP host first.
-fn pop3_endpoint(domain: &DomainEvidence, imap_host: &str) -> Option<Server> {
+/// ManageSieve on the IMAP host (RFC 5804 §1.8: port 4190), as announced,
+/// else on 4190 of the IMAP server's address.
+fn sieve_server(
+    domain: &DomainEvidence,
+    scope: &PasswordScope,
+    imap: &Server,
+) -> Result<Server, String> {
+    match domain
+        .endpoints
+        .iter()
+        .find(|e| e.protocol == Protocol::Sieve && e.host.eq_ignore_ascii_case(imap.host()))
+    {
+        Some(endpoint) => server_of(scope, endpoint),
+        None => scope.admit(
+            imap.host(),
+            SocketAddr::new(imap.address().ip(), 4190),
+            false,
+        ),
+    }
+}
+
+/// POP3 over TLS: 995, or 110 where STLS was offered. With a named server,
+/// only on that host (its announced POP3 endpoint, else its port 995);
+/// otherwise the domain's announced POP3 servers, the IMAP host first.
+/// `None` when the domain announces no POP3 with TLS.
+fn pop3_server(
+    domain: &DomainEvidence,
+    scope: &PasswordScope,
+    imap: &Server,
+) -> Option<Result<Server, String>> {
     let mut candidates: Vec<&EndpointEvidence> = domain
         .endpoints
         .iter()
@@ -187,7 +235,24 @@ fn pop3_endpoint(domain: &DomainEvidence, imap_host: &str) -> Option<Server> {
                 || (e.protocol == Protocol::Pop3
                     && e.dialogue.value().is_some_and(|d| d.starttls_offered))
         })
+        .filter(|e| scope.allows(&e.host))
         .collect();
-    candidates.sort_by_key(|e| (e.host != imap_host, e.protocol != Protocol::Pop3s));
-    candidates.into_iter().find_map(server_of)
+    candidates.sort_by_key(|e| {
+        (
+            !e.host.eq_ignore_ascii_case(imap.host()),
+            e.protocol != Protocol::Pop3s,
+        )
+    });
+    if let Some(server) = candidates
+        .into_iter()
+        .find_map(|e| server_of(scope, e).ok())
+    {
+        return Some(Ok(server));
+    }
+    match scope {
+        PasswordScope::Named(_) => {
+            Some(scope.admit(imap.host(), SocketAddr::new(imap.address().ip(), 995), true))
+        }
+        PasswordScope::Announced(_) => None,
+    }
 }

@@ -3,7 +3,8 @@
 //! marked or removed; the counts show what a POP3 client would take away,
 //! beside the IMAP view of the same mailbox (RET-007).
 
-use super::secure::{self, Server, Start};
+use super::scope::Server;
+use super::secure::{self, Start};
 use crate::credentials::Password;
 use crate::evidence::{Attempt, Pop3View};
 use crate::probe::ProbeContext;
@@ -34,7 +35,7 @@ async fn run(
     context: &ProbeContext,
     accept_invalid: bool,
 ) -> Result<Pop3View, String> {
-    let start = if server.address.port() == 995 {
+    let start = if server.implicit_tls() {
         Start::Implicit
     } else {
         Start::Pop3Stls

@@ -4,12 +4,12 @@
 //! sent in clear, and only over a verified certificate unless the user
 //! passed `--accept-invalid-certs` (recorded in the evidence).
 
+use super::scope::Server;
 use crate::probe::ProbeContext;
 use crate::probe::connection::LineConnection;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpStream;
@@ -39,14 +39,6 @@ pub struct Secured {
     pub description: String,
 }
 
-/// A server: its name (for TLS and the evidence) and the address the
-/// scan's resolver gave for it.
-#[derive(Debug, Clone)]
-pub struct Server {
-    pub host: String,
-    pub address: SocketAddr,
-}
-
 /// Connects to `server` and starts TLS. Errors are reasons for evidence.
 pub async fn connect(
     server: &Server,
@@ -54,17 +46,20 @@ pub async fn connect(
     context: &ProbeContext,
     accept_invalid: bool,
 ) -> Result<Secured, String> {
-    let host = server.host.as_str();
-    let port = server.address.port();
-    let tcp = tokio::time::timeout(context.connect_timeout, TcpStream::connect(server.address))
-        .await
-        .map_err(|_| {
-            format!(
-                "{host}:{port}: no TCP connection within {:?}",
-                context.connect_timeout
-            )
-        })?
-        .map_err(|error| format!("{host}:{port} ({}): {error}", server.address.ip()))?;
+    let host = server.host();
+    let port = server.address().port();
+    let tcp = tokio::time::timeout(
+        context.connect_timeout,
+        TcpStream::connect(server.address()),
+    )
+    .await
+    .map_err(|_| {
+        format!(
+            "{host}:{port}: no TCP connection within {:?}",
+            context.connect_timeout
+        )
+    })?
+    .map_err(|error| format!("{host}:{port} ({}): {error}", server.address().ip()))?;
     let tcp = match start {
         Start::Implicit => tcp,
         _ => starttls(tcp, start, context).await?,

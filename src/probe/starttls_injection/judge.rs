@@ -36,6 +36,83 @@ pub(crate) struct Judge {
     own_lines: usize,
     /// ManageSieve: quoted capability lines seen since the last status line.
     sieve_quoted: bool,
+    /// A literal (IMAP, ManageSieve) whose octets the next lines carry.
+    literal: Option<Literal>,
+}
+
+/// The rest of a literal announced with `{N}` or `{N+}` at the end of a
+/// line (RFC 9051 §4.3, RFC 5804 §4): its octets are data, never the start
+/// of a response, however they look.
+struct Literal {
+    remaining: usize,
+    /// The literal is ManageSieve's `TAG` response code: collect its text.
+    tag: Option<Vec<u8>>,
+}
+
+/// Longest literal a tag or an untagged response may announce here: more
+/// is not a NOOP answer, and bounds what is collected.
+const MAX_LITERAL: usize = 1 << 16;
+
+/// `N` of a line ending in a literal announcement `{N}` or `{N+}`.
+pub(super) fn literal_at_end(line: &str) -> Option<usize> {
+    let body = line.strip_suffix('}')?;
+    let open = body.rfind('{')?;
+    let digits = body[open + 1..]
+        .strip_suffix('+')
+        .unwrap_or(&body[open + 1..]);
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The `TAG` response code of a ManageSieve status line (RFC 5804 §2.13:
+/// `OK (TAG string)`), where the string is quoted or a literal.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum SieveTag {
+    /// No TAG code on this line.
+    Absent,
+    /// `(TAG "text")`, with `\"` and `\\` unescaped.
+    Quoted(String),
+    /// `(TAG {N}`: the tag is the first N octets of what follows.
+    Literal(usize),
+}
+
+pub(super) fn sieve_tag(line: &str) -> SieveTag {
+    let upper = line.to_ascii_uppercase();
+    let status = ["OK", "NO", "BYE"]
+        .into_iter()
+        .find(|word| upper.starts_with(word));
+    let Some(status) = status else {
+        return SieveTag::Absent;
+    };
+    let rest = line[status.len()..].trim_start();
+    let Some(code) = rest.strip_prefix('(') else {
+        return SieveTag::Absent;
+    };
+    if !starts_with(code, "TAG ") {
+        return SieveTag::Absent;
+    }
+    let value = code[4..].trim_start();
+    if let Some(quoted) = value.strip_prefix('"') {
+        let mut text = String::new();
+        let mut chars = quoted.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return SieveTag::Quoted(text),
+                '\\' => text.push(chars.next().unwrap_or('\\')),
+                c => text.push(c),
+            }
+        }
+        return SieveTag::Absent; // unterminated: not a tag
+    }
+    if value.starts_with('{')
+        && let Some(length) = literal_at_end(value)
+        && value.len() == value.find('}').map_or(0, |end| end + 1)
+    {
+        return SieveTag::Literal(length);
+    }
+    SieveTag::Absent
 }
 
 impl Judge {
@@ -45,6 +122,7 @@ impl Judge {
             own_sent: false,
             own_lines: 0,
             sieve_quoted: false,
+            literal: None,
         }
     }
 
@@ -68,8 +146,53 @@ impl Judge {
         }
     }
 
+    /// Consumes `line` as octets of the pending literal. `None`: the whole
+    /// line was literal data. Otherwise what follows the literal on this
+    /// line, or the judgement when the literal was the ManageSieve tag.
+    fn literal_octets<'a>(&mut self, line: &'a str) -> Option<Result<&'a str, Watch>> {
+        let mut literal = self.literal.take()?;
+        let bytes = line.as_bytes();
+        if bytes.len() < literal.remaining {
+            if let Some(tag) = literal.tag.as_mut() {
+                tag.extend_from_slice(bytes);
+                tag.extend_from_slice(b"\r\n");
+            }
+            // The line's CRLF is literal data too.
+            literal.remaining = literal.remaining.saturating_sub(bytes.len() + 2);
+            self.literal = Some(literal);
+            return Some(Ok(""));
+        }
+        let (data, rest) = bytes.split_at(literal.remaining);
+        if let Some(mut tag) = literal.tag {
+            tag.extend_from_slice(data);
+            return Some(Err(if tag.eq_ignore_ascii_case(b"mailaudit") {
+                Watch::Ours
+            } else {
+                Watch::Injected(line.chars().take(200).collect())
+            }));
+        }
+        // `data` ended on a character boundary unless the server lied about
+        // the length; then the rest is not text worth judging.
+        Some(Ok(std::str::from_utf8(rest).unwrap_or("")))
+    }
+
     /// `None`: keep reading.
     fn line(&mut self, line: &str) -> Option<Watch> {
+        let line = match self.literal_octets(line) {
+            None => line,
+            Some(Err(watch)) => return Some(watch),
+            Some(Ok(rest)) => {
+                // The response the literal belongs to goes on; it may
+                // announce another literal.
+                if let Some(length) = literal_at_end(rest).filter(|&n| n <= MAX_LITERAL) {
+                    self.literal = Some(Literal {
+                        remaining: length,
+                        tag: None,
+                    });
+                }
+                return None;
+            }
+        };
         let injected = || Some(Watch::Injected(line.chars().take(200).collect()));
         match self.protocol {
             Protocol::Smtp | Protocol::Submission | Protocol::Submissions => {
@@ -87,7 +210,15 @@ impl Judge {
                 } else if starts_with(line, "c ") {
                     Some(Watch::Ours)
                 } else {
-                    None // untagged data
+                    // Untagged data; a literal in it may hold lines that
+                    // look like "c OK" and are not.
+                    if let Some(length) = literal_at_end(line).filter(|&n| n <= MAX_LITERAL) {
+                        self.literal = Some(Literal {
+                            remaining: length,
+                            tag: None,
+                        });
+                    }
+                    None
                 }
             }
             Protocol::Pop3 | Protocol::Pop3s => {
@@ -106,13 +237,23 @@ impl Judge {
                     self.sieve_quoted = true;
                     return None;
                 }
-                let upper = line.to_ascii_uppercase();
-                if upper.contains("(TAG \"MAILAUDIT\")") {
-                    Some(Watch::Ours)
-                } else if std::mem::take(&mut self.sieve_quoted) {
-                    None // the end of the re-issued capabilities
-                } else {
-                    injected()
+                match sieve_tag(line) {
+                    SieveTag::Quoted(tag) if tag.eq_ignore_ascii_case("mailaudit") => {
+                        Some(Watch::Ours)
+                    }
+                    // Cyrus answers `NOOP "mailaudit"` with the tag as a
+                    // literal: `OK (TAG {9}` CRLF `mailaudit) "Done"`.
+                    SieveTag::Literal(length) if length <= MAX_LITERAL => {
+                        self.literal = Some(Literal {
+                            remaining: length,
+                            tag: Some(Vec::new()),
+                        });
+                        None
+                    }
+                    _ if std::mem::take(&mut self.sieve_quoted) => {
+                        None // the end of the re-issued capabilities
+                    }
+                    _ => injected(),
                 }
             }
         }
@@ -167,6 +308,64 @@ mod tests {
         assert_eq!(
             feed(Protocol::Imap, &[], &["b OK NOOP completed.", "c OK"]),
             "injected"
+        );
+    }
+
+    #[test]
+    fn sieve_tags_parse_quoted_and_literal() {
+        assert_eq!(
+            sieve_tag("OK (TAG \"mailaudit\") \"Done\""),
+            SieveTag::Quoted("mailaudit".into())
+        );
+        assert_eq!(
+            sieve_tag("ok (tag \"a\\\"b\")"),
+            SieveTag::Quoted("a\"b".into())
+        );
+        assert_eq!(sieve_tag("OK (TAG {9}"), SieveTag::Literal(9));
+        assert_eq!(sieve_tag("OK (TAG {9+}"), SieveTag::Literal(9));
+        assert_eq!(sieve_tag("OK (TAG {9} x"), SieveTag::Absent);
+        assert_eq!(sieve_tag("OK \"NOOP completed\""), SieveTag::Absent);
+        assert_eq!(sieve_tag("OK (TAG \"open"), SieveTag::Absent);
+        assert_eq!(literal_at_end("* 1 FETCH (BODY[] {12}"), Some(12));
+        assert_eq!(literal_at_end("x {}"), None);
+        assert_eq!(literal_at_end("x {99999999999}"), None);
+    }
+
+    #[test]
+    fn cyrus_answers_the_sieve_tag_as_a_literal() {
+        // Issue 16: Cyrus's reply to our own NOOP "mailaudit" is ours.
+        let caps = ["\"IMPLEMENTATION\" \"Cyrus timsieved v3.6\"", "OK"];
+        assert_eq!(
+            feed(
+                Protocol::Sieve,
+                &caps,
+                &["OK (TAG {9}", "mailaudit) \"Done\""]
+            ),
+            "ours"
+        );
+        // A literal tag that is not ours answers the injected command.
+        assert_eq!(
+            feed(Protocol::Sieve, &[], &["OK (TAG {5}", "other) \"Done\""]),
+            "injected"
+        );
+        // A literal spanning lines is collected whole.
+        assert_eq!(
+            feed(Protocol::Sieve, &[], &["OK (TAG {11}", "mail", "audit)"]),
+            "injected",
+            "mail CRLF audit is not mailaudit"
+        );
+    }
+
+    #[test]
+    fn imap_literal_data_is_not_a_tagged_answer() {
+        // An untagged response whose literal holds a line starting "b OK"
+        assert_eq!(
+            feed(
+                Protocol::Imap,
+                &[],
+                &["* 1 FETCH (BODY[] {8}", "b OK hi)", "c OK NOOP completed."]
+            ),
+            "ours"
         );
     }
 

@@ -67,7 +67,7 @@ impl Scanner {
             || self.idle(),
             |set| async move {
                 let spec = self.spec(version, version.default_suites(), set, Vec::new());
-                let answer = self.hello(spec, false).await;
+                let answer = self.hello(spec, false, "groups").await;
                 match answer
                     .as_ref()
                     .and_then(|a| accepted(a, version))
@@ -103,7 +103,7 @@ impl Scanner {
                     set,
                     Vec::new(),
                 );
-                let answer = self.hello(spec, true).await;
+                let answer = self.hello(spec, true, "ECDHE curves").await;
                 let Some(hello) = answer.as_ref().and_then(|a| accepted(a, version)) else {
                     return Pick::Refused;
                 };
@@ -140,7 +140,7 @@ impl Scanner {
             legacy_curves(),
             Vec::new(),
         );
-        let answer = self.hello(spec, true).await?;
+        let answer = self.hello(spec, true, "DHE prime").await?;
         let hello = accepted(&answer, version)?;
         let exchange = hello.key_exchange?;
         matches!(exchange.group, KeyExchangeGroup::DhPrime(_)).then_some(SignedExchange {

@@ -35,6 +35,7 @@ pub use classification::{Table, table};
 pub use transport::ScanTarget;
 
 use crate::evidence::TlsScanEvidence;
+use crate::probe::AddressLimit;
 use answer::Answer;
 use futures::future::join_all;
 use hello::{HelloSpec, ProtocolVersion};
@@ -43,30 +44,74 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 use transport::TransportError;
 
-/// Tries per handshake when the connection or STARTTLS fails.
-const TRIES: u32 = 3;
-/// First pause before a retry; doubled each time.
+/// Tries per handshake when the connection or STARTTLS fails, or the
+/// server answers that it is busy: the budget before a fact is missing.
+const TRIES: u32 = 6;
+/// Tries when the connection closes without a byte. A server at its limit
+/// may close that way, so it is retried after a pause; but a server that
+/// refuses a hello by closing (OpenSSL does so for an SSLv2 CLIENT-HELLO)
+/// closes every time, and three silent closes in a row are its answer.
+const CLOSED_TRIES: u32 = 3;
+/// First pause before a retry; doubled each time, up to [`MAX_PAUSE`], and
+/// jittered by ±50 % so parallel chains do not come back in step.
 const BACK_OFF: Duration = Duration::from_millis(250);
+const MAX_PAUSE: Duration = Duration::from_secs(4);
 
 /// Scans one endpoint. `limit` is shared by every endpoint on the address.
-pub async fn scan(target: ScanTarget, limit: Arc<Semaphore>) -> TlsScanEvidence {
+/// `Err` names the facts that stayed unproven when a handshake's retry
+/// budget was spent (the server stayed busy): a partial scan is not
+/// evidence that anything was refused, so no rule may judge it.
+pub async fn scan(target: ScanTarget, limit: Arc<AddressLimit>) -> Result<TlsScanEvidence, String> {
     let scanner = Scanner {
         target,
         limit,
         handshakes: AtomicU32::new(0),
         notes: Mutex::new(Vec::new()),
+        missing: Mutex::new(Vec::new()),
+        busy: Mutex::new(Busy::default()),
     };
-    scanner.run().await
+    let evidence = scanner.run().await;
+    let missing = scanner
+        .missing
+        .lock()
+        .map(|m| m.clone())
+        .unwrap_or_default();
+    if missing.is_empty() {
+        return Ok(evidence);
+    }
+    let mut unique = missing.clone();
+    unique.sort();
+    unique.dedup();
+    Err(format!(
+        "incomplete: {} of {} handshakes got no usable answer within {TRIES} tries each, so the scan cannot tell what the server refuses. Missing: {}. {}",
+        missing.len(),
+        evidence.handshakes,
+        unique.join(", "),
+        evidence.notes.join(" ")
+    ))
+}
+
+/// The busy answers seen during one endpoint's scan.
+#[derive(Debug, Default)]
+struct Busy {
+    /// Retries after a busy answer or a reset.
+    backoffs: u32,
+    /// The last busy answer, as the server wrote it.
+    last: Option<String>,
+    /// The address's limit before and after lowering, when lowered.
+    lowered: Option<(usize, usize)>,
 }
 
 struct Scanner {
     target: ScanTarget,
-    limit: Arc<Semaphore>,
+    limit: Arc<AddressLimit>,
     handshakes: AtomicU32,
     notes: Mutex<Vec<String>>,
+    /// What each handshake that spent its retry budget would have shown.
+    missing: Mutex<Vec<String>>,
+    busy: Mutex<Busy>,
 }
 
 impl Scanner {
@@ -77,31 +122,53 @@ impl Scanner {
         let chains = found.chains;
         let legacy = chains
             .iter()
-            .map(|(v, _)| *v)
+            .map(|(v, _, _)| *v)
             .filter(|v| *v != ProtocolVersion::Tls13)
             .max();
-        let tls13 = chains.iter().any(|(v, _)| *v == ProtocolVersion::Tls13);
+        let tls13 = chains.iter().any(|(v, _, _)| *v == ProtocolVersion::Tls13);
         // 2. Suites per accepted version and the server's order, and 3. the
         // groups and the key exchange: all at once, so that the connection
         // limit, not one chain's round trips, bounds the time.
         let (suites, groups) = tokio::join!(
-            join_all(chains.iter().map(|(v, first)| self.suites(*v, *first))),
+            join_all(
+                chains
+                    .iter()
+                    .map(|(v, first, etm)| self.suites(*v, *first, *etm))
+            ),
             self.groups(legacy, tls13),
         );
-        for ((version, _), (suites, order)) in chains.iter().zip(suites) {
+        let mut features = found.features;
+        let mut cbc_encrypt_then_mac: Option<bool> = None;
+        for ((version, _, _), found) in chains.iter().zip(suites) {
+            if *version != ProtocolVersion::Tls13
+                && let Some(etm) = found.encrypt_then_mac
+            {
+                cbc_encrypt_then_mac = Some(cbc_encrypt_then_mac.unwrap_or(true) && etm);
+            }
             if let Some(result) = versions.iter_mut().find(|r| r.version == version.name()) {
-                result.suites = suites.iter().map(|s| suites::suite_result(*s)).collect();
-                result.server_order = order;
+                result.suites = found
+                    .suites
+                    .iter()
+                    .map(|s| suites::suite_result(*s))
+                    .collect();
+                result.server_order = found.order;
             }
         }
+        // The features handshake offered every suite, and a server that
+        // picks AEAD must not echo encrypt_then_mac (RFC 7366 §2): read it
+        // from the handshakes that negotiated CBC instead, where there were.
+        if let (Some(features), Some(etm)) = (features.as_mut(), cbc_encrypt_then_mac) {
+            features.encrypt_then_mac = etm;
+        }
         let classification = table();
+        self.busy_note();
         TlsScanEvidence {
             versions,
             tls13_groups: groups.tls13,
             ecdhe_curves: groups.ecdhe_curves,
             dhe_prime_bits: groups.dhe_prime_bits,
             key_exchanges: groups.key_exchanges,
-            features: found.features,
+            features,
             handshakes: self.handshakes.load(Ordering::Relaxed),
             classification: format!("{} ({})", classification.source, classification.date),
             notes: self.notes.lock().map(|n| n.clone()).unwrap_or_default(),
@@ -125,42 +192,105 @@ impl Scanner {
     }
 
     /// One handshake within the per-address limit, retried with back-off
-    /// when the connection or the upgrade fails; `None` after the last try.
-    async fn hello(&self, spec: HelloSpec, key_exchange: bool) -> Option<Answer> {
-        self.with_retries(spec.version.name(), || {
-            transport::handshake(&self.target, &spec, key_exchange)
-        })
+    /// when the connection or the upgrade fails or the server is busy;
+    /// `None` after the last try, with `purpose` noted as missing.
+    async fn hello(&self, spec: HelloSpec, key_exchange: bool, purpose: &str) -> Option<Answer> {
+        let label = format!("{} {purpose}", spec.version.name());
+        self.with_retries(
+            &label,
+            || transport::handshake(&self.target, &spec, key_exchange),
+            || Answer::Closed,
+        )
         .await
     }
 
-    /// Runs `attempt` within the per-address limit, up to [`TRIES`] times
-    /// with a doubling pause; notes the last error under `label`.
-    async fn with_retries<T, F, Fut>(&self, label: &str, mut attempt: F) -> Option<T>
+    /// Runs `attempt` within the per-address limit. A busy answer lowers
+    /// the address's limit and is retried after a jittered, doubling pause,
+    /// up to [`TRIES`] times; then `label` is noted as missing. A close
+    /// without a byte [`CLOSED_TRIES`] times in a row is the answer
+    /// `closed`.
+    async fn with_retries<T, F, Fut>(
+        &self,
+        label: &str,
+        mut attempt: F,
+        closed: impl Fn() -> T,
+    ) -> Option<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, TransportError>>,
     {
         let mut pause = BACK_OFF;
+        let mut closed_tries = 0;
         for tries in 1..=TRIES {
             let result = {
-                let _permit = self.limit.acquire().await.ok();
+                let permit = self.limit.acquire().await;
                 self.handshakes.fetch_add(1, Ordering::Relaxed);
-                attempt().await
+                let result = attempt().await;
+                match (&result, permit) {
+                    (Err(TransportError::Busy(line)), Some(permit)) => {
+                        let before = self.limit.capacity();
+                        let lowered = self.limit.lower(permit);
+                        if let Ok(mut busy) = self.busy.lock() {
+                            busy.last = Some(line.clone());
+                            if let Some(after) = lowered {
+                                let first = busy.lowered.map_or(before, |(first, _)| first);
+                                busy.lowered = Some((first, after));
+                            }
+                        }
+                    }
+                    (_, permit) => self.limit.release(permit).await,
+                }
+                result
             };
-            match result {
+            let error = match result {
                 Ok(answer) => return Some(answer),
-                Err(error) if tries == TRIES => {
-                    self.note(format!(
-                        "{label} hello gave up after {TRIES} tries: {error}"
-                    ));
+                Err(error) => error,
+            };
+            if error == TransportError::ClosedSilently {
+                closed_tries += 1;
+                if closed_tries >= CLOSED_TRIES {
+                    return Some(closed());
                 }
-                Err(_) => {
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
+            } else {
+                closed_tries = 0;
             }
+            if tries == TRIES {
+                self.note(format!(
+                    "{label} hello gave up after {TRIES} tries: {error}"
+                ));
+                if let Ok(mut missing) = self.missing.lock() {
+                    missing.push(label.to_string());
+                }
+                break;
+            }
+            if let Ok(mut busy) = self.busy.lock() {
+                busy.backoffs += 1;
+            }
+            tokio::time::sleep(jittered(pause)).await;
+            pause = (pause * 2).min(MAX_PAUSE);
         }
         None
+    }
+
+    /// One note on the busy answers, for the evidence.
+    fn busy_note(&self) {
+        let Ok(busy) = self.busy.lock() else { return };
+        if busy.backoffs == 0 && busy.last.is_none() {
+            return;
+        }
+        let mut text = format!("backed off and retried {} times", busy.backoffs);
+        if let Some(last) = &busy.last {
+            text.push_str(&format!("; the server said it was busy (last: \"{last}\")"));
+        }
+        if let Some((before, after)) = busy.lowered {
+            text.push_str(&format!(
+                "; connections to {} lowered from {before} to {after} at once for the rest of the run, each keeping its slot {:?} after it ends",
+                self.target.address.ip(),
+                crate::probe::address_limit::PACE
+            ));
+        }
+        drop(busy);
+        self.note(text);
     }
 
     /// Whether a connection within the limit would sit idle: a released
@@ -175,6 +305,13 @@ impl Scanner {
             notes.push(text);
         }
     }
+}
+
+/// `pause` ±50 %, from the handshake randomness source.
+fn jittered(pause: Duration) -> Duration {
+    let random = hello::random_bytes();
+    let fraction = f64::from(u16::from_be_bytes([random[0], random[1]])) / f64::from(u16::MAX);
+    pause.mul_f64(0.5 + fraction)
 }
 
 /// The ServerHello if it accepts exactly `version`.

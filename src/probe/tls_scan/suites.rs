@@ -13,12 +13,14 @@ use crate::evidence::{SuiteClass, SuiteResult};
 impl Scanner {
     /// The suites of `version` that the server accepts, in the table's
     /// order, and whether it enforces its own order. `first` is the suite
-    /// it picked when the versions step offered them all.
+    /// it picked when the versions step offered them all, and `first_etm`
+    /// whether that ServerHello echoed encrypt_then_mac.
     pub(super) async fn suites(
         &self,
         version: ProtocolVersion,
         first: u16,
-    ) -> (Vec<u16>, Option<bool>) {
+        first_etm: bool,
+    ) -> SuitesFound {
         let all = version.default_suites();
         let rest: Vec<u16> = all.iter().copied().filter(|s| *s != first).collect();
         let mut found = strike::enumerate(
@@ -26,9 +28,9 @@ impl Scanner {
             || self.idle(),
             |set| async move {
                 let spec = self.spec(version, set, default_groups(version), vec![29]);
-                match self.hello(spec, false).await {
+                match self.hello(spec, false, "suites").await {
                     Some(answer) => match accepted(&answer, version) {
-                        Some(hello) => Pick::Picked(hello.suite, ()),
+                        Some(hello) => Pick::Picked(hello.suite, hello.extensions.contains(&22)),
                         None => Pick::Refused,
                     },
                     None => Pick::Refused,
@@ -43,7 +45,7 @@ impl Scanner {
             ));
         }
         if all.contains(&first) {
-            found.items.insert(0, (first, ()));
+            found.items.insert(0, (first, first_etm));
             found.picks.insert(0, (all.clone(), first));
         }
         let suites = found.sorted_by(&all);
@@ -58,7 +60,11 @@ impl Scanner {
                 None => None,
             }
         };
-        (suites, order)
+        SuitesFound {
+            encrypt_then_mac: encrypt_then_mac_on_cbc(&found.items),
+            suites,
+            order,
+        }
     }
 
     /// Offers `other` before `preferred` (which the server picked while
@@ -71,10 +77,39 @@ impl Scanner {
             default_groups(version),
             vec![29],
         );
-        let answer = self.hello(spec, false).await?;
+        let answer = self.hello(spec, false, "server order").await?;
         let hello = accepted(&answer, version)?;
         Some(hello.suite == preferred)
     }
+}
+
+/// What the suites step found for one version.
+pub(super) struct SuitesFound {
+    /// Accepted suites, in the table's order.
+    pub suites: Vec<u16>,
+    /// Whether the server enforces its own order; `None` when unknown.
+    pub order: Option<bool>,
+    /// Whether every handshake that negotiated a CBC suite echoed
+    /// encrypt_then_mac; `None` when no CBC suite was negotiated.
+    pub encrypt_then_mac: Option<bool>,
+}
+
+/// encrypt_then_mac as seen on the handshakes that negotiated a CBC suite.
+/// RFC 7366 §2: a server must not echo the extension when it picks an AEAD
+/// or stream suite, so only CBC handshakes can tell whether it is used.
+pub(super) fn encrypt_then_mac_on_cbc(picks: &[(u16, bool)]) -> Option<bool> {
+    picks
+        .iter()
+        .filter(|(id, _)| is_cbc(*id))
+        .map(|(_, etm)| *etm)
+        .reduce(|a, b| a && b)
+}
+
+/// A block-cipher suite in CBC mode, by its IANA name.
+fn is_cbc(id: u16) -> bool {
+    table()
+        .suite(id)
+        .is_some_and(|entry| entry.name.contains("_CBC_"))
 }
 
 pub(super) fn suite_result(id: u16) -> SuiteResult {
@@ -92,5 +127,25 @@ pub(super) fn suite_result(id: u16) -> SuiteResult {
             class: SuiteClass::NotListed,
             forward_secrecy: false,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encrypt_then_mac_is_read_only_from_cbc_handshakes() {
+        // 0xc02f ECDHE-RSA-AES128-GCM-SHA256, 0xc013 ECDHE-RSA-AES128-SHA (CBC)
+        assert_eq!(encrypt_then_mac_on_cbc(&[(0xc02f, false)]), None);
+        assert_eq!(
+            encrypt_then_mac_on_cbc(&[(0xc02f, false), (0xc013, true)]),
+            Some(true),
+            "the AEAD handshake without the extension does not count"
+        );
+        assert_eq!(
+            encrypt_then_mac_on_cbc(&[(0xc013, true), (0x002f, false)]),
+            Some(false)
+        );
     }
 }

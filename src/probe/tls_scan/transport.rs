@@ -38,8 +38,17 @@ pub struct ScanTarget {
 pub enum TransportError {
     /// The TCP connect failed or timed out.
     Connect(String),
-    /// The dialogue before TLS failed (a 421, a reset, a refusal).
+    /// The dialogue before TLS failed (a reset, a refusal).
     Upgrade(String),
+    /// The server said it is busy instead of answering: a plain-text `4xx`
+    /// (SMTP, RFC 5321 §3.8), `-ERR` (POP3), `* BYE` (IMAP) or `NO`/`BYE`
+    /// (ManageSieve), before STARTTLS or where a ServerHello was due. Not
+    /// an answer about TLS: the caller backs off and tries again.
+    Busy(String),
+    /// The connection closed before any byte came back. Servers at their
+    /// connection limit do that too, so it is tried again; only when every
+    /// try ends this way is it read as a refusal.
+    ClosedSilently,
 }
 
 impl std::fmt::Display for TransportError {
@@ -47,6 +56,10 @@ impl std::fmt::Display for TransportError {
         match self {
             TransportError::Connect(reason) => write!(f, "connect failed: {reason}"),
             TransportError::Upgrade(reason) => write!(f, "STARTTLS failed: {reason}"),
+            TransportError::Busy(line) => write!(f, "the server is busy: {line}"),
+            TransportError::ClosedSilently => {
+                f.write_str("the connection closed before any answer")
+            }
         }
     }
 }
@@ -120,7 +133,7 @@ async fn exchange<T>(
         TlsMode::Starttls => upgrade(target, stream).await?,
     };
     if stream.write_all(hello).await.is_err() {
-        return Ok(decide(&[], true).unwrap_or_else(|| silent("connection closed".to_string())));
+        return Err(TransportError::ClosedSilently);
     }
     let deadline = Instant::now() + target.step_timeout;
     let mut buffer = Vec::with_capacity(4096);
@@ -142,6 +155,12 @@ async fn exchange<T>(
             }
             Err(_) => true,
         };
+        if let Some(line) = busy_line(&buffer, ended) {
+            return Err(TransportError::Busy(line));
+        }
+        if buffer.is_empty() && ended {
+            return Err(TransportError::ClosedSilently);
+        }
         if let Some(answer) = decide(&buffer, ended) {
             return Ok(answer);
         }
@@ -173,7 +192,7 @@ async fn upgrade_with<P: MailDialogue>(
     let mut connection = LineConnection::new(stream, target.step_timeout);
     let opening = P::open(&mut connection, local)
         .await
-        .map_err(|e| TransportError::Upgrade(e.to_string()))?;
+        .map_err(|e| upgrade_error(e.to_string()))?;
     if !P::offers_starttls(&opening.capabilities) {
         return Err(TransportError::Upgrade(format!(
             "{} is not offered any more",
@@ -182,7 +201,107 @@ async fn upgrade_with<P: MailDialogue>(
     }
     P::starttls(&mut connection)
         .await
-        .map_err(|e| TransportError::Upgrade(e.to_string()))?;
+        .map_err(|e| upgrade_error(e.to_string()))?;
     let (stream, _leftover, _transcript) = connection.into_parts();
     Ok(stream)
+}
+
+/// A failed dialogue before STARTTLS whose text is a busy reply (a greeting
+/// of `421`, `-ERR`, `* BYE`) is [`TransportError::Busy`]; anything else
+/// stays an upgrade failure.
+fn upgrade_error(text: String) -> TransportError {
+    // DialogueError quotes or appends the reply: "…: 421 Too many …".
+    let busy = text
+        .split(['"', '\'', '`'])
+        .chain(text.split(": "))
+        .any(|part| is_busy_reply(part.trim()));
+    if busy {
+        TransportError::Busy(text)
+    } else {
+        TransportError::Upgrade(text)
+    }
+}
+
+/// Whether a plain-text line refuses service for now: an SMTP `4xx` (RFC
+/// 5321 §4.2.1: transient), POP3 `-ERR`, IMAP `* BYE`/`* NO`, ManageSieve
+/// `NO`/`BYE`.
+fn is_busy_reply(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let smtp_transient = bytes.len() >= 3
+        && bytes[0] == b'4'
+        && bytes[1..3].iter().all(u8::is_ascii_digit)
+        && bytes.get(3).is_none_or(|b| *b == b' ' || *b == b'-');
+    let upper = line.to_ascii_uppercase();
+    smtp_transient
+        || upper.starts_with("-ERR")
+        || upper.starts_with("* BYE")
+        || upper.starts_with("* NO")
+        || upper.starts_with("BYE")
+        || upper.starts_with("NO ")
+}
+
+/// The first line of `buffer` when it is a plain-text busy reply where a
+/// TLS record was due. TLS records start with a content type of 20 to 23
+/// and SSLv2 records with a length byte of 0x80 or more, so a printable
+/// first byte is text. Waits for the line's end unless the peer is done.
+pub(super) fn busy_line(buffer: &[u8], ended: bool) -> Option<String> {
+    let first = *buffer.first()?;
+    if !first.is_ascii_graphic() {
+        return None;
+    }
+    let end = buffer.iter().position(|b| *b == b'\n');
+    if end.is_none() && !ended && buffer.len() < 512 {
+        return None;
+    }
+    let line = &buffer[..end.unwrap_or(buffer.len()).min(512)];
+    let text: String = String::from_utf8_lossy(line)
+        .trim_end()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    is_busy_reply(&text).then_some(text)
+}
+
+#[cfg(test)]
+mod busy_tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_refusals_are_busy_not_tls_answers() {
+        for line in [
+            "421 Too many concurrent SMTP connections; please try again later.\r\n",
+            "421-mx busy\r\n",
+            "-ERR [SYS/TEMP] too many connections\r\n",
+            "* BYE Too many connections\r\n",
+            "BYE \"Too many connections\"\r\n",
+        ] {
+            assert!(busy_line(line.as_bytes(), false).is_some(), "{line}");
+        }
+        // A TLS alert, a ServerHello and a misconfigured plain-text banner
+        // on a TLS port are answers, not busy signals
+        assert_eq!(busy_line(&[21, 3, 3, 0, 2, 2, 40], true), None);
+        assert_eq!(busy_line(&[22, 3, 3, 0, 80], false), None);
+        assert_eq!(busy_line(b"220 mx.example ESMTP\r\n", true), None);
+        assert_eq!(busy_line(b"554 no service\r\n", true), None);
+        // An incomplete line waits for more, unless the peer is done
+        assert_eq!(busy_line(b"421 Too ma", false), None);
+        assert!(busy_line(b"421 Too ma", true).is_some());
+    }
+
+    #[test]
+    fn a_421_greeting_before_starttls_is_busy() {
+        assert!(matches!(
+            upgrade_error("the greeting: \"421 4.7.0 Too many connections\"".into()),
+            TransportError::Busy(_)
+        ));
+        assert!(matches!(
+            upgrade_error("unexpected response to EHLO: 421 4.3.2 Service shutting down".into()),
+            TransportError::Busy(_)
+        ));
+        assert!(matches!(
+            upgrade_error("STARTTLS refused: \"502 5.5.1 not implemented\"".into()),
+            TransportError::Upgrade(_)
+        ));
+    }
 }

@@ -16,8 +16,9 @@ use futures::future::join_all;
 pub(super) struct Versions {
     /// One result per version, SSLv2 first, oldest first.
     pub results: Vec<VersionResult>,
-    /// Accepted versions (SSLv3 to TLS 1.3) with the suite first picked.
-    pub chains: Vec<(ProtocolVersion, u16)>,
+    /// Accepted versions (SSLv3 to TLS 1.3) with the suite first picked
+    /// and whether that ServerHello echoed encrypt_then_mac.
+    pub chains: Vec<(ProtocolVersion, u16, bool)>,
     pub features: Option<HelloFeatures>,
 }
 
@@ -30,7 +31,7 @@ impl Scanner {
                 default_groups(version),
                 vec![29],
             );
-            self.hello(spec, false)
+            self.hello(spec, false, "versions")
         }));
         let (sslv2, first) = tokio::join!(self.sslv2(), tls);
         let mut results = vec![sslv2];
@@ -42,7 +43,7 @@ impl Scanner {
                 features = Some(hello_features(version, hello));
             }
             if let Some(hello) = accepted {
-                chains.push((version, hello.suite));
+                chains.push((version, hello.suite, hello.extensions.contains(&22)));
             }
             results.push(VersionResult {
                 version: version.name().to_string(),
@@ -66,7 +67,11 @@ impl Scanner {
     /// cipher kind; the kinds are its suites (all MD5-based, so broken).
     async fn sslv2(&self) -> VersionResult {
         let answer = self
-            .with_retries("SSLv2", || transport::sslv2_handshake(&self.target))
+            .with_retries(
+                "SSLv2 version",
+                || transport::sslv2_handshake(&self.target),
+                || Sslv2Answer::Other(Answer::Closed),
+            )
             .await;
         let suites = match &answer {
             Some(Sslv2Answer::ServerHello { cipher_kinds, .. }) if answer_accepted(&answer) => {

@@ -19,42 +19,69 @@ LAB_PACKAGES=(
 # the lab does; anything else on the machine is not ours to touch.
 LAB_SYSTEM_SERVICES=(postfix dovecot knot nginx)
 
+# What the tests use to check the reports the way a reader would: poppler's
+# pdftotext/pdfinfo/pdfdetach for report.pdf, headless Chromium for
+# report.html. Not needed to run the lab, so `install` leaves them out and
+# `install-test-tools` (called by tests/run.sh) brings them.
+TEST_TOOL_PACKAGES=(poppler-utils chromium)
+
+# Prints each of the given packages that is not installed, one per line.
 lab_missing_packages() {
 	local p status
-	for p in "${LAB_PACKAGES[@]}"; do
+	for p in "$@"; do
 		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 		[[ $status == "install ok installed" ]] || printf '%s\n' "$p"
 	done
 }
 
-cmd_install() {
+# apt-get installs the given packages that are missing, and nothing else:
+# the plan is simulated first and refused if it would remove any package
+# (cyrus-imapd removes dovecot-imapd, exim4 removes postfix; the lab must
+# never take a package off the machine).
+lab_apt_install() {
 	local missing created_policy=0
-	mapfile -t missing < <(lab_missing_packages)
-	if ((${#missing[@]})); then
-		lab_log "installing: ${missing[*]}"
-		# policy-rc.d answering 101 ("action forbidden") makes invoke-rc.d skip
-		# service starts during package configuration. A container image may
-		# already ship one; only remove it if this run created it.
-		if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-			printf '#!/bin/sh\n# temporary, created by mailaudit tests/lab/lab.sh install\nexit 101\n' \
-				>/usr/sbin/policy-rc.d
-			chmod 755 /usr/sbin/policy-rc.d
-			created_policy=1
-		fi
-		# "No configuration" leaves /etc/postfix/main.cf absent, so even a
-		# started system postfix would refuse to run; the lab brings its own.
-		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-		# Only refresh the package lists when something actually has to be
-		# installed, so a re-run on a prepared machine needs no network.
-		local rc=0
-		{ apt-get update -q &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } || rc=$?
-		if ((created_policy)); then rm -f /usr/sbin/policy-rc.d; fi
-		((rc == 0)) || lab_die "apt-get failed (exit $rc)"
-	else
-		lab_log "all packages already installed"
+	mapfile -t missing < <(lab_missing_packages "$@")
+	if ((${#missing[@]} == 0)); then
+		lab_log "all packages already installed: $*"
+		return 0
 	fi
+	lab_log "installing: ${missing[*]}"
+	# Only refresh the package lists when something actually has to be
+	# installed, so a re-run on a prepared machine needs no network.
+	apt-get update -q || lab_die "apt-get update failed"
+	local plan removals
+	plan=$(DEBIAN_FRONTEND=noninteractive apt-get -s install -y -q --no-install-recommends "${missing[@]}") ||
+		lab_die "apt-get cannot plan the install of: ${missing[*]}"
+	removals=$(grep '^Remv ' <<<"$plan" || true)
+	if [[ -n $removals ]]; then
+		lab_die "refusing to install ${missing[*]}: apt would remove packages:
+$removals"
+	fi
+	# policy-rc.d answering 101 ("action forbidden") makes invoke-rc.d skip
+	# service starts during package configuration. A container image may
+	# already ship one; only remove it if this run created it.
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\n# temporary, created by mailaudit tests/lab/lab.sh install\nexit 101\n' \
+			>/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		created_policy=1
+	fi
+	# "No configuration" leaves /etc/postfix/main.cf absent, so even a
+	# started system postfix would refuse to run; the lab brings its own.
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+	local rc=0
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+	if ((created_policy)); then rm -f /usr/sbin/policy-rc.d; fi
+	((rc == 0)) || lab_die "apt-get install failed (exit $rc)"
+}
+
+cmd_install() {
+	lab_apt_install "${LAB_PACKAGES[@]}"
 	lab_stop_system_services
+}
+
+cmd_install_test_tools() {
+	lab_apt_install "${TEST_TOOL_PACKAGES[@]}"
 }
 
 # Stop system instances of postfix/dovecot/knot/nginx that a package or an

@@ -1,0 +1,225 @@
+//! Issue 20: the TLS scan under a server's connection limit. A relay on
+//! 127.0.0.1 stands in front of the lab's legacy.test Dovecot (IMAPS, TLS
+//! 1.0 to 1.3, many suites) and behaves like Exim's defaults do for SMTP:
+//! beyond a few concurrent connections, and for a while after each one
+//! ends, it answers in plain text that it is busy and closes, where the
+//! client waits for a ServerHello.
+//!
+//! Then the scan either proves the same versions, suites, groups and curves
+//! as a scan of the server without the relay, or says which facts are
+//! missing, and no TLS rule passes on them. Needs the lab (tests/run.sh).
+
+mod common;
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// legacy.test's Dovecot, IMAPS.
+const UPSTREAM: &str = "127.0.14.143:993";
+
+/// What the relay counted.
+#[derive(Default)]
+struct Counts {
+    relayed: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+/// A relay to [`UPSTREAM`] admitting `limit` connections at once; each
+/// slot stays taken `hold` after its connection ends. Beyond that it
+/// writes `refusal` and closes.
+fn limited_relay(limit: usize, hold: Duration, refusal: &'static str) -> (u16, Arc<Counts>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let counts = Arc::new(Counts::default());
+    let slots = Arc::new(Mutex::new(0usize));
+    let shared = counts.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let (slots, counts) = (slots.clone(), shared.clone());
+            std::thread::spawn(move || {
+                let admitted = {
+                    let mut taken = slots.lock().unwrap();
+                    (*taken < limit).then(|| *taken += 1).is_some()
+                };
+                if !admitted {
+                    counts.refused.fetch_add(1, Ordering::SeqCst);
+                    let mut client = client;
+                    let _ = client.write_all(refusal.as_bytes());
+                    return;
+                }
+                counts.relayed.fetch_add(1, Ordering::SeqCst);
+                relay(client, refusal);
+                std::thread::sleep(hold);
+                *slots.lock().unwrap() -= 1;
+            });
+        }
+    });
+    (port, counts)
+}
+
+/// Copies both ways until either side closes (bounded by a timeout).
+fn relay(mut client: TcpStream, refusal: &str) {
+    let Ok(upstream) =
+        TcpStream::connect_timeout(&UPSTREAM.parse().unwrap(), Duration::from_secs(2))
+    else {
+        // Dovecot itself at its limit: the relay says so, as a server would.
+        let _ = client.write_all(refusal.as_bytes());
+        return;
+    };
+    for stream in [&client, &upstream] {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    }
+    let (mut client_read, mut upstream_write) =
+        (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+    let forward = std::thread::spawn(move || {
+        let _ = copy(&mut client_read, &mut upstream_write);
+        let _ = upstream_write.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut upstream_read, mut client_write) = (upstream, client);
+    let _ = copy(&mut upstream_read, &mut client_write);
+    let _ = client_write.shutdown(std::net::Shutdown::Both);
+    let _ = forward.join();
+}
+
+fn copy(from: &mut TcpStream, to: &mut TcpStream) -> std::io::Result<()> {
+    let mut buffer = [0u8; 16384];
+    loop {
+        let read = from.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(());
+        }
+        to.write_all(&buffer[..read])?;
+    }
+}
+
+/// Scans one `--host` endpoint only (DNS goes to a closed local port).
+fn scan(host: &str, extra: &[&str]) -> Value {
+    let output = common::mailaudit()
+        .args([
+            "scan",
+            "limit.test",
+            "--resolver",
+            "127.0.0.1:9",
+            "--timeout",
+            "3",
+        ])
+        .args([
+            "--no-location",
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "--lang",
+            "en",
+        ])
+        .args(["--host", host])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("JSON report ({e}): {stderr}"))
+}
+
+/// The facts the rules read: accepted versions with their suites, TLS 1.3
+/// groups, ECDHE curves and the DH prime.
+fn facts(scan: &Value) -> Value {
+    let versions: Vec<Value> = scan["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "version": v["version"],
+                "accepted": v["accepted"],
+                "suites": v["suites"].as_array().unwrap().iter().map(|s| s["id"].clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "versions": versions,
+        "tls13_groups": scan["tls13_groups"],
+        "ecdhe_curves": scan["ecdhe_curves"],
+        "dhe_prime_bits": scan["dhe_prime_bits"],
+    })
+}
+
+fn findings_on<'a>(report: &'a Value, subject: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["subject"] == subject && f["rule"].as_str().unwrap().starts_with("TLS-"))
+        .collect()
+}
+
+/// The rules that read the TLS scan's facts.
+const SCAN_RULES: [&str; 7] = [
+    "TLS-003", "TLS-004", "TLS-006", "TLS-007", "TLS-008", "TLS-010", "TLS-012",
+];
+
+fn check_limited(refusal: &'static str) {
+    // Given the server's facts without a limit
+    let direct = scan(&format!("imaps://{UPSTREAM}"), &[]);
+    let truth = &common::endpoint(&direct, UPSTREAM)["tls_scan"];
+    assert_eq!(truth["status"], "completed", "{truth}");
+    // When the same server is scanned through a relay that admits 3
+    // connections at once and holds each slot 300 ms after it ends
+    let (port, counts) = limited_relay(3, Duration::from_millis(300), refusal);
+    let subject = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let limited = scan(
+        &format!("imaps://{subject}"),
+        &["--connections-per-host", "8"],
+    );
+    let elapsed = started.elapsed();
+    let refused = counts.refused.load(Ordering::SeqCst);
+    assert!(
+        refused > 0,
+        "the relay refused no connection: the case was not exercised"
+    );
+    let tls_scan = &common::endpoint(&limited, &subject)["tls_scan"];
+    eprintln!(
+        "{refusal:?}: {refused} refused, {} relayed, {elapsed:?}, status {} {}",
+        counts.relayed.load(Ordering::SeqCst),
+        tls_scan["status"],
+        tls_scan["reason"]
+    );
+    match tls_scan["status"].as_str() {
+        // Then either every fact equals the unlimited scan's,
+        Some("completed") => {
+            assert_eq!(facts(&tls_scan["value"]), facts(&truth["value"]));
+            let notes = tls_scan["value"]["notes"].to_string();
+            assert!(notes.contains("busy"), "the backoff is recorded: {notes}");
+        }
+        // or the scan says what is missing and no rule reading it passes.
+        Some("failed") => {
+            let reason = tls_scan["reason"].as_str().unwrap();
+            assert!(
+                reason.contains("incomplete") && reason.contains("Missing:"),
+                "{reason}"
+            );
+            let findings = findings_on(&limited, &subject);
+            for rule in SCAN_RULES {
+                for finding in findings.iter().filter(|f| f["rule"] == rule) {
+                    assert_ne!(finding["status"], "pass", "{finding}");
+                }
+            }
+        }
+        other => panic!("unexpected TLS scan status {other:?}: {tls_scan}"),
+    }
+}
+
+#[test]
+fn a_plain_text_421_on_an_implicit_tls_port_is_busy_not_a_refused_suite() {
+    check_limited("421 Too many concurrent SMTP connections; please try again later.\r\n");
+}
+
+#[test]
+fn an_imap_bye_under_load_is_busy_not_a_refused_suite() {
+    check_limited("* BYE Too many connections from your IP\r\n");
+}
