@@ -200,7 +200,8 @@ pub fn mta_sts(data: &[u8]) {
 
 /// A DNS whose every TXT lookup answers the fuzzed records (one a line),
 /// so include and redirect chains loop back into them; names of even
-/// length have addresses.
+/// length have addresses and up to 13 MX hosts (over the limit of 10 at
+/// times).
 struct FuzzDns(Vec<String>);
 
 impl Lookup for FuzzDns {
@@ -213,6 +214,14 @@ impl Lookup for FuzzDns {
 
     async fn has_records(&self, name: &str, _: &[RecordType]) -> Result<bool, String> {
         Ok(name.len().is_multiple_of(2))
+    }
+
+    async fn mx_hosts(&self, name: &str) -> Result<Vec<String>, String> {
+        if !name.len().is_multiple_of(2) {
+            return Ok(Vec::new());
+        }
+        let count = name.len() % 13 + 1;
+        Ok((0..count).map(|n| format!("mx{n}.{name}")).collect())
     }
 }
 

@@ -66,8 +66,15 @@ pub struct SpfEvidence {
     /// (neutral, RFC 7208 §4.7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<String>,
-    /// Syntax and structural errors, each naming the record and the term.
+    /// Syntax and structural errors, each naming the record and the term:
+    /// permanent errors (RFC 7208 §2.6.7).
     pub errors: Vec<String>,
+    /// Lookups that got no answer (time-out, SERVFAIL), each naming the term:
+    /// a receiver meeting them returns temperror (RFC 7208 §2.6.6, §4.4,
+    /// §5.2), and what lies behind them was not read. Absent in reports
+    /// before schema 1.3.
+    #[serde(default)]
+    pub temp_errors: Vec<String>,
 }
 
 /// One SPF record reached while walking includes and redirects.
@@ -241,4 +248,29 @@ pub struct TlsRptEvidence {
     pub rua: Vec<String>,
     /// Problems with the record, each naming the offending part.
     pub errors: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spf_evidence_of_schema_1_2_reads_without_temp_errors() {
+        // Given SPF evidence as schema 1.2 wrote it, before temp_errors
+        let saved = serde_json::json!({
+            "domain": "example.org",
+            "records": ["v=spf1 mx -all"],
+            "walk": [],
+            "lookup_terms": ["mx (in example.org)"],
+            "dns_lookups": 1,
+            "void_lookup_terms": [],
+            "void_lookups": 0,
+            "all": "-all",
+            "errors": []
+        });
+        // Then it reads, with no temperrors
+        let spf: SpfEvidence = serde_json::from_value(saved).expect("reads");
+        assert!(spf.temp_errors.is_empty());
+        assert_eq!(spf.all.as_deref(), Some("-all"));
+    }
 }

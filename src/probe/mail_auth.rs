@@ -84,6 +84,10 @@ pub(crate) trait Lookup {
 
     /// Whether `name` has at least one record of any of `types`.
     async fn has_records(&self, name: &str, types: &[RecordType]) -> Result<bool, String>;
+
+    /// The exchanges of the MX records at `name`; empty when the name has
+    /// none or does not exist. `Err` when there was no answer.
+    async fn mx_hosts(&self, name: &str) -> Result<Vec<String>, String>;
 }
 
 impl Lookup for Dns {
@@ -118,6 +122,18 @@ impl Lookup for Dns {
             Some(reason) => Err(reason),
             None => Ok(false),
         }
+    }
+
+    async fn mx_hosts(&self, name: &str) -> Result<Vec<String>, String> {
+        let answer = self.query(name, RecordType::MX).await?;
+        Ok(answer
+            .records()
+            .iter()
+            .filter_map(|data| match data {
+                RData::MX(mx) => Some(crate::target::normalize_host(&mx.exchange.to_ascii())),
+                _ => None,
+            })
+            .collect())
     }
 }
 
@@ -166,6 +182,7 @@ pub(crate) mod fake {
     pub struct FakeDns {
         txt: HashMap<String, Vec<String>>,
         hosts: Vec<String>,
+        mx: HashMap<String, Vec<String>>,
         failing: Vec<String>,
     }
 
@@ -184,6 +201,15 @@ pub(crate) mod fake {
             self
         }
 
+        /// A name with these MX hosts (and no addresses).
+        pub fn with_mx(mut self, name: &str, hosts: &[&str]) -> Self {
+            self.mx.insert(
+                name.to_string(),
+                hosts.iter().map(|h| h.to_string()).collect(),
+            );
+            self
+        }
+
         /// A name whose lookups get no answer.
         pub fn failing(mut self, name: &str) -> Self {
             self.failing.push(name.to_string());
@@ -199,8 +225,25 @@ pub(crate) mod fake {
             Ok(self.txt.get(name).cloned().unwrap_or_default())
         }
 
-        async fn has_records(&self, name: &str, _: &[RecordType]) -> Result<bool, String> {
+        async fn has_records(&self, name: &str, types: &[RecordType]) -> Result<bool, String> {
+            if self.failing.iter().any(|f| f == name) {
+                return Err(format!("{types:?} lookup for {name} failed: timed out"));
+            }
+            if types.contains(&RecordType::MX) && self.mx.contains_key(name) {
+                return Ok(true);
+            }
             Ok(self.hosts.iter().any(|h| h == name))
+        }
+
+        async fn mx_hosts(&self, name: &str) -> Result<Vec<String>, String> {
+            if self.failing.iter().any(|f| f == name) {
+                return Err(format!("MX lookup for {name} failed: timed out"));
+            }
+            if let Some(hosts) = self.mx.get(name) {
+                return Ok(hosts.clone());
+            }
+            let host = self.hosts.iter().find(|h| *h == name);
+            Ok(host.map(|h| vec![h.clone()]).unwrap_or_default())
         }
     }
 }

@@ -1,7 +1,9 @@
 //! SPF (RFC 7208): the record at the domain, then every `include:` and
 //! `redirect=` target, depth first in evaluation order. Counts the terms
-//! that cost a DNS query and the void lookups (§4.6.4), and finds the `all`
-//! that ends evaluation.
+//! that cost a DNS query and the void lookups (§4.6.4), checks each `mx`
+//! against the limit of 10 MX hosts (§4.6.4), and finds the `all` that ends
+//! evaluation. A lookup without answer is a temperror (§4.4), kept apart
+//! from the permanent errors.
 //!
 //! Lookups are counted over the whole tree, the worst case: a receiver stops
 //! at the first matching mechanism, but a sender whose address matches late
@@ -18,6 +20,10 @@ use hickory_resolver::proto::rr::RecordType;
 /// Stop walking after this many DNS-querying terms: the verdict (more than
 /// 10) is clear long before, and a hostile include tree must not keep us busy.
 const WALK_LIMIT: usize = 40;
+
+/// RFC 7208 §4.6.4: evaluating one `mx` must not query more than 10 address
+/// records. Each MX host costs at least one, so more hosts is a permerror.
+const MX_HOST_LIMIT: usize = 10;
 
 /// The SPF evidence of `domain`; failed only when its own TXT lookup had no answer.
 pub async fn probe(dns: &impl Lookup, domain: &str) -> Attempt<SpfEvidence> {
@@ -110,9 +116,7 @@ async fn walk(dns: &impl Lookup, domain: &str, record: &str, evidence: &mut SpfE
                 let types = [RecordType::A, RecordType::AAAA];
                 check_void(dns, &own(spec), &types, &term, evidence).await;
             }
-            Mechanism::Mx(spec) => {
-                check_void(dns, &own(spec), &[RecordType::MX], &term, evidence).await;
-            }
+            Mechanism::Mx(spec) => check_mx(dns, &own(spec), &term, evidence).await,
             Mechanism::Exists(spec) => {
                 check_void(dns, spec, &[RecordType::A], &term, evidence).await;
             }
@@ -190,7 +194,13 @@ async fn follow(
                 )),
             }
         }
-        Err(reason) => Err(format!("{term}: no answer ({reason})")),
+        Err(reason) => {
+            // No answer is not "no record": the include or redirect yields
+            // temperror, not permerror (RFC 7208 §5.2, §6.1).
+            evidence.temp_errors.push(temp_error(term, &reason));
+            evidence.walk.push(step);
+            return None;
+        }
     };
     match result {
         Ok(record) => {
@@ -206,7 +216,14 @@ async fn follow(
     }
 }
 
-/// Notes `term` as a void lookup when `spec` has none of `types`.
+/// How a lookup without answer (time-out, SERVFAIL) is noted: a receiver
+/// would stop with temperror there (RFC 7208 §4.4).
+fn temp_error(term: &str, reason: &str) -> String {
+    format!("{term}: no answer ({reason}); a temperror (RFC 7208 §4.4)")
+}
+
+/// Notes `term` as a void lookup when `spec` has none of `types`, and as a
+/// temperror when the lookup got no answer.
 async fn check_void(
     dns: &impl Lookup,
     spec: &str,
@@ -217,8 +234,27 @@ async fn check_void(
     if spec.contains('%') {
         return;
     }
-    if let Ok(false) = dns.has_records(&normalize_host(spec), types).await {
-        evidence.void_lookup_terms.push(term.to_string());
+    match dns.has_records(&normalize_host(spec), types).await {
+        Ok(true) => {}
+        Ok(false) => evidence.void_lookup_terms.push(term.to_string()),
+        Err(reason) => evidence.temp_errors.push(temp_error(term, &reason)),
+    }
+}
+
+/// Notes an `mx` whose target has no MX records as a void lookup, and one
+/// with more than [`MX_HOST_LIMIT`] as a permerror (RFC 7208 §4.6.4).
+async fn check_mx(dns: &impl Lookup, spec: &str, term: &str, evidence: &mut SpfEvidence) {
+    if spec.contains('%') {
+        return;
+    }
+    match dns.mx_hosts(&normalize_host(spec)).await {
+        Ok(hosts) if hosts.is_empty() => evidence.void_lookup_terms.push(term.to_string()),
+        Ok(hosts) if hosts.len() > MX_HOST_LIMIT => evidence.errors.push(format!(
+            "{term}: {} MX hosts; RFC 7208 §4.6.4 allows at most {MX_HOST_LIMIT} address lookups per mx (permerror)",
+            hosts.len()
+        )),
+        Ok(_) => {}
+        Err(reason) => evidence.temp_errors.push(temp_error(term, &reason)),
     }
 }
 
@@ -293,6 +329,70 @@ mod tests {
             spf.errors,
             vec!["include:nx4.void.test (in void.test): nx4.void.test has no SPF record"]
         );
+    }
+
+    #[test]
+    fn an_mx_with_more_than_ten_hosts_is_a_permerror() {
+        // Given mx mechanisms whose targets have 11 and 10 MX hosts
+        let eleven: Vec<String> = (1..=11).map(|n| format!("mx{n}.many.test")).collect();
+        let eleven: Vec<&str> = eleven.iter().map(String::as_str).collect();
+        let dns = FakeDns::default()
+            .with_txt(
+                "x.test",
+                &["v=spf1 mx:many.test mx:ten.test include:i.x.test -all"],
+            )
+            .with_txt("i.x.test", &["v=spf1 mx -all"])
+            .with_mx("many.test", &eleven)
+            .with_mx("ten.test", &eleven[..10])
+            .with_mx("i.x.test", &eleven);
+        // When it is walked
+        let spf = value(&dns, "x.test");
+        // Then each mx over the limit is named with its count (RFC 7208
+        // §4.6.4), and one with 10 hosts is fine
+        assert_eq!(
+            spf.errors,
+            vec![
+                "mx:many.test (in x.test): 11 MX hosts; RFC 7208 §4.6.4 allows at most 10 address lookups per mx (permerror)",
+                "mx (in i.x.test): 11 MX hosts; RFC 7208 §4.6.4 allows at most 10 address lookups per mx (permerror)",
+            ]
+        );
+        assert_eq!(spf.void_lookups, 0);
+        assert!(spf.temp_errors.is_empty(), "{:?}", spf.temp_errors);
+    }
+
+    #[test]
+    fn lookups_without_answer_are_temperrors_not_permerrors() {
+        // Given include, redirect, a and mx targets whose lookups time out
+        let dns = FakeDns::default()
+            .with_txt(
+                "t.test",
+                &["v=spf1 include:slow.test a:slow-a.test mx:slow-a.test -all"],
+            )
+            .with_txt("r.test", &["v=spf1 redirect=slow.test"])
+            .with_txt("nx.test", &["v=spf1 include:nothing.test -all"])
+            .failing("slow.test")
+            .failing("slow-a.test");
+        // When they are walked
+        let spf = value(&dns, "t.test");
+        // Then each is a temperror (RFC 7208 §4.4, §5.2), not an error
+        assert!(spf.errors.is_empty(), "{:?}", spf.errors);
+        assert_eq!(
+            spf.temp_errors,
+            vec![
+                "include:slow.test (in t.test): no answer (TXT lookup for slow.test failed: timed out); a temperror (RFC 7208 §4.4)",
+                "a:slow-a.test (in t.test): no answer ([A, AAAA] lookup for slow-a.test failed: timed out); a temperror (RFC 7208 §4.4)",
+                "mx:slow-a.test (in t.test): no answer (MX lookup for slow-a.test failed: timed out); a temperror (RFC 7208 §4.4)",
+            ]
+        );
+        assert_eq!(spf.void_lookups, 0);
+        let redirected = value(&dns, "r.test");
+        assert!(redirected.errors.is_empty(), "{:?}", redirected.errors);
+        assert_eq!(redirected.temp_errors.len(), 1);
+        assert!(redirected.temp_errors[0].starts_with("redirect=slow.test (in r.test): no answer"));
+        // And a target that does not exist stays a permerror
+        let missing = value(&dns, "nx.test");
+        assert_eq!(missing.errors.len(), 1, "{:?}", missing.errors);
+        assert!(missing.temp_errors.is_empty());
     }
 
     #[test]

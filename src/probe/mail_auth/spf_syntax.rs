@@ -190,17 +190,18 @@ fn required_domain(argument: Option<&str>) -> Result<String, String> {
     }
 }
 
-/// `a` and `mx`: `[":" domain-spec] [ip4-cidr-length] ["/" ip6-cidr-length]`.
+/// `a` and `mx`: `[ ":" domain-spec ] [ dual-cidr-length ]` (RFC 7208 §5.3,
+/// §5.4).
 fn optional_domain_with_cidr(argument: Option<&str>) -> Result<Option<String>, String> {
     let Some(argument) = argument else {
         return Ok(None);
     };
-    let (domain, cidr) = match argument.find('/') {
-        Some(index) => (&argument[..index], &argument[index..]),
-        None => (argument, ""),
-    };
-    if !cidr.is_empty() {
-        check_dual_cidr(cidr)?;
+    let (domain, ip4_length, ip6_length) = split_dual_cidr(argument);
+    if let Some(digits) = ip4_length {
+        cidr_length(digits, 32)?;
+    }
+    if let Some(digits) = ip6_length {
+        cidr_length(digits, 128)?;
     }
     if domain.is_empty() {
         return Ok(None);
@@ -208,19 +209,31 @@ fn optional_domain_with_cidr(argument: Option<&str>) -> Result<Option<String>, S
     required_domain(Some(domain)).map(Some)
 }
 
-/// `/n`, `//m` or `/n//m` with n ≤ 32 and m ≤ 128 (RFC 7208 §5.6).
-fn check_dual_cidr(cidr: &str) -> Result<(), String> {
-    let (v4, v6) = match cidr.split_once("//") {
-        Some((v4, v6)) => (v4, Some(v6)),
-        None => (cidr, None),
-    };
-    if !v4.is_empty() {
-        cidr_length(v4.strip_prefix('/').unwrap_or(v4), 32)?;
+/// Splits `dual-cidr-length = [ ip4-cidr-length ] [ "/" ip6-cidr-length ]`
+/// (`/n`, `//m` or `/n//m`, digits only) off the end of an `a` or `mx`
+/// argument, returning the rest and the two lengths' digits. It is taken
+/// from the right because a domain-spec may itself hold '/' and ':', both
+/// macro-literals (RFC 7208 §7.1): `a:foo:bar/baz.example.com/24`.
+fn split_dual_cidr(argument: &str) -> (&str, Option<&str>, Option<&str>) {
+    fn digits_at_end(text: &str) -> Option<(&str, &str)> {
+        let (before, digits) = text.rsplit_once('/')?;
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then_some((before, digits))
     }
-    if let Some(v6) = v6 {
-        cidr_length(v6, 128)?;
+    let mut rest = argument;
+    let mut ip6_length = None;
+    if let Some((before, digits)) = digits_at_end(rest)
+        && let Some(before) = before.strip_suffix('/')
+    {
+        ip6_length = Some(digits);
+        rest = before;
     }
-    Ok(())
+    let mut ip4_length = None;
+    if let Some((before, digits)) = digits_at_end(rest) {
+        ip4_length = Some(digits);
+        rest = before;
+    }
+    (rest, ip4_length, ip6_length)
 }
 
 fn cidr_length(digits: &str, max: u32) -> Result<(), String> {
@@ -256,56 +269,107 @@ fn check_network(
     Ok(())
 }
 
-/// `domain-spec = macro-string domain-end` (RFC 7208 §7.1). Without macros
-/// the name needs at least two labels and a top label with a letter.
+/// `domain-spec = macro-string domain-end` with
+/// `domain-end = ( "." toplabel [ "." ] ) / macro-expand` (RFC 7208 §7.1).
+/// Labels may hold any macro-literal (`a:foo:bar/baz.example.com` is
+/// valid); only the top label is restricted.
 fn check_domain_spec(spec: &str) -> Result<(), String> {
     if spec.is_empty() {
         return Err("the domain is empty".to_string());
     }
-    if check_macro_string(spec, false)? {
+    let tokens = macro_tokens(spec, false)?;
+    if tokens.last() == Some(&MacroToken::Expand) {
         return Ok(());
     }
-    let name = spec.strip_suffix('.').unwrap_or(spec);
-    let labels: Vec<&str> = name.split('.').collect();
-    let label_ok = |l: &&str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    // The literals after the last macro-expand hold "." toplabel ["."].
+    let literal_end: Vec<char> = tokens
+        .iter()
+        .rev()
+        .map_while(|t| match t {
+            MacroToken::Literal(c) => Some(*c),
+            MacroToken::Expand => None,
+        })
+        .collect();
+    let literal_end: String = literal_end.into_iter().rev().collect();
+    let without_root = literal_end.strip_suffix('.').unwrap_or(&literal_end);
+    let Some((_, top)) = without_root.rsplit_once('.') else {
+        return Err(format!(
+            "'{spec}' is not a domain name: it must end in '.' and a top label, or in a macro"
+        ));
     };
-    if labels.len() < 2 || !labels.iter().all(label_ok) {
-        return Err(format!("'{spec}' is not a domain name"));
-    }
-    let top = labels[labels.len() - 1];
-    if !top.bytes().any(|b| b.is_ascii_alphabetic()) || top.starts_with('-') || top.ends_with('-') {
+    if !is_toplabel(top) {
         return Err(format!("'{spec}' does not end in a valid top label"));
+    }
+    if !tokens.contains(&MacroToken::Expand) {
+        // Without macros the name is queried as written, so it must be one
+        // DNS can carry (RFC 1035 §2.3.4); a receiver cannot look it up
+        // otherwise.
+        let name = spec.strip_suffix('.').unwrap_or(spec);
+        if name.len() > 253 || name.split('.').any(|l| l.is_empty() || l.len() > 63) {
+            return Err(format!(
+                "'{spec}' is not a domain name: a label is empty or over 63 characters, or the name over 253"
+            ));
+        }
     }
     Ok(())
 }
 
-/// Checks macro syntax (RFC 7208 §7.1); returns whether the text contains a
-/// macro. Only `exp` text may use c, r and t.
-fn check_macro_string(text: &str, in_explanation: bool) -> Result<bool, String> {
-    let mut has_macro = false;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
+/// `toplabel = ( *alphanum ALPHA *alphanum ) /
+/// ( 1*alphanum "-" *( alphanum / "-" ) alphanum )` (RFC 7208 §7.1).
+fn is_toplabel(label: &str) -> bool {
+    let alphanumeric = |c: char| c.is_ascii_alphanumeric();
+    if label.chars().all(alphanumeric) {
+        return label.chars().any(|c| c.is_ascii_alphabetic());
+    }
+    label.chars().all(|c| alphanumeric(c) || c == '-')
+        && label.starts_with(alphanumeric)
+        && label.ends_with(alphanumeric)
+}
+
+/// One unit of a macro-string (RFC 7208 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MacroToken {
+    /// `macro-literal = %x21-24 / %x26-7E`.
+    Literal(char),
+    /// `"%{" macro-letter transformers *delimiter "}"`, `%%`, `%_` or `%-`.
+    Expand,
+}
+
+/// Checks macro syntax (RFC 7208 §7.1), e.g. in an unknown modifier's value.
+fn check_macro_string(text: &str, in_explanation: bool) -> Result<(), String> {
+    macro_tokens(text, in_explanation).map(|_| ())
+}
+
+/// Splits `text` into macro-literals and macro-expands. Only `exp` text may
+/// use the letters c, r and t (§7.2).
+fn macro_tokens(text: &str, in_explanation: bool) -> Result<Vec<MacroToken>, String> {
+    let mut tokens = Vec::new();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
         if c != '%' {
             if !('!'..='~').contains(&c) {
                 return Err(format!("character {c:?} is not allowed"));
             }
+            tokens.push(MacroToken::Literal(c));
             continue;
         }
-        match chars.next() {
-            Some('%' | '_' | '-') => {}
+        match rest.chars().next() {
+            Some('%' | '_' | '-') => rest = &rest[1..],
             Some('{') => {
-                has_macro = true;
-                let body: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                let Some(end) = rest.find('}') else {
+                    return Err(format!("'%{rest}' is not closed with '}}'"));
+                };
+                let body = &rest[1..end];
+                rest = &rest[end + 1..];
+                // macro-letter transformers *delimiter, transformers =
+                // *DIGIT [ "r" ].
                 let letter = body.chars().next().map(|c| c.to_ascii_lowercase());
                 let allowed = letter.is_some_and(|l| {
                     "slodiphv".contains(l) || (in_explanation && "crt".contains(l))
                 });
-                let rest = body.get(1..).unwrap_or("");
-                let after = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+                let after = body.get(1..).unwrap_or("");
+                let after = after.trim_start_matches(|c: char| c.is_ascii_digit());
                 let after = after.strip_prefix(['r', 'R']).unwrap_or(after);
                 let delimiters_ok = after.chars().all(|c| ".-+,/_=".contains(c));
                 if !allowed || !delimiters_ok {
@@ -319,8 +383,9 @@ fn check_macro_string(text: &str, in_explanation: bool) -> Result<bool, String> 
                 ));
             }
         }
+        tokens.push(MacroToken::Expand);
     }
-    Ok(has_macro)
+    Ok(tokens)
 }
 
 #[cfg(test)]
@@ -378,6 +443,70 @@ mod tests {
         assert!(parse("v=spf1 include:example.123 -all").errors[0].contains("top label"));
         assert!(parse("v=spf1 a//64 mx/24//64 -all").errors.is_empty());
         assert!(!parse("v=spf1 a/024 -all").errors.is_empty());
+    }
+
+    #[test]
+    fn a_and_mx_take_the_prefix_length_from_the_right() {
+        // Given domain-specs with ':' and '/', which are macro-literals
+        // (RFC 7208 §7.1), with and without a dual-cidr-length after them
+        for record in [
+            "v=spf1 a:foo:bar/baz.example.com -all",
+            "v=spf1 mx:foo:bar/baz.example.com -all",
+            "v=spf1 a:foo:bar/baz.example.com/24 -all",
+            "v=spf1 mx:foo:bar/baz.example.com//64 -all",
+            "v=spf1 a:foo:bar/baz.example.com/24//64 -all",
+        ] {
+            // Then they parse, and the target is the whole domain-spec
+            let parsed = parse(record);
+            assert!(parsed.errors.is_empty(), "{record}: {:?}", parsed.errors);
+            let target = match &parsed.directives[0].mechanism {
+                Mechanism::A(target) | Mechanism::Mx(target) => target.clone(),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(target.as_deref(), Some("foo:bar/baz.example.com"));
+        }
+        // And a bad length after such a name is still named
+        let errors = parse("v=spf1 a:foo/bar.example.com/33 -all").errors;
+        assert!(
+            errors[0].contains("'/33' is not a prefix length"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn domain_specs_follow_the_abnf_of_section_7_1() {
+        // Given macro escapes (%%, %_, %-), which are macro-expands, and
+        // names that end in a top label or a macro-expand
+        for record in [
+            "v=spf1 include:foo%%bar.example.com -all",
+            "v=spf1 exists:%-%_.example.com -all",
+            "v=spf1 exists:%{i}.example.com%- -all",
+            "v=spf1 exists:%{d} -all",
+            "v=spf1 include:a!b$c.example.com. -all",
+            "v=spf1 include:example.x-1 -all",
+            "v=spf1 include:example.1-2 -all",
+        ] {
+            // Then they are valid domain-specs
+            let errors = parse(record).errors;
+            assert!(errors.is_empty(), "{record}: {errors:?}");
+        }
+        // But the end must be "." toplabel ["."] or a macro-expand, and every
+        // character a macro-literal (%x21-24 / %x26-7E) or part of a macro
+        for (record, expected) in [
+            ("v=spf1 include:%{d}. -all", "not a domain name"),
+            ("v=spf1 include:example.com.. -all", "top label"),
+            ("v=spf1 include:example.-1 -all", "top label"),
+            ("v=spf1 include:example.1- -all", "top label"),
+            ("v=spf1 include:example.1_2 -all", "top label"),
+            ("v=spf1 include:100%.example.com -all", "not a valid macro"),
+            ("v=spf1 exists:%{d.example.com -all", "not closed"),
+        ] {
+            let errors = parse(record).errors;
+            assert!(
+                errors.len() == 1 && errors[0].contains(expected),
+                "{record}: {errors:?}"
+            );
+        }
     }
 
     #[test]
