@@ -112,4 +112,4 @@ pub struct Rule {
 }
 
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.11.1";
+pub const RULE_SET_VERSION: &str = "2026.11.2";
