@@ -180,3 +180,40 @@ fn a_malformed_rule_file_names_file_line_and_reason() {
         "{error}"
     );
 }
+
+#[test]
+fn an_unreadable_acl_leaves_ret_006_inconclusive_with_the_servers_reason() {
+    // Issue 14: a folder whose ACL cannot be read was a failure (info);
+    // missing evidence is inconclusive, never failed or passed.
+    let rule = default_rules()
+        .into_iter()
+        .find(|r| r.id == "RET-006")
+        .expect("RET-006 ships");
+    let variables = BTreeMap::from([(
+        "mailbox".to_string(),
+        serde_json::json!({
+            "user": "bob@example.org",
+            "folders": {"status": "completed", "value": [
+                {"display_name": "INBOX", "acl": {"status": "completed", "value": [
+                    {"identifier": "bob@example.org", "rights": "lrwstipekxacd"}
+                ]}},
+                {"display_name": "Projekte", "acl": {"status": "failed", "reason": "NO [NOPERM] GETACL refused"}}
+            ]}
+        }),
+    )]);
+    let now: DateTime<Utc> = "2026-11-26T00:00:00Z".parse().unwrap();
+    let verdict = rules::evaluate_rule(&rule, &variables, now, Language::En);
+    assert_eq!(
+        verdict.status.to_string(),
+        "inconclusive",
+        "{}",
+        verdict.detail
+    );
+    assert!(
+        verdict
+            .detail
+            .contains("Projekte (NO [NOPERM] GETACL refused)"),
+        "{}",
+        verdict.detail
+    );
+}

@@ -22,6 +22,9 @@
 //! when = "endpoint.role == 'mx'"
 //! severity = "medium"
 //! detail = { de = "…", en = "…" }
+//! [[inconclusive]]                 # optional, after no check failed:
+//! when = "…"                       # evidence missing for part of the
+//! reason = { de = "…", en = "…" }  # subject, so no pass
 //! [[example]]                      # fixtures run by the test suite
 //! expect = "fail"
 //! endpoint = { … }
@@ -76,8 +79,22 @@ pub struct RuleFile {
     /// is appended to the finding's detail.
     #[serde(default)]
     pub adjust: Vec<CheckFile>,
+    /// Conditions under which the rule is inconclusive when no `[[fail]]`
+    /// matched: part of the evidence is missing (one folder's ACL could not
+    /// be read), so what was seen cannot pass the subject. They come after
+    /// the checks because a failure the available evidence shows stands.
+    #[serde(default)]
+    pub inconclusive: Vec<InconclusiveFile>,
     #[serde(default)]
     pub example: Vec<Example>,
+}
+
+/// One condition that leaves the rule inconclusive, with the reason.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InconclusiveFile {
+    pub when: String,
+    pub reason: Text,
 }
 
 /// One named binding: `name = CEL expression`.

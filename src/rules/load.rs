@@ -234,6 +234,17 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         .iter()
         .map(check)
         .collect::<Result<Vec<_>, RuleError>>()?;
+    let undecided = raw
+        .inconclusive
+        .iter()
+        .map(|condition| {
+            check(&CheckFile {
+                when: condition.when.clone(),
+                severity: None,
+                detail: condition.reason.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, RuleError>>()?;
     for (index, example) in raw.example.iter().enumerate() {
         if !["fail", "pass", "inconclusive", "not_applicable"].contains(&example.expect.as_str()) {
             return Err(invalid(
@@ -275,6 +286,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         pass: raw.pass,
         checks,
         adjustments,
+        undecided,
         examples: raw.example,
     })
 }

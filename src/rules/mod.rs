@@ -108,6 +108,10 @@ pub struct Rule {
     pub checks: Vec<Check>,
     /// Severity changes applied to a failure, first match wins.
     pub adjustments: Vec<Check>,
+    /// `[[inconclusive]]`: conditions checked when no check failed, each
+    /// with its reason as the detail; the first that holds makes the rule
+    /// inconclusive.
+    pub undecided: Vec<Check>,
     pub examples: Vec<Example>,
 }
 
