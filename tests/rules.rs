@@ -182,6 +182,20 @@ fn a_malformed_rule_file_names_file_line_and_reason() {
 }
 
 #[test]
+fn every_shipped_rule_compares_enum_fields_only_with_values_the_schema_allows() {
+    // Issue 14: GOV-002 compared the country class with 'adequate', a value
+    // the evidence never holds, so adequacy countries never needed a basis.
+    let schema = mailaudit::report::schema::generate();
+    let index = rules::SchemaIndex::new(&schema);
+    let problems: Vec<String> = default_rules()
+        .iter()
+        .flat_map(|rule| rules::literal_problems(rule, &index))
+        .map(|e| e.to_string())
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
 fn an_unreadable_acl_leaves_ret_006_inconclusive_with_the_servers_reason() {
     // Issue 14: a folder whose ACL cannot be read was a failure (info);
     // missing evidence is inconclusive, never failed or passed.

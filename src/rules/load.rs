@@ -150,12 +150,10 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         }
     }
     let compile = |source: &str| -> Result<Expression, RuleError> {
-        Expression::compile(source).map_err(|e| {
-            invalid(
-                line_of(source.lines().next().unwrap_or(source)),
-                format!("CEL expression does not compile: {e}"),
-            )
-        })
+        let line = line_of(source.lines().next().unwrap_or(source));
+        Expression::compile(source)
+            .map(|expression| expression.on_line(line))
+            .map_err(|e| invalid(line, format!("CEL expression does not compile: {e}")))
     };
     let reserved = ["domain", "endpoint", "host", "now"];
     let mut bindings = Vec::new();
