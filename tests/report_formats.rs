@@ -18,7 +18,10 @@ fn finding(rule: &str, subject: &str, status: Status, severity: Severity) -> Fin
         area: "transport".to_string(),
         title: format!("{rule} title"),
         detail: format!("{rule} on {subject}"),
-        references: vec!["BSI TR-02102-2".to_string(), "RFC 8314".to_string()],
+        references: vec![
+            "BSI TR-02102-2 (2026-01)".to_string(),
+            "RFC 8314".to_string(),
+        ],
         remediation: "Fix it.".to_string(),
         change: None,
         accepted: None,

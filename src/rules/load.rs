@@ -146,7 +146,15 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
     }
     for reference in &raw.references {
         if let Some(problem) = reference_problem(reference) {
-            return Err(invalid(line_of(reference), problem));
+            // The quoted form finds the `references` entry, not a comment
+            // that names the same guideline earlier in the file.
+            let quoted = format!("\"{reference}\"");
+            let line = if text.contains(&quoted) {
+                line_of(&quoted)
+            } else {
+                line_of(reference)
+            };
+            return Err(invalid(line, problem));
         }
     }
     let compile = |source: &str| -> Result<Expression, RuleError> {
