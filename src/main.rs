@@ -117,13 +117,25 @@ fn load_rules(source: &RuleSource) -> anyhow::Result<Vec<Rule>> {
 }
 
 /// `mailaudit rules check DIR`: parses every rule file (CEL, references,
-/// severities) and runs the examples each file carries.
+/// severities), checks the string literals compared with enum fields
+/// against the report schema, and runs the examples each file carries.
 fn check_rules(dir: &Path) -> Outcome {
     let rules = rules::from_dir(dir).map_err(|e| usage(e.into()))?;
     let default_now: chrono::DateTime<chrono::Utc> = "2026-11-26T00:00:00Z"
         .parse()
         .map_err(|e| usage(anyhow!("{e}")))?;
     let mut problems = Vec::new();
+    // Literals compared with enum fields must be values the evidence can
+    // hold (issue 14: GOV-002 compared with 'adequate', never written).
+    let schema = mailaudit::report::schema::generate();
+    let schema = rules::SchemaIndex::new(&schema);
+    for rule in &rules {
+        problems.extend(
+            rules::literal_problems(rule, &schema)
+                .iter()
+                .map(ToString::to_string),
+        );
+    }
     let mut examples = 0;
     for rule in &rules {
         for (index, example) in rule.examples.iter().enumerate() {
@@ -159,7 +171,7 @@ fn check_rules(dir: &Path) -> Outcome {
     }
     if !problems.is_empty() {
         return Err(usage(anyhow!(
-            "{} example(s) in {} do not hold:\n  {}",
+            "{} problem(s) in {}: a literal the evidence never holds, or an example that does not hold:\n  {}",
             problems.len(),
             dir.display(),
             problems.join("\n  ")

@@ -128,19 +128,55 @@ pub fn deadline(
         earliest_erasure = beg_iv_in_force();
         basis.push_str("; erasable from BEG IV's entry into force");
     }
-    for hold in &profile.holds {
-        let after = hold.until.succ_opt().unwrap_or(hold.until);
-        if after > earliest_erasure {
-            earliest_erasure = after;
-            basis.push_str(&format!("; held until {}: {}", hold.until, hold.reason));
-        }
-    }
+    apply_holds(&mut earliest_erasure, &mut basis, profile);
     Deadline {
         class,
         period_years,
         retention_ends,
         earliest_erasure,
         basis,
+    }
+}
+
+/// The first day mail dated in `year` is due for erasure review in a folder
+/// the organisation keeps `years` years under its own policy (a
+/// non-business folder of the audit profile; no statutory period applies),
+/// with the basis for the report.
+///
+/// - `years = 0` means no retention period, "erase any time" as the profile
+///   documents it: the mail is due from 1 Jan of its own year, so anything
+///   dated up to the scan is due at once (Art. 5(1)(e) DSGVO).
+/// - `years = N` counts like the statutory periods, from the end of the
+///   calendar year: due from 1 Jan of `year + N + 1`.
+/// - Holds cover every folder: nothing is due before a hold ends.
+pub fn own_period_erasure(
+    year: i32,
+    years: u32,
+    profile: &RetentionProfile,
+) -> (NaiveDate, String) {
+    let (mut due, mut basis) = if years == 0 {
+        (
+            first_of_year(year),
+            "non-business folder, no retention period by the organisation's policy".to_string(),
+        )
+    } else {
+        (
+            first_of_year(year.saturating_add_unsigned(years).saturating_add(1)),
+            format!("non-business folder, kept {years} years by the organisation's policy"),
+        )
+    };
+    apply_holds(&mut due, &mut basis, profile);
+    (due, basis)
+}
+
+/// Pushes `due` past every hold that ends later (§ 147(3) AO, legal holds).
+fn apply_holds(due: &mut NaiveDate, basis: &mut String, profile: &RetentionProfile) {
+    for hold in &profile.holds {
+        let after = hold.until.succ_opt().unwrap_or(hold.until);
+        if after > *due {
+            *due = after;
+            basis.push_str(&format!("; held until {}: {}", hold.until, hold.reason));
+        }
     }
 }
 
@@ -317,6 +353,34 @@ mod tests {
             ),
             day(2026, 1, 1)
         );
+    }
+
+    #[test]
+    fn a_non_business_folder_kept_0_years_is_due_for_review_at_once() {
+        // The profile documents `0` as "erase any time": no retention
+        // period, so this year's mail is due on the scan date already.
+        let profile = RetentionProfile::default();
+        let (due, basis) = own_period_erasure(2026, 0, &profile);
+        assert!(due <= scan(), "due {due}");
+        assert!(due <= day(2026, 1, 1), "due {due}");
+        assert!(basis.contains("no retention period"), "{basis}");
+        // A period of N years still starts at the end of the calendar year.
+        assert_eq!(own_period_erasure(2024, 1, &profile).0, day(2026, 1, 1));
+        assert_eq!(own_period_erasure(2025, 1, &profile).0, day(2027, 1, 1));
+    }
+
+    #[test]
+    fn holds_cover_non_business_folders_too() {
+        let profile = RetentionProfile {
+            financial_sector: false,
+            holds: vec![Hold {
+                until: day(2027, 6, 30),
+                reason: "litigation".into(),
+            }],
+        };
+        let (due, basis) = own_period_erasure(2020, 0, &profile);
+        assert_eq!(due, day(2027, 7, 1));
+        assert!(basis.contains("litigation"), "{basis}");
     }
 
     #[test]

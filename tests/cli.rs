@@ -156,6 +156,31 @@ fn rules_check_runs_the_examples_of_each_file() {
 }
 
 #[test]
+fn rules_check_refuses_a_literal_an_enum_field_never_holds() {
+    // Given GOV-002 comparing the country class with 'adequate' (issue 14)
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::repo("rules/GOV-002.toml")).unwrap();
+    let broken = text.replace("'adequacy'", "'adequate'");
+    assert_ne!(broken, text, "GOV-002 names the class 'adequacy'");
+    std::fs::write(dir.path().join("GOV-002.toml"), &broken).unwrap();
+    let line = broken
+        .lines()
+        .position(|l| l.contains("'adequate'"))
+        .unwrap()
+        + 1;
+    // Then check names file:line and the values the schema allows
+    mailaudit()
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("GOV-002.toml:{line}: ")))
+        .stderr(predicate::str::contains(
+            "'adequacy', 'eea', 'third-country'",
+        ));
+}
+
+#[test]
 fn no_dns_answer_for_any_target_exits_with_3() {
     let dir = tempfile::tempdir().unwrap();
     mailaudit()

@@ -18,7 +18,10 @@ fn finding(rule: &str, subject: &str, status: Status, severity: Severity) -> Fin
         area: "transport".to_string(),
         title: format!("{rule} title"),
         detail: format!("{rule} on {subject}"),
-        references: vec!["BSI TR-02102-2".to_string(), "RFC 8314".to_string()],
+        references: vec![
+            "BSI TR-02102-2 (2026-01)".to_string(),
+            "RFC 8314".to_string(),
+        ],
         remediation: "Fix it.".to_string(),
         change: None,
         accepted: None,
@@ -115,6 +118,32 @@ fn markdown_has_the_severity_table_and_the_failed_findings_in_the_report_languag
     let english = Format::Markdown.render(&sample(Language::En)).unwrap();
     assert!(english.contains("| critical | 1 |"));
     assert!(english.contains("## Failed checks"));
+}
+
+#[test]
+fn markdown_carries_the_disclaimer_and_the_legal_snapshot_date_in_both_languages() {
+    // legal-basis.md: every report carries the disclaimer, followed by the
+    // legal snapshot date and the rule-set version (issue 14).
+    for (language, disclaimer, snapshot) in [
+        (
+            Language::De,
+            "Automatisierte technische Bestandsaufnahme, keine Rechts- oder Steuerberatung.",
+            "Rechtsstand: 2026-11-20",
+        ),
+        (
+            Language::En,
+            "Automated technical assessment, not legal or tax advice.",
+            "Legal snapshot: 2026-11-20",
+        ),
+    ] {
+        let mut report = sample(language);
+        // A date the report shows nowhere else (the scan ran on 2026-11-26).
+        report.legal_snapshot = "2026-11-20".to_string();
+        let text = Format::Markdown.render(&report).unwrap();
+        assert!(text.contains(disclaimer), "{text}");
+        assert!(text.contains(snapshot), "{text}");
+        assert!(text.contains("2026.11.1"), "{text}");
+    }
 }
 
 /// Parses XML and returns (element name, attributes) of every element; panics

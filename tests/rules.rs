@@ -180,3 +180,87 @@ fn a_malformed_rule_file_names_file_line_and_reason() {
         "{error}"
     );
 }
+
+#[test]
+fn every_shipped_rule_compares_enum_fields_only_with_values_the_schema_allows() {
+    // Issue 14: GOV-002 compared the country class with 'adequate', a value
+    // the evidence never holds, so adequacy countries never needed a basis.
+    let schema = mailaudit::report::schema::generate();
+    let index = rules::SchemaIndex::new(&schema);
+    let problems: Vec<String> = default_rules()
+        .iter()
+        .flat_map(|rule| rules::literal_problems(rule, &index))
+        .map(|e| e.to_string())
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn a_technical_guideline_reference_without_its_edition_is_refused_with_file_and_line() {
+    // Issue 14: a TR is revised every year and judged by edition, so a
+    // reference must say which edition the rule implements.
+    let text = |reference: &str| {
+        format!(
+            "# Judged under BSI TR-02102-2.\nid = \"TLS-005\"\narea = \"transport\"\nsubject = \"endpoint\"\nseverity = \"low\"\nreferences = [\"RFC 8446\", \"{reference}\"]\ntitle = {{ de = \"a\", en = \"b\" }}\nremediation = {{ de = \"a\", en = \"b\" }}\npass = {{ de = \"a\", en = \"b\" }}\n\n[[fail]]\nwhen = \"endpoint.port == 25\"\ndetail = {{ de = \"a\", en = \"b\" }}\n"
+        )
+    };
+    for bare in [
+        "BSI TR-02102-2",
+        "BSI TR-02102-1",
+        "BSI TR-03108-1",
+        "BSI TR-02102-2 ()",
+    ] {
+        let error = rules::parse("custom/TLS-005.toml", &text(bare))
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("custom/TLS-005.toml:6: "), "{error}");
+        assert!(error.contains("edition"), "{error}");
+    }
+    for cited in [
+        "BSI TR-02102-2 (2026-01)",
+        "BSI TR-02102-1 (2026)",
+        "BSI TR-03108-1 (version 2)",
+    ] {
+        assert!(
+            rules::parse("custom/TLS-005.toml", &text(cited)).is_ok(),
+            "{cited}"
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_acl_leaves_ret_006_inconclusive_with_the_servers_reason() {
+    // Issue 14: a folder whose ACL cannot be read was a failure (info);
+    // missing evidence is inconclusive, never failed or passed.
+    let rule = default_rules()
+        .into_iter()
+        .find(|r| r.id == "RET-006")
+        .expect("RET-006 ships");
+    let variables = BTreeMap::from([(
+        "mailbox".to_string(),
+        serde_json::json!({
+            "user": "bob@example.org",
+            "folders": {"status": "completed", "value": [
+                {"display_name": "INBOX", "acl": {"status": "completed", "value": [
+                    {"identifier": "bob@example.org", "rights": "lrwstipekxacd"}
+                ]}},
+                {"display_name": "Projekte", "acl": {"status": "failed", "reason": "NO [NOPERM] GETACL refused"}}
+            ]}
+        }),
+    )]);
+    let now: DateTime<Utc> = "2026-11-26T00:00:00Z".parse().unwrap();
+    let verdict = rules::evaluate_rule(&rule, &variables, now, Language::En);
+    assert_eq!(
+        verdict.status.to_string(),
+        "inconclusive",
+        "{}",
+        verdict.detail
+    );
+    assert!(
+        verdict
+            .detail
+            .contains("Projekte (NO [NOPERM] GETACL refused)"),
+        "{}",
+        verdict.detail
+    );
+}

@@ -248,10 +248,14 @@ fn signature(cert: &X509Certificate) -> SignatureEvidence {
     let (algorithm, hash) = match oid.as_str() {
         "1.2.840.113549.1.1.4" => ("md5WithRSAEncryption", "md5"),
         "1.2.840.113549.1.1.5" => ("sha1WithRSAEncryption", "sha1"),
+        // SHA-224 is named so that CRT-005 can see it (TR-02102-2 allows
+        // SHA-256/384/512 only); as "unknown" it passed unnoticed.
+        "1.2.840.113549.1.1.14" => ("sha224WithRSAEncryption", "sha224"),
         "1.2.840.113549.1.1.11" => ("sha256WithRSAEncryption", "sha256"),
         "1.2.840.113549.1.1.12" => ("sha384WithRSAEncryption", "sha384"),
         "1.2.840.113549.1.1.13" => ("sha512WithRSAEncryption", "sha512"),
         "1.2.840.10045.4.1" => ("ecdsa-with-SHA1", "sha1"),
+        "1.2.840.10045.4.3.1" => ("ecdsa-with-SHA224", "sha224"),
         "1.2.840.10045.4.3.2" => ("ecdsa-with-SHA256", "sha256"),
         "1.2.840.10045.4.3.3" => ("ecdsa-with-SHA384", "sha384"),
         "1.2.840.10045.4.3.4" => ("ecdsa-with-SHA512", "sha512"),
@@ -273,6 +277,7 @@ fn pss_hash(cert: &X509Certificate) -> &'static str {
         Ok(SignatureAlgorithm::RSASSA_PSS(params)) => {
             match params.hash_algorithm_oid().to_id_string().as_str() {
                 "1.3.14.3.2.26" => "sha1",
+                "2.16.840.1.101.3.4.2.4" => "sha224",
                 "2.16.840.1.101.3.4.2.1" => "sha256",
                 "2.16.840.1.101.3.4.2.2" => "sha384",
                 "2.16.840.1.101.3.4.2.3" => "sha512",

@@ -1,7 +1,10 @@
 //! `report.md`: Markdown for a CI step summary (`$GITHUB_STEP_SUMMARY`) or a
 //! pull-request comment. Failed findings by severity, the failed findings
 //! themselves, the inconclusive count and, with `--baseline`, what is new and
-//! what was fixed. In the report language.
+//! what was fixed. In the report language, and closing with the disclaimer
+//! legal-basis.md requires of every report, followed by the legal snapshot
+//! date and the rule-set version (the same texts HTML and PDF print, from
+//! `report-templates/i18n.toml`).
 
 use super::{Report, strings};
 use crate::finding::{Change, Finding, Severity};
@@ -54,6 +57,18 @@ pub fn render(report: &Report) -> String {
         let fixed: Vec<&Finding> = baseline.fixed.iter().collect();
         table(&mut out, &fixed, false, &t);
     }
+    // A step summary or PR comment is a report too: it carries the same
+    // disclaimer, snapshot date and rule-set version as HTML and PDF.
+    let _ = writeln!(out, "## {}\n", t("disclaimer_title"));
+    let _ = writeln!(out, "{}\n", t("disclaimer"));
+    let _ = writeln!(
+        out,
+        "{}: {} · {}: {}",
+        t("legal_snapshot"),
+        report.legal_snapshot,
+        t("rule_set"),
+        report.rule_set_version
+    );
     out
 }
 

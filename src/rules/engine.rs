@@ -328,6 +328,33 @@ fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
             }
         }
     }
+    // No check failed; evidence missing for part of the subject still
+    // keeps it from passing.
+    for condition in &rule.undecided {
+        match condition.when.program.execute(&context) {
+            Ok(cel::Value::Bool(true)) => {
+                return inconclusive(rule, german, &render(condition.detail(language), &context));
+            }
+            Ok(cel::Value::Bool(false)) => {}
+            Ok(other) => {
+                return inconclusive(
+                    rule,
+                    german,
+                    &format!("'{}' gave {other:?}, not a bool", condition.when.source),
+                );
+            }
+            Err(error) => {
+                return inconclusive(
+                    rule,
+                    german,
+                    &format!(
+                        "'{}' could not be evaluated: {error:?}",
+                        condition.when.source
+                    ),
+                );
+            }
+        }
+    }
     verdict(
         Status::Pass,
         rule.severity,

@@ -22,6 +22,9 @@
 //! when = "endpoint.role == 'mx'"
 //! severity = "medium"
 //! detail = { de = "…", en = "…" }
+//! [[inconclusive]]                 # optional, after no check failed:
+//! when = "…"                       # evidence missing for part of the
+//! reason = { de = "…", en = "…" }  # subject, so no pass
 //! [[example]]                      # fixtures run by the test suite
 //! expect = "fail"
 //! endpoint = { … }
@@ -76,8 +79,22 @@ pub struct RuleFile {
     /// is appended to the finding's detail.
     #[serde(default)]
     pub adjust: Vec<CheckFile>,
+    /// Conditions under which the rule is inconclusive when no `[[fail]]`
+    /// matched: part of the evidence is missing (one folder's ACL could not
+    /// be read), so what was seen cannot pass the subject. They come after
+    /// the checks because a failure the available evidence shows stands.
+    #[serde(default)]
+    pub inconclusive: Vec<InconclusiveFile>,
     #[serde(default)]
     pub example: Vec<Example>,
+}
+
+/// One condition that leaves the rule inconclusive, with the reason.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InconclusiveFile {
+    pub when: String,
+    pub reason: Text,
 }
 
 /// One named binding: `name = CEL expression`.
@@ -152,6 +169,13 @@ pub const REFERENCE_PREFIXES: [&str; 11] = [
     "UStG § 14b",
 ];
 
+/// Technical guidelines a reference must cite with the edition the rule
+/// implements, in parentheses: `BSI TR-02102-2 (2026-01)`. The BSI revises
+/// TR-02102 every year and a finding is only as good as the edition behind
+/// it (legal-basis.md: TR-02102-2 edition 2026-01, TR-03108-1 version 2).
+/// TR-03116-4 is not listed: legal-basis.md records no edition for it.
+pub const EDITION_REQUIRED: [&str; 2] = ["BSI TR-02102-", "BSI TR-03108-1"];
+
 /// Checks a reference's form; `None` when it is well formed.
 pub fn reference_problem(reference: &str) -> Option<String> {
     let Some(prefix) = REFERENCE_PREFIXES
@@ -170,6 +194,25 @@ pub fn reference_problem(reference: &str) -> Option<String> {
             "reference '{reference}' must name a number after '{}'",
             prefix.trim()
         ));
+    }
+    if EDITION_REQUIRED.contains(prefix) {
+        // "2 (2026-01)" after "BSI TR-02102-", " (version 2)" after
+        // "BSI TR-03108-1": a part number where the prefix ends in '-',
+        // then the edition, which names at least a year or a number.
+        let (part, edition) = rest.split_once(" (").unwrap_or((rest, ""));
+        let part_ok = if prefix.ends_with('-') {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_digit())
+        } else {
+            part.is_empty()
+        };
+        let edition_ok = edition
+            .strip_suffix(')')
+            .is_some_and(|e| e.chars().any(|c| c.is_ascii_digit()));
+        if !part_ok || !edition_ok {
+            return Some(format!(
+                "reference '{reference}' must name the edition it applies, e.g. 'BSI TR-02102-2 (2026-01)' or 'BSI TR-03108-1 (version 2)' (the editions are in legal-basis.md)"
+            ));
+        }
     }
     None
 }

@@ -146,16 +146,22 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
     }
     for reference in &raw.references {
         if let Some(problem) = reference_problem(reference) {
-            return Err(invalid(line_of(reference), problem));
+            // The quoted form finds the `references` entry, not a comment
+            // that names the same guideline earlier in the file.
+            let quoted = format!("\"{reference}\"");
+            let line = if text.contains(&quoted) {
+                line_of(&quoted)
+            } else {
+                line_of(reference)
+            };
+            return Err(invalid(line, problem));
         }
     }
     let compile = |source: &str| -> Result<Expression, RuleError> {
-        Expression::compile(source).map_err(|e| {
-            invalid(
-                line_of(source.lines().next().unwrap_or(source)),
-                format!("CEL expression does not compile: {e}"),
-            )
-        })
+        let line = line_of(source.lines().next().unwrap_or(source));
+        Expression::compile(source)
+            .map(|expression| expression.on_line(line))
+            .map_err(|e| invalid(line, format!("CEL expression does not compile: {e}")))
     };
     let reserved = ["domain", "endpoint", "host", "now"];
     let mut bindings = Vec::new();
@@ -234,6 +240,17 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         .iter()
         .map(check)
         .collect::<Result<Vec<_>, RuleError>>()?;
+    let undecided = raw
+        .inconclusive
+        .iter()
+        .map(|condition| {
+            check(&CheckFile {
+                when: condition.when.clone(),
+                severity: None,
+                detail: condition.reason.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, RuleError>>()?;
     for (index, example) in raw.example.iter().enumerate() {
         if !["fail", "pass", "inconclusive", "not_applicable"].contains(&example.expect.as_str()) {
             return Err(invalid(
@@ -275,6 +292,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         pass: raw.pass,
         checks,
         adjustments,
+        undecided,
         examples: raw.example,
     })
 }

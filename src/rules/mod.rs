@@ -8,12 +8,14 @@
 
 mod engine;
 pub mod file;
+mod literals;
 mod load;
 pub mod retention_view;
 mod value;
 
 pub use engine::{Verdict, evaluate, evaluate_rule};
 pub use file::{Example, SubjectKind, Text};
+pub use literals::{SchemaIndex, literal_problems};
 pub use load::{RuleError, defaults, from_dir, merge, parse};
 
 use crate::Language;
@@ -23,6 +25,9 @@ use crate::finding::Severity;
 #[derive(Debug)]
 pub struct Expression {
     pub source: String,
+    /// The line of the rule file the expression starts on (1 when unknown),
+    /// for checks that run after loading and still name file:line.
+    pub line: usize,
     program: cel::Program,
 }
 
@@ -31,8 +36,14 @@ impl Expression {
     pub fn compile(source: &str) -> Result<Expression, cel::ParseErrors> {
         Ok(Expression {
             source: source.to_string(),
+            line: 1,
             program: cel::Program::compile(source)?,
         })
+    }
+
+    /// The same expression, recorded as starting on `line`.
+    pub fn on_line(self, line: usize) -> Expression {
+        Expression { line, ..self }
     }
 }
 
@@ -108,8 +119,37 @@ pub struct Rule {
     pub checks: Vec<Check>,
     /// Severity changes applied to a failure, first match wins.
     pub adjustments: Vec<Check>,
+    /// `[[inconclusive]]`: conditions checked when no check failed, each
+    /// with its reason as the detail; the first that holds makes the rule
+    /// inconclusive.
+    pub undecided: Vec<Check>,
     pub examples: Vec<Example>,
 }
 
+impl Rule {
+    /// Every CEL expression of the rule: bindings, `applies`, the checks,
+    /// the adjustments, the `[[inconclusive]]` conditions and the
+    /// placeholders of their texts.
+    pub fn expressions(&self) -> Vec<&Expression> {
+        let mut all: Vec<&Expression> = self.bindings.iter().map(|(_, e)| e).collect();
+        all.extend(self.applies.iter());
+        for check in self
+            .checks
+            .iter()
+            .chain(&self.adjustments)
+            .chain(&self.undecided)
+        {
+            all.push(&check.when);
+            for template in &check.detail {
+                all.extend(template.parts.iter().filter_map(|part| match part {
+                    TemplatePart::Expression(expression) => Some(expression),
+                    TemplatePart::Text(_) => None,
+                }));
+            }
+        }
+        all
+    }
+}
+
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.11.1";
+pub const RULE_SET_VERSION: &str = "2026.11.2";

@@ -8,7 +8,7 @@
 
 use crate::evidence::{FolderRole, MailboxEvidence};
 use crate::profile::AuditProfile;
-use crate::retention::{RetentionClass, deadline};
+use crate::retention::{RetentionClass, deadline, own_period_erasure};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -108,11 +108,9 @@ pub fn view(mailbox: &MailboxEvidence, profile: &AuditProfile, as_of: NaiveDate)
             }
             let earliest_erasure = match own_period {
                 Some(&years) => {
-                    basis.insert(format!(
-                        "{}: non-business folder, kept {years} years by the organisation's policy",
-                        folder.display_name
-                    ));
-                    first_of_year(year + years as i32 + 1)
+                    let (due, why) = own_period_erasure(year, years, &retention);
+                    basis.insert(format!("{}: {why}", folder.display_name));
+                    due
                 }
                 None => {
                     let date = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(as_of);
@@ -180,10 +178,6 @@ pub fn view(mailbox: &MailboxEvidence, profile: &AuditProfile, as_of: NaiveDate)
         activity_span_years,
         expected_minimum: u64::from(per_year) * activity_span_years.max(0) as u64,
     }
-}
-
-fn first_of_year(year: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MAX)
 }
 
 #[cfg(test)]
