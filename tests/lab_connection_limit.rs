@@ -1,9 +1,11 @@
-//! Issue 20: the TLS scan under a server's connection limit. A relay on
+//! Issue 20: the TLS scan under a server's connection limit, on two
+//! implementations. First, a relay on
 //! 127.0.0.1 stands in front of the lab's legacy.test Dovecot (IMAPS, TLS
 //! 1.0 to 1.3, many suites) and behaves like Exim's defaults do for SMTP:
 //! beyond a few concurrent connections, and for a while after each one
 //! ends, it answers in plain text that it is busy and closes, where the
-//! client waits for a ServerHello.
+//! client waits for a ServerHello. Second, the lab's legacy Postfix with
+//! its own per-client connection limit on 127.0.14.26:25.
 //!
 //! Then the scan either proves the same versions, suites, groups and curves
 //! as a scan of the server without the relay, or says which facts are
@@ -162,6 +164,35 @@ const SCAN_RULES: [&str; 7] = [
     "TLS-003", "TLS-004", "TLS-006", "TLS-007", "TLS-008", "TLS-010", "TLS-012",
 ];
 
+/// Given `truth`, the scan of the server without a limit, `limited` is the
+/// scan of `subject` under one: either every fact equals the truth and the
+/// backoff is recorded, or the scan says what is missing and no rule that
+/// reads it passes.
+fn assert_same_facts_or_inconclusive(truth: &Value, limited: &Value, subject: &str) {
+    let tls_scan = &common::endpoint(limited, subject)["tls_scan"];
+    match tls_scan["status"].as_str() {
+        Some("completed") => {
+            assert_eq!(facts(&tls_scan["value"]), facts(&truth["value"]));
+            let notes = tls_scan["value"]["notes"].to_string();
+            assert!(notes.contains("busy"), "the backoff is recorded: {notes}");
+        }
+        Some("failed") => {
+            let reason = tls_scan["reason"].as_str().unwrap();
+            assert!(
+                reason.contains("incomplete") && reason.contains("Missing:"),
+                "{reason}"
+            );
+            let findings = findings_on(limited, subject);
+            for rule in SCAN_RULES {
+                for finding in findings.iter().filter(|f| f["rule"] == rule) {
+                    assert_ne!(finding["status"], "pass", "{finding}");
+                }
+            }
+        }
+        other => panic!("unexpected TLS scan status {other:?}: {tls_scan}"),
+    }
+}
+
 fn check_limited(refusal: &'static str) {
     // Given the server's facts without a limit
     let direct = scan(&format!("imaps://{UPSTREAM}"), &[]);
@@ -178,10 +209,6 @@ fn check_limited(refusal: &'static str) {
     );
     let elapsed = started.elapsed();
     let refused = counts.refused.load(Ordering::SeqCst);
-    assert!(
-        refused > 0,
-        "the relay refused no connection: the case was not exercised"
-    );
     let tls_scan = &common::endpoint(&limited, &subject)["tls_scan"];
     eprintln!(
         "{refusal:?}: {refused} refused, {} relayed, {elapsed:?}, status {} {}",
@@ -189,29 +216,39 @@ fn check_limited(refusal: &'static str) {
         tls_scan["status"],
         tls_scan["reason"]
     );
-    match tls_scan["status"].as_str() {
-        // Then either every fact equals the unlimited scan's,
-        Some("completed") => {
-            assert_eq!(facts(&tls_scan["value"]), facts(&truth["value"]));
-            let notes = tls_scan["value"]["notes"].to_string();
-            assert!(notes.contains("busy"), "the backoff is recorded: {notes}");
-        }
-        // or the scan says what is missing and no rule reading it passes.
-        Some("failed") => {
-            let reason = tls_scan["reason"].as_str().unwrap();
-            assert!(
-                reason.contains("incomplete") && reason.contains("Missing:"),
-                "{reason}"
-            );
-            let findings = findings_on(&limited, &subject);
-            for rule in SCAN_RULES {
-                for finding in findings.iter().filter(|f| f["rule"] == rule) {
-                    assert_ne!(finding["status"], "pass", "{finding}");
-                }
-            }
-        }
-        other => panic!("unexpected TLS scan status {other:?}: {tls_scan}"),
-    }
+    assert!(
+        refused > 0,
+        "the relay refused no connection: the case was not exercised"
+    );
+    // Then the facts are the same, or missing and judged by no rule
+    assert_same_facts_or_inconclusive(truth, &limited, &subject);
+}
+
+/// The second implementation: Postfix's own limit (anvil,
+/// `smtpd_client_connection_count_limit = 2` on 127.0.14.26:25 of the
+/// legacy Postfix, the same server as 127.0.14.25:25 without the limit).
+/// Postfix answers `421 4.7.0 … too many connections` instead of its
+/// greeting, so the STARTTLS upgrade meets it.
+#[test]
+fn postfix_at_its_connection_limit_is_busy_not_refusing_suites() {
+    let direct = scan("smtp://127.0.14.25:25", &[]);
+    let truth = &common::endpoint(&direct, "127.0.14.25:25")["tls_scan"];
+    assert_eq!(truth["status"], "completed", "{truth}");
+    let log = common::repo("tests/lab/run/logs/legacy-postfix.log");
+    let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    let limited = scan("smtp://127.0.14.26:25", &["--connections-per-host", "6"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let text = std::fs::read(&log).expect("the legacy Postfix log");
+    let refusals = String::from_utf8_lossy(&text[before as usize..])
+        .matches("Connection concurrency limit exceeded")
+        .count();
+    let tls_scan = &common::endpoint(&limited, "127.0.14.26:25")["tls_scan"];
+    eprintln!(
+        "postfix: {refusals} refusals, status {} {}",
+        tls_scan["status"], tls_scan["reason"]
+    );
+    assert!(refusals > 0, "Postfix refused no connection: not exercised");
+    assert_same_facts_or_inconclusive(truth, &limited, "127.0.14.26:25");
 }
 
 #[test]

@@ -8,6 +8,9 @@
 #                                    static-RSA suites, 1024-bit DHE group
 #                                587 STARTTLS, TLS 1.2, DHE suites only, ffdhe2048
 #                                465 implicit TLS 1.3 only
+#                 127.0.14.26   25  the same as 127.0.14.25:25, but at most 2
+#                                    connections per client at once (issue 20:
+#                                    a real server's 421 under load)
 #   legacy-dovecot 127.0.14.143  143 993 110 995 4190: TLS 1.0-1.3, the same
 #                                    suites and 1024-bit group as port 25
 #   legacy-tls13   127.0.14.13   143 993: TLS 1.3 only, AES-GCM, EC groups
@@ -17,6 +20,7 @@
 # broken.test's 127.0.13.25, where nothing may listen.
 
 LAB_LEGACY_MX=127.0.14.25
+LAB_LEGACY_LIMITED=127.0.14.26
 LAB_LEGACY_IMAP=127.0.14.143
 LAB_LEGACY_TLS13=127.0.14.13
 LAB_LEGACY_SERVICES=(legacy-postfix legacy-dovecot legacy-tls13)

@@ -24,7 +24,7 @@ lab_service_ports() {
 	bad-postfix) echo "$LAB_BAD_MX:25 $LAB_BAD_MX:587" ;;
 	bad-dovecot) echo "$LAB_BAD_IMAP:143 $LAB_BAD_IMAP:993 $LAB_BAD_IMAP:4190" ;;
 	bad-pop3) echo "$LAB_BAD_POP:110" ;;
-	legacy-postfix) echo "$LAB_LEGACY_MX:25 $LAB_LEGACY_MX:465 $LAB_LEGACY_MX:587" ;;
+	legacy-postfix) echo "$LAB_LEGACY_MX:25 $LAB_LEGACY_MX:465 $LAB_LEGACY_MX:587 $LAB_LEGACY_LIMITED:25" ;;
 	legacy-dovecot) echo "$LAB_LEGACY_IMAP:143 $LAB_LEGACY_IMAP:993 $LAB_LEGACY_IMAP:110 $LAB_LEGACY_IMAP:995 $LAB_LEGACY_IMAP:4190" ;;
 	legacy-tls13) echo "$LAB_LEGACY_TLS13:143 $LAB_LEGACY_TLS13:993" ;;
 	esac
