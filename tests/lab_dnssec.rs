@@ -143,3 +143,73 @@ fn a_secure_zone_without_tlsa_fails_dns_003() {
         None,
     );
 }
+
+/// Every DNS rule's verdict per subject, sorted: (rule, subject, status, severity).
+fn dns_verdicts(report: &Value) -> Vec<(String, String, String, String)> {
+    let mut verdicts: Vec<_> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("DNS-")))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["subject"].as_str().unwrap().to_string(),
+                f["status"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    verdicts.sort();
+    verdicts
+}
+
+/// Issue 18: behind the lab's validating unbound (127.0.10.54), which
+/// answers SERVFAIL for broken.test unless a query has CD=1, mailaudit
+/// sets CD on its queries, judges the data itself, and reaches the same
+/// verdict on every DNS rule and subject as straight at the authoritative
+/// server; broken.test's MX is still found and probed.
+#[test]
+fn every_dns_verdict_is_the_same_behind_a_validating_resolver() {
+    let domains = ["good.test", "bad.test", "broken.test", "dane.test"];
+    let anchor = repo("tests/lab/run/dns/root.anchor");
+    let anchor = anchor.to_str().expect("UTF-8 path");
+    let extra = ["--dnssec-anchor", anchor, "--no-tls-scan"];
+    let direct = report();
+    let mut arguments = vec![
+        "scan",
+        "--resolver",
+        "127.0.10.54",
+        "--format",
+        "json",
+        "--out",
+        "-",
+        "--lang",
+        "en",
+        "--timeout",
+        "5",
+        "--no-location",
+    ];
+    arguments.extend(domains);
+    arguments.extend(extra);
+    let output = common::mailaudit()
+        .args(&arguments)
+        .arg("--ca-file")
+        .arg(common::lab_ca())
+        .output()
+        .expect("mailaudit runs");
+    let behind: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "JSON report ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let (direct_verdicts, behind_verdicts) = (dns_verdicts(direct), dns_verdicts(&behind));
+    assert!(direct_verdicts.len() > 40, "{direct_verdicts:?}");
+    assert_eq!(direct_verdicts, behind_verdicts);
+    // broken.test is bogus both ways (not "inconclusive" from a SERVFAIL),
+    expect(&behind, "DNS-002", "dns:broken.test", "fail", Some("high"));
+    // and its MX was found through the resolver and probed.
+    let probed = common::endpoint(&behind, "mx.broken.test:25");
+    assert!(probed["tcp"]["status"].is_string(), "{probed}");
+}

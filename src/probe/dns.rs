@@ -4,16 +4,16 @@
 //! completes; only a lookup without an answer (timeout, SERVFAIL, refused)
 //! fails. Names are queried fully qualified so no search list applies.
 
+use super::checking_disabled::CheckingDisabled;
 use crate::evidence::{Attempt, MxEvidence, MxRecord, SrvRecord};
 use crate::target::normalize_host;
 use hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
-use hickory_resolver::{Resolver, ResolverBuilder, TokioResolver};
+use hickory_resolver::{Resolver, ResolverBuilder};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,7 +34,7 @@ const MAX_ALIASES: usize = 8;
 /// are cached for the scan, so a name asked for twice (an MX host that is
 /// also an SRV target, an SPF include seen twice) costs one query.
 pub struct Dns {
-    resolver: TokioResolver,
+    resolver: ScanResolver,
     /// `system` or the server's address, recorded in the evidence.
     pub description: String,
     cache: Mutex<HashMap<(String, RecordType), CachedAnswer>>,
@@ -58,11 +58,13 @@ pub fn options(timeout: Duration) -> ResolverOpts {
     options
 }
 
+/// The resolver type of the scan: every query leaves with CD set
+/// ([`CheckingDisabled`]), since mailaudit validates DNSSEC itself.
+pub type ScanResolver = Resolver<CheckingDisabled>;
+
 /// A resolver builder that sends every query to `server` over UDP and TCP,
-/// or uses the system configuration.
-pub fn builder(
-    server: Option<SocketAddr>,
-) -> Result<ResolverBuilder<TokioRuntimeProvider>, String> {
+/// or uses the system configuration; with CD set on every query.
+pub fn builder(server: Option<SocketAddr>) -> Result<ResolverBuilder<CheckingDisabled>, String> {
     match server {
         Some(server) => {
             let mut udp = ConnectionConfig::udp();
@@ -74,12 +76,11 @@ pub fn builder(
             let config = ResolverConfig::from_parts(None, vec![], vec![name_server]);
             Ok(Resolver::builder_with_config(
                 config,
-                TokioRuntimeProvider::default(),
+                CheckingDisabled::default(),
             ))
         }
-        None => {
-            Resolver::builder_tokio().map_err(|e| format!("system resolver configuration: {e}"))
-        }
+        None => Resolver::builder(CheckingDisabled::default())
+            .map_err(|e| format!("system resolver configuration: {e}")),
     }
 }
 

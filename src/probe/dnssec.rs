@@ -41,6 +41,7 @@
 
 use super::ProbeContext;
 use super::dane;
+use super::dns::ScanResolver;
 use super::dns::{Answer, Dns};
 use crate::dnssec_anchor::Anchor;
 use crate::evidence::{
@@ -49,7 +50,6 @@ use crate::evidence::{
 };
 use crate::target::{Role, Source};
 use base64::Engine;
-use hickory_resolver::TokioResolver;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS};
 use hickory_resolver::proto::dnssec::{
@@ -268,7 +268,7 @@ fn dane_for(
 
 /// The validating resolver and a description of its set-up.
 struct Validator {
-    resolver: TokioResolver,
+    resolver: ScanResolver,
     setup: ValidationSetup,
     /// Why the root's DNSKEY RRset cannot be had from the resolver (an
     /// internal authoritative server answers REFUSED for `.`): then no chain

@@ -19,6 +19,7 @@
 
 pub mod address_limit;
 pub mod certificate;
+pub mod checking_disabled;
 pub mod client_config;
 pub mod connection;
 pub mod dane;

@@ -11,7 +11,7 @@ set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 # Resolve our own directory so the lab works from any current directory.
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-for lib in common install pki mailauth rdap legacy dns render services selftest; do
+for lib in common install pki mailauth rdap legacy dns resolver render services selftest; do
 	# shellcheck source=/dev/null
 	. "$LAB_DIR/lib/$lib.sh"
 done
@@ -44,7 +44,7 @@ lab_lock() {
 
 lab_require_tools() {
 	local t missing=()
-	for t in postfix dovecot knotd nginx ldns-keygen ldns-signzone ldns-key2ds openssl dig flock pgrep ss python3; do
+	for t in postfix dovecot knotd unbound nginx ldns-keygen ldns-signzone ldns-key2ds openssl dig flock pgrep ss python3; do
 		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 	done
 	((${#missing[@]} == 0)) || lab_die "missing tools: ${missing[*]} -- run: $0 install"
@@ -57,6 +57,7 @@ lab_generate() {
 	mkdir -p "$LAB_PIDS" "$LAB_LOGS"
 	lab_pki
 	lab_dns
+	lab_resolver
 	lab_render_all
 	lab_legacy
 	lab_rdap

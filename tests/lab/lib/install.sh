@@ -9,6 +9,8 @@ LAB_PACKAGES=(
 	postfix
 	dovecot-core dovecot-imapd dovecot-pop3d dovecot-managesieved dovecot-sieve
 	knot knot-dnsutils bind9-dnsutils ldnsutils
+	# the validating resolver in front of the lab (lib/resolver.sh)
+	unbound
 	nginx-light
 	openssl curl iproute2 procps
 	# lib/maildir.py generates the lab mailboxes (stdlib only)
@@ -17,7 +19,7 @@ LAB_PACKAGES=(
 
 # Debian system services of exactly these daemons. They must never run while
 # the lab does; anything else on the machine is not ours to touch.
-LAB_SYSTEM_SERVICES=(postfix dovecot knot nginx)
+LAB_SYSTEM_SERVICES=(postfix dovecot knot nginx unbound)
 
 # What the tests use to check the reports the way a reader would: poppler's
 # pdftotext/pdfinfo/pdfdetach for report.pdf, headless Chromium for
@@ -102,7 +104,7 @@ lab_stop_system_services() {
 	fi
 	local pidfile
 	for pidfile in /var/spool/postfix/pid/master.pid /run/dovecot/master.pid \
-		/run/knot/knot.pid /run/nginx.pid; do
+		/run/knot/knot.pid /run/nginx.pid /run/unbound.pid; do
 		lab_kill_pidfile_system "$pidfile"
 	done
 }
@@ -116,7 +118,7 @@ lab_kill_pidfile_system() {
 	[[ -n $pid ]] || return 0
 	comm=$(ps -o comm= -p "$pid" 2>/dev/null || true)
 	case $comm in
-	master | dovecot | knotd | nginx)
+	master | dovecot | knotd | nginx | unbound)
 		lab_log "stopping system $comm (pid $pid from $pidfile)"
 		kill -TERM "$pid" 2>/dev/null || true
 		lab_wait_pid_gone "$pid" 15 || kill -KILL "$pid" 2>/dev/null || true

@@ -5,11 +5,11 @@
 # forks into its own session, so run/pids/PROC.sid lets `stop` also reap
 # children that outlive their master, without ever matching by name.
 
-LAB_SERVICES=(dns good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}")
+LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}")
 
 lab_service_procs() {
 	case $1 in
-	dns | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13) echo "$1" ;;
+	dns | resolver | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13) echo "$1" ;;
 	good-postfix | bad-postfix | legacy-postfix) echo "$1-sasl $1" ;; # SASL first: smtpd needs it
 	*) lab_die "unknown service '$1' (known: ${LAB_SERVICES[*]})" ;;
 	esac
@@ -18,6 +18,7 @@ lab_service_procs() {
 lab_service_ports() {
 	case $1 in
 	dns) echo "$LAB_DNS_ADDR:53" ;;
+	resolver) echo "$LAB_RESOLVER_ADDR:53" ;;
 	good-postfix) echo "$LAB_GOOD_MX:25 $LAB_GOOD_MX:465 $LAB_GOOD_MX:587" ;;
 	good-dovecot) echo "$LAB_GOOD_IMAP:143 $LAB_GOOD_IMAP:993 $LAB_GOOD_IMAP:4190" ;;
 	good-nginx) echo "$LAB_GOOD_WEB:80 $LAB_GOOD_WEB:443" ;;
@@ -35,6 +36,7 @@ lab_service_ports() {
 lab_proc_comm() {
 	case $1 in
 	dns) echo knotd ;;
+	resolver) echo unbound ;;
 	*-postfix) echo master ;;
 	*-nginx) echo nginx ;;
 	*) echo dovecot ;;
@@ -82,6 +84,11 @@ lab_proc_launch() {
 		rm -f "$LAB_PIDS/dns.pid"
 		lab_detached "$out" knotd -d -c "$LAB_RUN/dns/knot.conf"
 		lab_proc_record dns "$LAB_PIDS/dns.pid"
+		;;
+	resolver)
+		rm -f "$LAB_PIDS/resolver.pid"
+		lab_detached "$out" unbound -c "$LAB_RESOLVER_DIR/unbound.conf"
+		lab_proc_record resolver "$LAB_PIDS/resolver.pid"
 		;;
 	*-postfix)
 		local dir="$LAB_RUN/$proc" queue="$LAB_SHORT/$proc/queue"
