@@ -57,10 +57,14 @@ pub enum TlsMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
-    /// Port 25: server-to-server transport.
+    /// SMTP at a host the domain's MX records name (or the domain itself as
+    /// implicit MX): where the internet delivers the domain's mail.
     Mx,
     /// Submission and mailbox access for users.
     Client,
+    /// SMTP on a host the domain's MX records do not name (a usual name such
+    /// as `smtp.DOMAIN`, or `--host`): a relay or smarthost, not an MX.
+    Relay,
 }
 
 impl Protocol {
@@ -124,10 +128,22 @@ impl Protocol {
         }
     }
 
-    /// Server-to-server or user-facing.
-    pub fn role(self) -> Role {
+    /// Server-to-server or user-facing, for an endpoint learnt from `sources`.
+    ///
+    /// SMTP is an MX only on a host the MX records name, or on the domain
+    /// itself as implicit MX (RFC 5321 §5.1): that is where other servers
+    /// deliver. The same SMTP port on a usual name or a `--host` endpoint is
+    /// not where the internet delivers, so it is a relay.
+    pub fn role(self, sources: &[Source]) -> Role {
         match self {
-            Protocol::Smtp => Role::Mx,
+            Protocol::Smtp
+                if sources
+                    .iter()
+                    .any(|s| matches!(s, Source::Mx | Source::ImplicitMx)) =>
+            {
+                Role::Mx
+            }
+            Protocol::Smtp => Role::Relay,
             _ => Role::Client,
         }
     }
@@ -212,6 +228,27 @@ mod tests {
         );
         assert_eq!(Protocol::from_name("_pop3s"), Some(Protocol::Pop3s));
         assert_eq!(Protocol::from_name("_gopher"), None);
+    }
+
+    #[test]
+    fn smtp_is_an_mx_only_where_the_mx_records_name_the_host() {
+        // Given SMTP learnt from the MX records, the implicit MX, or both an
+        // MX record and --host: an MX.
+        assert_eq!(Protocol::Smtp.role(&[Source::Mx]), Role::Mx);
+        assert_eq!(Protocol::Smtp.role(&[Source::ImplicitMx]), Role::Mx);
+        assert_eq!(
+            Protocol::Smtp.role(&[Source::Mx, Source::CommandLine]),
+            Role::Mx
+        );
+        // Given SMTP only from --host or a usual name: not an MX.
+        assert_eq!(Protocol::Smtp.role(&[Source::CommandLine]), Role::Relay);
+        assert_eq!(Protocol::Smtp.role(&[Source::UsualName]), Role::Relay);
+        // User-facing protocols stay client, even on an MX host.
+        assert_eq!(Protocol::Imaps.role(&[Source::Mx]), Role::Client);
+        assert_eq!(
+            Protocol::Submission.role(&[Source::CommandLine]),
+            Role::Client
+        );
     }
 
     #[test]

@@ -126,3 +126,29 @@ fn no_location_skips_rdap_and_is_inconclusive() {
     );
     assert!(detail.contains("skipped: --no-location"), "{detail}");
 }
+
+#[test]
+fn a_host_given_on_the_command_line_is_no_mx_unless_the_mx_records_name_it() {
+    // Given `--host 127.0.11.80:25`, which no MX record of either domain names
+    let given = common::endpoint(report(), "127.0.11.80:25");
+    assert_eq!(
+        given["sources"],
+        serde_json::json!([{ "kind": "command-line" }])
+    );
+    // Then it is a relay, and the MX rules do not apply to it
+    assert_eq!(given["role"], "relay");
+    expect(
+        report(),
+        "TLS-001",
+        "127.0.11.80:25",
+        "not_applicable",
+        None,
+    );
+    expect(
+        report(),
+        "DNS-003",
+        "127.0.11.80:25",
+        "not_applicable",
+        None,
+    );
+}

@@ -132,6 +132,63 @@ fn the_good_provider_evidence_records_tls_and_the_chain() {
     assert!(capabilities.contains("LOGINDISABLED"), "{capabilities}");
 }
 
+/// Issue 20: the facts read as the servers and the DNS state them.
+#[test]
+fn the_evidence_keeps_names_orders_and_roles_as_served() {
+    let (_, report) = report();
+    let mx = endpoint(report, "mx.good.test:25");
+    let tls = &mx["tls"]["value"];
+    // The suite carries the IANA name the TLS scan uses for the same suite.
+    let suite = tls["cipher_suite"].as_str().unwrap();
+    assert!(suite.starts_with("TLS_"), "{suite}");
+    let scanned = mx["tls_scan"]["value"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["version"] == tls["version"])
+        .expect("the negotiated version was scanned");
+    assert!(
+        scanned["suites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == suite),
+        "{suite} not in {scanned}"
+    );
+    // Every name in RFC 4514 order, as `openssl x509 -nameopt RFC2253`.
+    let chain = tls["chain"].as_array().unwrap();
+    assert_eq!(chain[0]["subject"], "CN=mx.good.test,O=mailaudit lab");
+    assert_eq!(
+        chain[0]["issuer"],
+        "CN=mailaudit lab issuing CA,O=mailaudit lab"
+    );
+    assert_eq!(
+        chain[1]["subject"],
+        "CN=mailaudit lab issuing CA,O=mailaudit lab"
+    );
+    assert_eq!(
+        chain[1]["issuer"],
+        "CN=mailaudit lab root CA,O=mailaudit lab"
+    );
+    // Postfix announces `AUTH PLAIN LOGIN`: that order, not sorted.
+    let submission = endpoint(report, "smtp.good.test:587");
+    assert_eq!(
+        submission["dialogue"]["value"]["sasl_after_tls"],
+        serde_json::json!(["PLAIN", "LOGIN"])
+    );
+    // Only the host the MX record names is an MX; port 25 under a usual
+    // name is a relay, and TLS-001 (STARTTLS at the MX) does not apply.
+    assert_eq!(mx["role"], "mx");
+    assert_eq!(endpoint(report, "smtp.good.test:25")["role"], "relay");
+    expect(
+        report,
+        "TLS-001",
+        "smtp.good.test:25",
+        "not_applicable",
+        None,
+    );
+}
+
 #[test]
 fn the_bad_provider_fails_where_it_is_misconfigured() {
     let (_, report) = report();

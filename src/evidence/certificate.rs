@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 pub struct CertificateEvidence {
     /// Position in the chain as served, 0 = leaf.
     pub position: usize,
+    /// The subject as an RFC 4514 string, most specific RDN first
+    /// (`CN=mx.example.org,O=Example,C=DE`), as `openssl -nameopt RFC2253`.
     pub subject: String,
+    /// The issuer, in the same form as `subject`.
     pub issuer: String,
     pub serial: String,
     /// RFC 3339 UTC.

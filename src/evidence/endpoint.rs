@@ -15,6 +15,7 @@ pub struct EndpointEvidence {
     pub port: u16,
     pub protocol: Protocol,
     pub tls_mode: TlsMode,
+    /// `mx` only for SMTP on a host the MX records name (or the implicit MX).
     pub role: Role,
     /// Where the endpoint was learnt from.
     pub sources: Vec<Source>,
@@ -85,7 +86,7 @@ pub struct DialogueEvidence {
     pub capabilities_after_tls: Option<Vec<String>>,
     /// What the server offers for authentication before TLS.
     pub auth_before_tls: AuthExposure,
-    /// SASL mechanisms offered after TLS.
+    /// SASL mechanisms offered after TLS, in the server's order (each once).
     pub sasl_after_tls: Vec<String>,
     /// Bytes the server sent after its STARTTLS reply but before the TLS
     /// handshake (they were discarded, never interpreted).
@@ -103,6 +104,6 @@ pub struct AuthExposure {
     /// The capability or its absence that shows it, e.g. `AUTH PLAIN LOGIN`,
     /// `USER`, or `no LOGINDISABLED`.
     pub indicators: Vec<String>,
-    /// SASL mechanisms announced before TLS.
+    /// SASL mechanisms announced before TLS, in the server's order (each once).
     pub mechanisms: Vec<String>,
 }

@@ -12,7 +12,8 @@ pub struct TlsEvidence {
     /// `TLSv1.2` or `TLSv1.3` (rustls offers nothing older; legacy versions
     /// are a separate probe).
     pub version: String,
-    /// IANA name of the negotiated suite, e.g. `TLS13_AES_256_GCM_SHA384`.
+    /// IANA name of the negotiated suite, e.g. `TLS_AES_256_GCM_SHA384`: the
+    /// name the TLS scan's table gives its code point.
     pub cipher_suite: String,
     /// Negotiated key-exchange group, e.g. `X25519`, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]

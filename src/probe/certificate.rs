@@ -43,8 +43,8 @@ pub fn analyse(
         .map(str::to_string);
     Ok(CertificateEvidence {
         position,
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
+        subject: rfc4514(cert.subject()),
+        issuer: rfc4514(cert.issuer()),
         serial: cert.raw_serial_as_string(),
         not_before: not_before.to_rfc3339(),
         not_after: not_after.to_rfc3339(),
@@ -58,6 +58,97 @@ pub fn analyse(
         sha256: hex(&Sha256::digest(der)),
         der_base64: base64::engine::general_purpose::STANDARD.encode(der),
     })
+}
+
+/// A distinguished name as an RFC 4514 string, the form `openssl x509
+/// -nameopt RFC2253` prints: the RDNs from last to first (RFC 4514 §2.1, so
+/// the most specific, usually the CN, comes first), joined by `,`; the
+/// attributes of a multi-valued RDN joined by `+` (§2.2).
+///
+/// x509-parser's `Display` prints the RDNs in encoded order with `, `, so a
+/// leaf with a lone CN looked right while an intermediate such as
+/// `C=US, O=…, CN=R3` read backwards next to it.
+pub fn rfc4514(name: &X509Name) -> String {
+    let mut rdns: Vec<String> = name
+        .iter_rdn()
+        .map(|rdn| {
+            let mut attributes: Vec<String> = rdn.iter().map(attribute).collect();
+            attributes.reverse();
+            attributes.join("+")
+        })
+        .collect();
+    rdns.reverse();
+    rdns.join(",")
+}
+
+/// One `type=value` pair (RFC 4514 §2.3, §2.4).
+fn attribute(attribute: &AttributeTypeAndValue) -> String {
+    let oid = attribute.attr_type().to_id_string();
+    // RFC 4514 §3 short names, plus two that certificates commonly carry
+    // and OpenSSL also names; any other type in dotted-decimal form (§2.3).
+    let name = match oid.as_str() {
+        "2.5.4.3" => "CN",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.6" => "C",
+        "2.5.4.9" => "STREET",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "2.5.4.5" => "serialNumber",
+        "1.2.840.113549.1.9.1" => "emailAddress",
+        _ => oid.as_str(),
+    };
+    format!("{name}={}", attribute_value(attribute.attr_value()))
+}
+
+/// A value as a string when it is one; otherwise `#` and the hex of its DER
+/// encoding (RFC 4514 §2.4).
+fn attribute_value(value: &x509_parser::der_parser::asn1_rs::Any) -> String {
+    use x509_parser::der_parser::asn1_rs::{Tag, ToDer};
+    let text = match value.tag() {
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::NumericString
+        | Tag::VisibleString
+        | Tag::T61String => std::str::from_utf8(value.data).ok().map(str::to_string),
+        // UCS-2 big-endian.
+        Tag::BmpString => {
+            let units: Vec<u16> = value
+                .data
+                .chunks_exact(2)
+                .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        _ => None,
+    };
+    match text {
+        Some(text) => escape_value(&text),
+        None => format!("#{}", hex(&value.to_der_vec().unwrap_or_default())),
+    }
+}
+
+/// Escapes an attribute value (RFC 4514 §2.4): the special characters
+/// anywhere, a space or `#` at the start, a space at the end, and NUL.
+fn escape_value(value: &str) -> String {
+    let last = value.chars().count().saturating_sub(1);
+    let mut escaped = String::with_capacity(value.len());
+    for (index, character) in value.chars().enumerate() {
+        match character {
+            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                escaped.push('\\');
+                escaped.push(character);
+            }
+            '#' if index == 0 => escaped.push_str("\\#"),
+            ' ' if index == 0 || index == last => escaped.push_str("\\ "),
+            '\0' => escaped.push_str("\\00"),
+            _ => escaped.push(character),
+        }
+    }
+    escaped
 }
 
 /// Describes the served chain. `anchor_subjects` are the DER subjects of the
@@ -323,6 +414,38 @@ mod tests {
         let mut long = vec![0x30, 0x81, 0x80];
         long.extend(std::iter::repeat_n(0u8, 0x80));
         assert_eq!(der_content(&long).len(), 0x80);
+    }
+
+    /// An ECDSA P-256 intermediate generated once with openssl for this test:
+    /// subject `/C=DE/O=Beispiel, Inc./OU=Mail\+Transport/CN=Lab
+    /// Intermediate CA+serialNumber=7` (a multi-valued last RDN), issued by
+    /// `/C=DE/O=mailaudit lab/CN=Lab Root CA`.
+    const INTERMEDIATE: &str = "MIIBjDCCATICAQIwCgYIKoZIzj0EAwIwOzELMAkGA1UEBhMCREUxFjAUBgNVBAoMDW1haWxhdWRpdCBsYWIxFDASBgNVBAMMC0xhYiBSb290IENBMCAXDTI2MTIwNjEzMDEwNFoYDzIxMjYxMTEyMTMwMTA0WjBnMQswCQYDVQQGEwJERTEXMBUGA1UECgwOQmVpc3BpZWwsIEluYy4xFzAVBgNVBAsMDk1haWwrVHJhbnNwb3J0MSYwCAYDVQQFEwE3MBoGA1UEAwwTTGFiIEludGVybWVkaWF0ZSBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABK4Yy5oY4RzxA8i0Fv1o8BZvJ07H2BkXfuTvw/W/HVNtNAIzUz6EolW47szlBDzfsUFSKAESsk0uM2HACwHROpAwCgYIKoZIzj0EAwIDSAAwRQIhAOcOWqLTGeKG9F89sWfWlLRrb1KkEi2IhnVVdPJzNzrfAiAHWomrEl9sAkiG2EK9C/v0NlLatz0kYUK0nzhEFYcHUg==";
+
+    #[test]
+    fn names_read_in_rfc_4514_order_like_openssl_rfc2253() {
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(INTERMEDIATE)
+            .unwrap();
+        let certificate = analyse(1, &der, Utc::now()).unwrap();
+        // `openssl x509 -noout -subject -issuer -nameopt RFC2253` prints these.
+        assert_eq!(
+            certificate.subject,
+            r"CN=Lab Intermediate CA+serialNumber=7,OU=Mail\+Transport,O=Beispiel\, Inc.,C=DE"
+        );
+        assert_eq!(certificate.issuer, "CN=Lab Root CA,O=mailaudit lab,C=DE");
+    }
+
+    #[test]
+    fn special_characters_are_escaped_per_rfc_4514() {
+        assert_eq!(
+            escape_value("a,b+c\"d\\e<f>g;h"),
+            r#"a\,b\+c\"d\\e\<f\>g\;h"#
+        );
+        assert_eq!(escape_value(" #lead"), r"\ #lead");
+        assert_eq!(escape_value("#x"), r"\#x");
+        assert_eq!(escape_value("trail "), r"trail\ ");
+        assert_eq!(escape_value("nul\0"), r"nul\00");
     }
 
     #[test]

@@ -61,6 +61,21 @@ pub(crate) trait MailDialogue {
     async fn close<S: AsyncRead + AsyncWrite + Unpin>(connection: &mut LineConnection<S>);
 }
 
+/// SASL mechanisms in the order the server announced them, each once (the
+/// first time it appears, case aside). The order is evidence: servers list
+/// their preference, and Postfix with `broken_sasl_auth_clients` or Exim
+/// repeat the list in an `AUTH=` line, which is why duplicates occur.
+pub(crate) fn in_announced_order(mechanisms: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for mechanism in mechanisms {
+        let mechanism = mechanism.to_ascii_uppercase();
+        if !seen.contains(&mechanism) {
+            seen.push(mechanism);
+        }
+    }
+    seen
+}
+
 /// Probes one endpoint: TCP, dialogue, TLS.
 pub async fn probe_endpoint(planned: PlannedEndpoint, context: &ProbeContext) -> EndpointEvidence {
     let endpoint = &planned.endpoint;
@@ -101,7 +116,7 @@ pub(crate) fn assemble(
         port: endpoint.port,
         protocol: endpoint.protocol,
         tls_mode: endpoint.protocol.tls_mode(),
-        role: endpoint.protocol.role(),
+        role: endpoint.protocol.role(&planned.sources),
         sources: planned.sources.clone(),
         expected: planned.expected,
         implicit_tls_counterpart: endpoint.protocol.implicit_tls_counterpart(),

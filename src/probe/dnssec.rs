@@ -184,14 +184,14 @@ fn mx_hosts(domain: &str, dns: &DnsEvidence, endpoints: &[EndpointEvidence]) -> 
     hosts
 }
 
-/// A port-25 endpoint that is an MX of the domain (published, implicit, or
-/// named with `--host`).
+/// An endpoint that is an MX of the domain (published or implicit); a
+/// `--host` endpoint is one only when the MX records name its host too.
 fn is_mx(endpoint: &EndpointEvidence) -> bool {
     endpoint.role == Role::Mx
         && endpoint
             .sources
             .iter()
-            .any(|s| matches!(s, Source::Mx | Source::ImplicitMx | Source::CommandLine))
+            .any(|s| matches!(s, Source::Mx | Source::ImplicitMx))
 }
 
 fn tlsa_records(data: &[RData]) -> Vec<TlsaRecord> {

@@ -3,7 +3,7 @@
 //! ever sent here.
 
 use super::connection::{DialogueError, LineConnection};
-use super::dialogue::{MailDialogue, Opening};
+use super::dialogue::{MailDialogue, Opening, in_announced_order};
 use crate::evidence::AuthExposure;
 use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -123,13 +123,12 @@ impl MailDialogue for Imap {
     }
 
     fn sasl_mechanisms(capabilities: &[String]) -> Vec<String> {
-        capabilities
-            .iter()
-            .filter_map(|c| {
-                let upper = c.to_ascii_uppercase();
-                upper.strip_prefix("AUTH=").map(str::to_string)
-            })
-            .collect()
+        // The greeting's CAPABILITY code and a CAPABILITY response may both
+        // be read, so a mechanism can appear twice.
+        in_announced_order(capabilities.iter().filter_map(|c| {
+            let upper = c.to_ascii_uppercase();
+            upper.strip_prefix("AUTH=").map(str::to_string)
+        }))
     }
 
     async fn close<S: AsyncRead + AsyncWrite + Unpin>(connection: &mut LineConnection<S>) {
@@ -150,6 +149,23 @@ mod tests {
         let capabilities = parse_capabilities(&lines);
         assert!(capabilities.contains(&"LOGINDISABLED".to_string()));
         assert!(capabilities.contains(&"AUTH=PLAIN".to_string()));
+    }
+
+    #[test]
+    fn mechanisms_keep_the_server_order_once_each() {
+        let capabilities: Vec<String> = [
+            "IMAP4rev1",
+            "AUTH=SCRAM-SHA-1",
+            "AUTH=PLAIN",
+            "auth=scram-sha-1",
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+        assert_eq!(
+            Imap::sasl_mechanisms(&capabilities),
+            vec!["SCRAM-SHA-1", "PLAIN"]
+        );
     }
 
     #[test]

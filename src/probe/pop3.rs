@@ -2,7 +2,7 @@
 //! CAPA again.
 
 use super::connection::{DialogueError, LineConnection};
-use super::dialogue::{MailDialogue, Opening};
+use super::dialogue::{MailDialogue, Opening, in_announced_order};
 use crate::evidence::AuthExposure;
 use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -100,16 +100,12 @@ impl MailDialogue for Pop3 {
     }
 
     fn sasl_mechanisms(capabilities: &[String]) -> Vec<String> {
-        capabilities
-            .iter()
-            .filter(|c| c.to_ascii_uppercase().starts_with("SASL "))
-            .flat_map(|c| {
-                c[5..]
-                    .split_whitespace()
-                    .map(str::to_ascii_uppercase)
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        in_announced_order(
+            capabilities
+                .iter()
+                .filter(|c| c.to_ascii_uppercase().starts_with("SASL "))
+                .flat_map(|c| c[5..].split_whitespace().map(str::to_string)),
+        )
     }
 
     async fn close<S: AsyncRead + AsyncWrite + Unpin>(connection: &mut LineConnection<S>) {

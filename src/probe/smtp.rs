@@ -2,7 +2,7 @@
 //! EHLO, STARTTLS, EHLO again.
 
 use super::connection::{DialogueError, LineConnection};
-use super::dialogue::{MailDialogue, Opening};
+use super::dialogue::{MailDialogue, Opening, in_announced_order};
 use crate::evidence::AuthExposure;
 use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -118,19 +118,12 @@ impl MailDialogue for Smtp {
     }
 
     fn sasl_mechanisms(capabilities: &[String]) -> Vec<String> {
-        let mut mechanisms: Vec<String> = capabilities
-            .iter()
-            .filter(|c| is_auth_keyword(c))
-            .flat_map(|c| {
-                c[5..]
-                    .split_whitespace()
-                    .map(str::to_ascii_uppercase)
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        mechanisms.sort();
-        mechanisms.dedup();
-        mechanisms
+        in_announced_order(
+            capabilities
+                .iter()
+                .filter(|c| is_auth_keyword(c))
+                .flat_map(|c| c[5..].split_whitespace().map(str::to_string)),
+        )
     }
 
     async fn close<S: AsyncRead + AsyncWrite + Unpin>(connection: &mut LineConnection<S>) {
@@ -163,9 +156,25 @@ mod tests {
             "STARTTLS",
         ]));
         assert!(exposure.plaintext_auth_offered);
-        assert_eq!(exposure.mechanisms, vec!["LOGIN", "PLAIN"]);
+        // The server's order, each mechanism once (RFC 4954 §3 lists them
+        // space-separated; the order is the server's preference).
+        assert_eq!(exposure.mechanisms, vec!["PLAIN", "LOGIN"]);
         assert!(!Smtp::auth_exposure(&caps(&["STARTTLS", "8BITMIME"])).plaintext_auth_offered);
         assert!(Smtp::offers_starttls(&caps(&["starttls"])));
+    }
+
+    #[test]
+    fn mechanisms_keep_the_server_order() {
+        // Given Exim's order, repeated in the pre-standard AUTH= line
+        let mechanisms = Smtp::sasl_mechanisms(&caps(&[
+            "AUTH SCRAM-SHA-256 PLAIN LOGIN CRAM-MD5",
+            "AUTH=PLAIN LOGIN",
+        ]));
+        // Then the order is kept and duplicates are dropped
+        assert_eq!(
+            mechanisms,
+            vec!["SCRAM-SHA-256", "PLAIN", "LOGIN", "CRAM-MD5"]
+        );
     }
 
     #[tokio::test]

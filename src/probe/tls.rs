@@ -192,7 +192,7 @@ pub async fn handshake(
     };
     let cipher_suite = session
         .negotiated_cipher_suite()
-        .map(|s| format!("{:?}", s.suite()))
+        .map(|s| iana_suite_name(s.suite()))
         .unwrap_or_else(|| "unknown".to_string());
     let key_exchange_group = session
         .negotiated_key_exchange_group()
@@ -228,4 +228,42 @@ pub async fn handshake(
         },
     };
     (Attempt::completed(evidence).timed(started), Some(tls))
+}
+
+/// The IANA name of a suite, as the TLS scan names it: looked up by code
+/// point in the same table, so that `tls.cipher_suite` and `tls_scan` agree.
+/// rustls's own names prefix TLS 1.3 suites with `TLS13_`, where the IANA
+/// registry (RFC 8446 §B.4) has `TLS_`.
+fn iana_suite_name(suite: rustls::CipherSuite) -> String {
+    let code_point = u16::from(suite);
+    if let Some(entry) = crate::probe::tls_scan::table().suite(code_point) {
+        return entry.name.clone();
+    }
+    let rustls_name = format!("{suite:?}");
+    match rustls_name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => rustls_name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iana_suite_name;
+    use rustls::CipherSuite;
+
+    #[test]
+    fn suites_carry_the_iana_names_the_tls_scan_uses() {
+        assert_eq!(
+            iana_suite_name(CipherSuite::TLS13_AES_256_GCM_SHA384),
+            "TLS_AES_256_GCM_SHA384"
+        );
+        assert_eq!(
+            iana_suite_name(CipherSuite::TLS13_CHACHA20_POLY1305_SHA256),
+            "TLS_CHACHA20_POLY1305_SHA256"
+        );
+        assert_eq!(
+            iana_suite_name(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384),
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+        );
+    }
 }
