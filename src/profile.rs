@@ -109,9 +109,11 @@ pub struct Pop3Use {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionPolicy {
-    /// Folders (by name) that hold no business mail, with how many years
-    /// the organisation keeps them (0: erase any time). They get no
-    /// statutory period.
+    /// Folders that hold no business mail, with how many years the
+    /// organisation keeps them (0: erase any time). They get no statutory
+    /// period. A folder is named as the report shows it (`Archive/2015`,
+    /// without a personal namespace prefix such as Cyrus's `INBOX.`) or as
+    /// the server sends it (`INBOX.Archive.2015`).
     pub non_business_folders: BTreeMap<String, u32>,
     /// Legal holds and open tax assessments: nothing is erasable before.
     pub holds: Vec<ProfileHold>,

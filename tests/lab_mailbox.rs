@@ -167,6 +167,7 @@ fn the_audit_sends_only_read_only_commands() {
         "CAPABILITY",
         "ID",
         "AUTHENTICATE",
+        "NAMESPACE",
         "LIST",
         "LSUB",
         "STATUS",
@@ -188,6 +189,12 @@ fn the_audit_sends_only_read_only_commands() {
     // Dovecot announces SORT: folders are counted by arrival order, one
     // sort per folder instead of one search per year.
     assert!(commands.iter().any(|c| c == "UID SORT"));
+    // Dovecot announces NAMESPACE: asked once; STATUS (UNSEEN) per folder.
+    assert_eq!(commands.iter().filter(|c| *c == "NAMESPACE").count(), 1);
+    assert_eq!(
+        commands.iter().filter(|c| *c == "STATUS").count(),
+        commands.iter().filter(|c| *c == "EXAMINE").count(),
+    );
     for command in commands {
         assert!(allowed.contains(&command.as_str().unwrap()), "{command}");
     }
@@ -565,4 +572,104 @@ fn the_url_form_audits_all_views_on_the_named_host() {
         "pop3s://imap.legacy.test:995"
     );
     assert_eq!(carol["sieve"]["status"], "completed", "{}", carol["sieve"]);
+}
+
+/// Unseen messages per folder of a Maildir++ mailbox, read from the file
+/// names alone (the lab's generator, tests/lab/lib/maildir.py, writes the
+/// flags there): a file in `new/` has no flags yet; a file in `cur/` is
+/// unseen when the flags after `:2,` hold no `S`. Folder `.A.B` is "A/B"
+/// under Dovecot's separator `/`.
+fn unseen_in_maildir(maildir: &Path) -> BTreeMap<String, u64> {
+    let count = |folder: &Path| -> u64 {
+        let new = std::fs::read_dir(folder.join("new"))
+            .map(|entries| entries.count() as u64)
+            .unwrap_or(0);
+        let cur = std::fs::read_dir(folder.join("cur"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| {
+                name.rsplit_once(":2,")
+                    .is_none_or(|(_, flags)| !flags.contains('S'))
+            })
+            .count() as u64;
+        new + cur
+    };
+    let mut folders = BTreeMap::from([("INBOX".to_string(), count(maildir))]);
+    for entry in std::fs::read_dir(maildir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(folder) = name.strip_prefix('.')
+            && entry.path().join("cur").is_dir()
+        {
+            folders.insert(folder.replace('.', "/"), count(&entry.path()));
+        }
+    }
+    folders
+}
+
+/// Issue 16, item 5: STATUS (UNSEEN) per folder (RFC 9051 §6.3.11) equals
+/// what the Maildir's file names say, and the report's folder table shows
+/// it. Item 4 on Dovecot: NAMESPACE is `(("" "/")) NIL NIL`, so display
+/// names are the names.
+#[test]
+fn unseen_counts_match_the_maildir_flags() {
+    // Given bob's Maildir, about a fifth of it without \Seen
+    let expected = unseen_in_maildir(&common::repo("tests/lab/run/mail/bad.test/bob/Maildir"));
+    assert!(
+        expected.values().any(|&n| n > 0),
+        "the lab has unseen mail: {expected:?}"
+    );
+    // When bob's mailbox is audited
+    let (_, report) = bad();
+    let bob = mailbox(report, "bob@bad.test");
+    let folders = bob["folders"]["value"].as_array().unwrap();
+    // Then every folder's unseen count is the Maildir's
+    let found: BTreeMap<String, u64> = folders
+        .iter()
+        .map(|f| {
+            let name = f["name"].as_str().unwrap().to_string();
+            let unseen = f["unseen"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name} has no unseen count: {f}"));
+            (name, unseen)
+        })
+        .collect();
+    assert_eq!(found, expected);
+    // And the namespaces were recorded and left the names as they are
+    assert_eq!(
+        bob["namespaces"]["status"], "completed",
+        "{}",
+        bob["namespaces"]
+    );
+    assert_eq!(
+        bob["namespaces"]["value"],
+        serde_json::json!({
+            "personal": [{"prefix": "", "separator": "/"}],
+            "other_users": [],
+            "shared": []
+        })
+    );
+    for folder in folders {
+        assert_eq!(folder["display_name"], folder["name"]);
+    }
+    // And the HTML folder table has the column with the counts
+    let dir = std::env::temp_dir().join(format!("mailaudit-unseen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("report.json");
+    std::fs::write(&saved, serde_json::to_string(report).unwrap()).unwrap();
+    let output = mailaudit()
+        .args(["report", "--format", "html", "--lang", "en", "-q", "--out"])
+        .arg(&dir)
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(output.status.code().is_some_and(|c| c <= 1), "{output:?}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<th>Messages</th><th>Unread</th>"));
+    let inbox = folders.iter().find(|f| f["name"] == "INBOX").unwrap();
+    let row = format!(
+        ">INBOX</td><td>Inbox</td><td>{}</td><td>{}</td>",
+        inbox["messages"], expected["INBOX"]
+    );
+    assert!(html.contains(&row), "no row {row}");
 }

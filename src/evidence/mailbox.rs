@@ -23,6 +23,11 @@ pub struct MailboxEvidence {
     pub certificate_verified: bool,
     /// Login and capabilities after login.
     pub login: Attempt<MailboxLogin>,
+    /// The server's namespaces (NAMESPACE, RFC 2342; part of IMAP4rev2,
+    /// RFC 9051 §6.3.10): the personal prefix decides the folders' display
+    /// names. Evidence from before 1.3 reads as skipped.
+    #[serde(default = "namespaces_not_recorded")]
+    pub namespaces: Attempt<ImapNamespaces>,
     /// Every selectable folder.
     pub folders: Attempt<Vec<FolderEvidence>>,
     /// GETQUOTAROOT on INBOX (RFC 9208).
@@ -34,6 +39,31 @@ pub struct MailboxEvidence {
     /// The IMAP commands sent, in order, without arguments: the proof that
     /// the audit used only read-only commands.
     pub commands: Vec<String>,
+}
+
+fn namespaces_not_recorded() -> Attempt<ImapNamespaces> {
+    Attempt::skipped("the evidence holds no NAMESPACE answer (recorded by an older version)")
+}
+
+/// The three kinds of namespace a server announces (RFC 2342): the
+/// user's own folders, other users' folders and shared folders. Each list
+/// is empty where the server sent NIL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ImapNamespaces {
+    pub personal: Vec<ImapNamespace>,
+    pub other_users: Vec<ImapNamespace>,
+    pub shared: Vec<ImapNamespace>,
+}
+
+/// One namespace: a prefix and its hierarchy separator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ImapNamespace {
+    /// The prefix as sent (modified UTF-7): `INBOX.` on Cyrus, empty on
+    /// Dovecot's default personal namespace.
+    pub prefix: String,
+    /// The hierarchy separator (`.` or `/`); absent for NIL, a flat
+    /// namespace.
+    pub separator: Option<String>,
 }
 
 /// What the server said after login.
@@ -74,9 +104,13 @@ pub enum RoleSource {
 /// One folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FolderEvidence {
-    /// The name as the server sends it (modified UTF-7).
+    /// The name as the server sends it (modified UTF-7), with the personal
+    /// namespace prefix and the server's separator (`INBOX.Archive.2015`).
     pub name: String,
-    /// The readable name.
+    /// The readable name: modified UTF-7 decoded and, where the server
+    /// announced NAMESPACE, without the personal prefix and with `/` between
+    /// levels (`Archive/2015`). Folders of other users' and shared
+    /// namespaces keep their full name.
     pub display_name: String,
     pub role: FolderRole,
     pub role_source: RoleSource,
@@ -84,6 +118,11 @@ pub struct FolderEvidence {
     pub attributes: Vec<String>,
     /// EXISTS from EXAMINE.
     pub messages: u32,
+    /// Messages without `\Seen`, from STATUS (UNSEEN) (RFC 9051 §6.3.11).
+    /// Absent when the server did not answer it, and in evidence from
+    /// before 1.3.
+    #[serde(default)]
+    pub unseen: Option<u32>,
     /// Messages by year of INTERNALDATE (UID SEARCH SINCE/BEFORE per year).
     pub years: BTreeMap<i32, u32>,
     /// Messages dated before the first year searched or in the future

@@ -37,8 +37,9 @@ pub use mail_auth::{
     MtaStsPolicy, MxCoverage, SpfEvidence, SpfWalkStep, TlsRptEvidence,
 };
 pub use mailbox::{
-    AclEntry, FolderEvidence, FolderRole, MailboxEvidence, MailboxLogin, MessageSample, Pop3View,
-    QuotaResource, Redirect, RoleSource, SieveEvidence, SieveScript,
+    AclEntry, FolderEvidence, FolderRole, ImapNamespace, ImapNamespaces, MailboxEvidence,
+    MailboxLogin, MessageSample, Pop3View, QuotaResource, Redirect, RoleSource, SieveEvidence,
+    SieveScript,
 };
 pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
 pub use starttls_injection::StarttlsInjectionEvidence;

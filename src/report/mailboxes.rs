@@ -33,6 +33,8 @@ pub struct FolderRow {
     pub name: String,
     pub role: &'static str,
     pub messages: u32,
+    /// Messages without `\Seen` (STATUS UNSEEN); empty when unknown.
+    pub unseen: String,
     /// Counts in the order of [`MailboxView::years`] (0 where none).
     pub by_year: Vec<u32>,
     pub oldest: String,
@@ -69,6 +71,7 @@ pub fn build(report: &Report) -> Vec<MailboxView> {
                         name: f.display_name.clone(),
                         role: role_key(f.role),
                         messages: f.messages,
+                        unseen: f.unseen.map(|n| n.to_string()).unwrap_or_default(),
                         by_year: years
                             .iter()
                             .map(|y| f.years.get(y).copied().unwrap_or(0))

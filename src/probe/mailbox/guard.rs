@@ -2,10 +2,12 @@
 //! every command line before it leaves, and bounds what the server may send.
 //!
 //! Only these commands pass (issue 5, RFC 9051 and extensions): CAPABILITY,
-//! ID (RFC 2971), AUTHENTICATE (and its continuation lines), LIST, LSUB,
-//! STATUS, EXAMINE, UID SEARCH, UID SORT (RFC 5256), UID FETCH without a body part that sets
-//! `\Seen` (only `BODY.PEEK[…]`, never `BODY[…]`, `RFC822` or
-//! `RFC822.TEXT`; RFC 3501 §6.4.5), GETQUOTAROOT and GETQUOTA (RFC 9208),
+//! ID (RFC 2971), AUTHENTICATE (and its continuation lines), NAMESPACE
+//! (RFC 2342, RFC 9051 §6.3.10), LIST, LSUB, STATUS (any items: it reports
+//! counts and never sets `\Seen`, RFC 9051 §6.3.11), EXAMINE, UID SEARCH,
+//! UID SORT (RFC 5256), UID FETCH without a body part that sets `\Seen`
+//! (only `BODY.PEEK[…]`, never `BODY[…]`, `RFC822` or `RFC822.TEXT`;
+//! RFC 3501 §6.4.5), GETQUOTAROOT and GETQUOTA (RFC 9208),
 //! MYRIGHTS and GETACL (RFC 4314), NOOP and LOGOUT. SELECT, STORE, COPY,
 //! MOVE, EXPUNGE, APPEND, CREATE, DELETE and everything else fail with a
 //! `PermissionDenied` error before a byte is sent. The verbs sent are kept
@@ -98,9 +100,9 @@ fn command_verb(line: &str) -> Option<String> {
 /// The allowlist.
 fn check(verb: &str, line: &str) -> io::Result<()> {
     match verb {
-        "CAPABILITY" | "ID" | "AUTHENTICATE" | "LIST" | "LSUB" | "STATUS" | "EXAMINE"
-        | "UID SEARCH" | "UID SORT" | "GETQUOTAROOT" | "GETQUOTA" | "MYRIGHTS" | "GETACL"
-        | "NOOP" | "LOGOUT" => Ok(()),
+        "CAPABILITY" | "ID" | "AUTHENTICATE" | "NAMESPACE" | "LIST" | "LSUB" | "STATUS"
+        | "EXAMINE" | "UID SEARCH" | "UID SORT" | "GETQUOTAROOT" | "GETQUOTA" | "MYRIGHTS"
+        | "GETACL" | "NOOP" | "LOGOUT" => Ok(()),
         "UID FETCH" => {
             let upper = line.to_ascii_uppercase();
             // BODY[…] and RFC822 / RFC822.TEXT set \Seen; BODY.PEEK[…],
@@ -234,6 +236,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn namespace_and_status_unseen_pass() {
+        // Given the commands the folder names and unseen counts need
+        let (outcome, sent, trail) = send(&[
+            "A0005 NAMESPACE\r\n",
+            "A0006 STATUS \"INBOX.Archive.2015\" (UNSEEN)\r\n",
+            "A0007 status Sent (MESSAGES UIDNEXT UNSEEN)\r\n",
+        ])
+        .await;
+        // Then they leave and are recorded
+        outcome.unwrap();
+        assert!(String::from_utf8_lossy(&sent).contains("(UNSEEN)"));
+        assert_eq!(trail, ["NAMESPACE", "STATUS", "STATUS"]);
+    }
+
+    #[tokio::test]
     async fn writing_commands_never_leave() {
         for line in [
             "A1 SELECT INBOX\r\n",
@@ -245,6 +262,12 @@ mod tests {
             "A1 COPY 1 Trash\r\n",
             "A1 APPEND INBOX {3}\r\n",
             "A1 LOGIN alice secret\r\n",
+            "A1 SETMETADATA INBOX (/private/comment \"x\")\r\n",
+            "A1 CREATE INBOX.Archive.2015\r\n",
+            "A1 RENAME INBOX.Sent INBOX.Old\r\n",
+            "A1 SUBSCRIBE INBOX.Sent\r\n",
+            "A1 SETACL INBOX anyone lr\r\n",
+            "A1 UID EXPUNGE 1\r\n",
         ] {
             let (outcome, sent, trail) = send(&[line]).await;
             let error = outcome.expect_err(line);

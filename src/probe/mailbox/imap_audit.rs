@@ -1,6 +1,7 @@
 //! The IMAP part of the mailbox audit, over async-imap on the read-only
 //! guard ([`super::guard`]): one login (AUTHENTICATE PLAIN, RFC 4616), then
-//! LIST, EXAMINE, the counts by year ([`super::folder_counts`]: UID SORT or
+//! NAMESPACE ([`super::namespace`]), LIST, STATUS (UNSEEN) and EXAMINE per
+//! folder, the counts by year ([`super::folder_counts`]: UID SORT or
 //! UID SEARCH, and UID FETCH of INTERNALDATE for a few messages only),
 //! MYRIGHTS and GETACL (RFC 4314), GETQUOTAROOT (RFC 9208), LOGOUT.
 
@@ -8,10 +9,13 @@ use super::MailboxOptions;
 use super::folder_counts;
 use super::folders;
 use super::guard::{ReadOnlyGuard, Trail};
+use super::namespace;
 use super::scope::Server;
 use super::secure::{self, Start};
 use crate::credentials::Password;
-use crate::evidence::{AclEntry, Attempt, FolderEvidence, MailboxLogin, QuotaResource};
+use crate::evidence::{
+    AclEntry, Attempt, FolderEvidence, ImapNamespaces, MailboxLogin, QuotaResource,
+};
 use crate::probe::ProbeContext;
 use async_imap::imap_proto::Response;
 use async_imap::types::{NameAttribute, QuotaResourceName};
@@ -34,6 +38,7 @@ pub struct ImapFindings {
     pub server: String,
     pub certificate_verified: bool,
     pub login: Attempt<MailboxLogin>,
+    pub namespaces: Attempt<ImapNamespaces>,
     pub folders: Attempt<Vec<FolderEvidence>>,
     pub quota: Attempt<Vec<QuotaResource>>,
 }
@@ -62,6 +67,7 @@ pub async fn audit(
         server: server.clone(),
         certificate_verified: false,
         login: Attempt::failed(reason.clone()),
+        namespaces: Attempt::skipped(format!("no login: {reason}")),
         folders: Attempt::skipped(format!("no login: {reason}")),
         quota: Attempt::skipped(format!("no login: {reason}")),
     };
@@ -94,6 +100,7 @@ pub async fn audit(
         server: server.clone(),
         certificate_verified: verified,
         login: Attempt::failed("not reached"),
+        namespaces: Attempt::failed("not reached"),
         folders: Attempt::failed("not reached"),
         quota: Attempt::failed("not reached"),
     };
@@ -127,6 +134,14 @@ pub async fn audit(
         server_id = id.into_iter().collect();
     }
     let acl = has("ACL");
+    // Before LIST, with nothing else outstanding: the answer is read from
+    // under the session (see `namespace`). IMAP4rev2 includes NAMESPACE
+    // (RFC 9051 §6.3.10) even where the server does not list it apart.
+    findings.namespaces = if has("NAMESPACE") || has("IMAP4rev2") {
+        namespace::query(&mut session, step).await
+    } else {
+        Attempt::skipped("the server announces neither NAMESPACE (RFC 2342) nor IMAP4rev2")
+    };
     findings.login = Attempt::completed(MailboxLogin {
         capabilities: capabilities.clone(),
         server_id,
@@ -137,6 +152,7 @@ pub async fn audit(
         now: context.scan_time,
         show_messages: options.show_messages,
         sort: has("SORT"),
+        namespaces: findings.namespaces.value().cloned(),
     };
     findings.folders = match list_folders(&mut session, &plan).await {
         Ok(folders) => Attempt::completed(folders),
@@ -221,6 +237,8 @@ pub(super) struct Plan {
     pub(super) show_messages: bool,
     /// The server announces SORT (RFC 5256): count by arrival order.
     pub(super) sort: bool,
+    /// The server's namespaces, for the folders' display names.
+    namespaces: Option<ImapNamespaces>,
 }
 
 async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEvidence>, String> {
@@ -249,16 +267,27 @@ async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEv
             continue;
         }
         let (role, role_source) = folders::role(&attributes, name.name(), name.delimiter());
+        // STATUS before EXAMINE: RFC 9051 §6.3.11 says STATUS SHOULD NOT
+        // be used on the selected mailbox. STATUS never sets \Seen. A
+        // refusal leaves the count unknown; it does not stop the audit.
+        let unseen = match timed(step, session.status(name.name(), "(UNSEEN)")).await? {
+            Ok(status) => status.unseen,
+            Err(error) => {
+                tracing::debug!(folder = name.name(), %error, "STATUS (UNSEEN) refused");
+                None
+            }
+        };
         let mailbox = timed(step, session.examine(name.name()))
             .await?
             .map_err(|e| format!("EXAMINE {}: {e}", name.name()))?;
         let mut folder = FolderEvidence {
             name: name.name().to_string(),
-            display_name: folders::decode_mutf7(name.name()),
+            display_name: namespace::display_name(name.name(), plan.namespaces.as_ref()),
             role,
             role_source,
             attributes,
             messages: mailbox.exists,
+            unseen,
             years: BTreeMap::new(),
             outside_years: 0,
             oldest: None,

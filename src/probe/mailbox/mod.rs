@@ -14,6 +14,7 @@ pub mod folders;
 pub mod guard;
 mod imap_audit;
 pub(crate) mod managesieve;
+mod namespace;
 pub(crate) mod pop3_view;
 mod scope;
 mod secure;
@@ -81,6 +82,7 @@ pub async fn audit(
                 server: String::new(),
                 certificate_verified: false,
                 login: Attempt::failed(reason.clone()),
+                namespaces: Attempt::skipped(reason.clone()),
                 folders: Attempt::skipped(reason.clone()),
                 quota: Attempt::skipped(reason.clone()),
                 sieve: Attempt::skipped(reason.clone()),
@@ -154,6 +156,7 @@ pub async fn audit(
         server: imap.server,
         certificate_verified: imap.certificate_verified,
         login: imap.login,
+        namespaces: imap.namespaces,
         folders: imap.folders,
         quota: imap.quota,
         sieve,
