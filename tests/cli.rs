@@ -103,12 +103,15 @@ fn a_malformed_anchor_file_is_named_with_its_line() {
 #[test]
 fn a_malformed_rule_file_is_named_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(common::repo("rules/TLS-001.toml"))
-        .unwrap()
-        .replace(
-            "applies = \"endpoint.port == 25\"",
-            "applies = \"endpoint.port == \"",
-        );
+    let original = std::fs::read_to_string(common::repo("rules/TLS-001.toml")).unwrap();
+    let text = original.replace(
+        "applies = \"endpoint.port == 25 && endpoint.role == 'mx'\"",
+        "applies = \"endpoint.port == \"",
+    );
+    assert_ne!(
+        text, original,
+        "TLS-001's applies line changed: update this test"
+    );
     std::fs::write(dir.path().join("TLS-001.toml"), text).unwrap();
     mailaudit()
         .args(["rules", "list", "--rules"])
