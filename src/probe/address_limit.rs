@@ -4,12 +4,12 @@
 //! Servers limit concurrent connections per client (Exim's default is 20,
 //! Postfix has `smtpd_client_connection_count_limit`) and answer beyond it
 //! with a plain-text `421` (RFC 5321 §3.8), `-ERR` or `* BYE`, even where
-//! the client waits for a ServerHello. When that happens the limit is
-//! lowered for the rest of the run, one step per busy answer and never
-//! below one connection, and every connection keeps its slot for
-//! [`PACE`] after it ends: servers count a slot as taken for a while after
-//! a connection closes (Exim holds it about 0.5 s after a failed
-//! handshake), so concurrency alone would keep provoking them.
+//! the client waits for a ServerHello. From then on, for the rest of the
+//! run, every connection keeps its slot for [`PACE`] after it ends, since
+//! servers count a slot as taken for a while after a connection closes (Exim holds it about 0.5 s after a failed
+//! handshake), so concurrency alone would keep provoking them. Busy
+//! answers that still come while paced lower the limit one step each,
+//! never below one connection.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -69,11 +69,17 @@ impl AddressLimit {
         drop(permit);
     }
 
-    /// The server said it is busy while `permit` was held: keep that slot
-    /// from coming back, unless it is the last one. Returns the new
-    /// capacity when it was lowered.
+    /// The server said it is busy while `permit` was held. The first time,
+    /// connections are paced from then on; after that, keep that slot from
+    /// coming back, unless it is the last one. Returns the new capacity
+    /// when it was lowered.
     pub fn lower(&self, permit: SemaphorePermit<'_>) -> Option<usize> {
-        self.paced.store(true, Ordering::SeqCst);
+        // The first busy answer only turns pacing on: a server that holds
+        // slots after a close (Exim) is usually satisfied by that, and its
+        // limit is often above ours. Busy answers while paced lower it.
+        if !self.paced.swap(true, Ordering::SeqCst) {
+            return None;
+        }
         let lowered = self
             .capacity
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
@@ -90,12 +96,15 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_limit_goes_down_one_slot_per_busy_answer_but_never_to_zero() {
+    async fn the_first_busy_answer_paces_later_ones_lower_the_limit_never_to_zero() {
         let limit = AddressLimit::new(3);
         let permit = limit.acquire().await.unwrap();
         assert!(!limit.paced());
-        assert_eq!(limit.lower(permit), Some(2));
+        assert_eq!(limit.lower(permit), None, "the first busy answer paces");
         assert!(limit.paced(), "connections are paced from now on");
+        assert_eq!(limit.available_permits(), 3);
+        let permit = limit.acquire().await.unwrap();
+        assert_eq!(limit.lower(permit), Some(2));
         assert_eq!(limit.available_permits(), 2);
         let permit = limit.acquire().await.unwrap();
         assert_eq!(limit.lower(permit), Some(1));
