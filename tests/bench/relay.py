@@ -29,6 +29,12 @@ per-address limit governs. The relay's own close comes up to DELAY later
 on the relay's event loop, so two events in the same loop turn (a close and
 the next accept) may be seen in either order.
 
+With --limit N the relay behaves like a server at its connection limit
+(Exim's defaults, issue 20): at most N connections per upstream host at
+once, each slot held --hold-ms after its connection ends; beyond that it
+writes --busy (a plain-text line such as "421 Too many concurrent SMTP
+connections") and closes, and counts it as "busy_refused".
+
 A UDP client address (a DNS client uses a new source port per query) gets
 an upstream socket of its own, closed after UPSTREAM_IDLE seconds without
 traffic, so thousands of queries do not exhaust the file descriptors.
@@ -58,6 +64,8 @@ class Counts:
         self.relay_open = defaultdict(int)
         self.max_relay_open = defaultdict(int)
         self.refused = defaultdict(int)
+        self.busy_refused = defaultdict(int)
+        self.slots = defaultdict(int)
         self.listeners = defaultdict(set)
 
     def accepted(self, host):
@@ -80,6 +88,7 @@ class Counts:
                 "max_open": self.max_open[host],
                 "max_relay_open": self.max_relay_open[host],
                 "upstream_refused": self.refused[host],
+                "busy_refused": self.busy_refused[host],
             }
             for host in sorted(self.listeners)
         }
@@ -142,10 +151,30 @@ async def pump(reader, writer, delay, on_end=None):
 SESSIONS = set()
 
 
+# --limit, --hold-ms and --busy (see the module comment); no limit by default.
+LIMIT = {"slots": 0, "hold": 0.0, "busy": b""}
+
+
 async def tcp_session(client_reader, client_writer, target, delay):
     SESSIONS.add(asyncio.current_task())
+    host = target[0]
     try:
-        await relay_session(client_reader, client_writer, target, delay)
+        if LIMIT["slots"] and COUNTS.slots[host] >= LIMIT["slots"]:
+            COUNTS.busy_refused[host] += 1
+            client_writer.write(LIMIT["busy"])
+            try:
+                await client_writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            client_writer.close()
+            return
+        COUNTS.slots[host] += 1
+        try:
+            await relay_session(client_reader, client_writer, target, delay)
+        finally:
+            # A server keeps the slot a while after the close.
+            await asyncio.sleep(LIMIT["hold"])
+            COUNTS.slots[host] -= 1
     finally:
         SESSIONS.discard(asyncio.current_task())
 
@@ -236,7 +265,11 @@ async def main():
     parser.add_argument("--tcp", type=mapping, action="append", default=[])
     parser.add_argument("--udp", type=mapping, action="append", default=[])
     parser.add_argument("--stats", help="write per-upstream TCP connection counts (JSON) here on exit")
+    parser.add_argument("--limit", type=int, default=0, help="most TCP connections per upstream host at once (0: none)")
+    parser.add_argument("--hold-ms", type=float, default=0.0, help="a slot stays taken this long after its connection ends")
+    parser.add_argument("--busy", default="421 Too many concurrent SMTP connections", help="the line written beyond --limit")
     args = parser.parse_args()
+    LIMIT.update(slots=args.limit, hold=args.hold_ms / 1000, busy=(args.busy + "\r\n").encode())
     delay = args.delay_ms / 1000
     # One descriptor per client and upstream socket: take what the hard
     # limit allows, a batch scan keeps hundreds open.
