@@ -100,31 +100,9 @@ fn copy(from: &mut TcpStream, to: &mut TcpStream) -> std::io::Result<()> {
 
 /// Scans one `--host` endpoint only (DNS goes to a closed local port).
 fn scan(host: &str, extra: &[&str]) -> Value {
-    let output = common::mailaudit()
-        .args([
-            "scan",
-            "limit.test",
-            "--resolver",
-            "127.0.0.1:9",
-            "--timeout",
-            "3",
-        ])
-        .args([
-            "--no-location",
-            "--format",
-            "json",
-            "--out",
-            "-",
-            "--lang",
-            "en",
-        ])
-        .args(["--host", host])
-        .args(extra)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("JSON report ({e}): {stderr}"))
+    let mut arguments = vec!["--host", host];
+    arguments.extend(extra);
+    common::scan_lab_with("127.0.0.1:9", &["limit.test"], &arguments).1
 }
 
 /// The facts the rules read: accepted versions with their suites, TLS 1.3

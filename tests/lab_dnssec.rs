@@ -172,38 +172,12 @@ fn dns_verdicts(report: &Value) -> Vec<(String, String, String, String)> {
 #[test]
 fn every_dns_verdict_is_the_same_behind_a_validating_resolver() {
     let domains = ["good.test", "bad.test", "broken.test", "dane.test"];
-    let anchor = repo("tests/lab/run/dns/root.anchor");
-    let anchor = anchor.to_str().expect("UTF-8 path");
-    let extra = ["--dnssec-anchor", anchor, "--no-tls-scan"];
     let direct = report();
-    let mut arguments = vec![
-        "scan",
-        "--resolver",
-        "127.0.10.54",
-        "--format",
-        "json",
-        "--out",
-        "-",
-        "--lang",
-        "en",
-        "--timeout",
-        "5",
-        "--no-location",
-    ];
-    arguments.extend(domains);
-    arguments.extend(extra);
-    let output = common::mailaudit()
-        .args(&arguments)
-        .arg("--ca-file")
-        .arg(common::lab_ca())
-        .output()
-        .expect("mailaudit runs");
-    let behind: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "JSON report ({e}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
+    let (_, behind) = common::scan_lab_with(
+        common::LAB_VALIDATING_RESOLVER,
+        &domains,
+        &["--no-tls-scan"],
+    );
     let (direct_verdicts, behind_verdicts) = (dns_verdicts(direct), dns_verdicts(&behind));
     assert!(direct_verdicts.len() > 40, "{direct_verdicts:?}");
     assert_eq!(direct_verdicts, behind_verdicts);

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 /// The lab's DNS server (tests/lab/README.md).
 pub const LAB_RESOLVER: &str = "127.0.10.53";
 
+/// The lab's validating resolver, unbound in front of [`LAB_RESOLVER`].
+pub const LAB_VALIDATING_RESOLVER: &str = "127.0.10.54";
+
 /// Path inside the repository.
 pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -45,6 +48,11 @@ pub fn mailaudit() -> Command {
 
 /// Scans `domains` against the lab and returns the exit code and the JSON report.
 pub fn scan_lab(domains: &[&str], extra: &[&str]) -> (i32, Value) {
+    scan_lab_with(LAB_RESOLVER, domains, extra)
+}
+
+/// [`scan_lab`] with its DNS queries sent to `resolver`.
+pub fn scan_lab_with(resolver: &str, domains: &[&str], extra: &[&str]) -> (i32, Value) {
     let ca = lab_ca();
     let mut command = mailaudit();
     command
@@ -52,7 +60,7 @@ pub fn scan_lab(domains: &[&str], extra: &[&str]) -> (i32, Value) {
         .args(domains)
         .args([
             "--resolver",
-            LAB_RESOLVER,
+            resolver,
             "--format",
             "json",
             "--out",

@@ -58,6 +58,8 @@ const CLOSED_TRIES: u32 = 3;
 /// jittered by ±50 % so parallel chains do not come back in step.
 const BACK_OFF: Duration = Duration::from_millis(250);
 const MAX_PAUSE: Duration = Duration::from_secs(4);
+/// Backoffs noted one by one in the evidence; the rest are counted.
+const MAX_BACKOFF_NOTES: u32 = 30;
 
 /// Scans one endpoint. `limit` is shared by every endpoint on the address.
 /// `Err` names the facts that stayed unproven when a handshake's retry
@@ -85,18 +87,37 @@ pub async fn scan(target: ScanTarget, limit: Arc<AddressLimit>) -> Result<TlsSca
     unique.sort();
     unique.dedup();
     Err(format!(
-        "incomplete: {} of {} handshakes got no usable answer within {TRIES} tries each, so the scan cannot tell what the server refuses. Missing: {}. {}",
+        "incomplete: {} of {} handshakes got no usable answer within {TRIES} tries each, so the scan cannot tell what the server refuses. Missing: {}. Proven before that: {}. {}",
         missing.len(),
         evidence.handshakes,
         unique.join(", "),
+        proven(&evidence),
         evidence.notes.join(" ")
     ))
+}
+
+/// What a partial scan did prove, in words: accepted versions with the
+/// suites found, groups and curves.
+fn proven(evidence: &TlsScanEvidence) -> String {
+    let mut parts: Vec<String> = evidence
+        .versions
+        .iter()
+        .filter(|v| v.accepted)
+        .map(|v| format!("{} accepted ({} suites found)", v.version, v.suites.len()))
+        .collect();
+    parts.push(format!(
+        "{} TLS 1.3 groups, {} ECDHE curves",
+        evidence.tls13_groups.len(),
+        evidence.ecdhe_curves.len()
+    ));
+    parts.join(", ")
 }
 
 /// The busy answers seen during one endpoint's scan.
 #[derive(Debug, Default)]
 struct Busy {
-    /// Retries after a busy answer or a reset.
+    /// Retries after a busy answer, a failed connect or STARTTLS (not
+    /// after a silent close).
     backoffs: u32,
     /// The last busy answer, as the server wrote it.
     last: Option<String>,
@@ -263,10 +284,26 @@ impl Scanner {
                 }
                 break;
             }
-            if let Ok(mut busy) = self.busy.lock() {
-                busy.backoffs += 1;
+            let wait = jittered(pause);
+            // Each backoff is evidence; past the first few a count suffices.
+            // A silent close is usually the server's answer (three in a row
+            // are taken as one), so its retries are not noted.
+            let recorded = (error != TransportError::ClosedSilently)
+                .then(|| {
+                    self.busy.lock().ok().map(|mut busy| {
+                        busy.backoffs += 1;
+                        busy.backoffs
+                    })
+                })
+                .flatten();
+            if recorded.is_some_and(|n| n <= MAX_BACKOFF_NOTES) {
+                self.note(format!(
+                    "{label}: {error}; try {} of {TRIES} after {} ms",
+                    tries + 1,
+                    wait.as_millis()
+                ));
             }
-            tokio::time::sleep(jittered(pause)).await;
+            tokio::time::sleep(wait).await;
             pause = (pause * 2).min(MAX_PAUSE);
         }
         None
