@@ -214,6 +214,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConnection<S> {
     }
 }
 
+/// The length of a literal announced at the end of `line`: `{12}`, or
+/// `{12+}` (RFC 9051 §4.3, RFC 7888; ManageSieve RFC 5804 §4). IMAP and
+/// ManageSieve readers that must step over literal data share this one
+/// reading of the announcement; at most 9 digits, so it never overflows.
+pub fn literal_length(line: &[u8]) -> Option<usize> {
+    let line = line.strip_suffix(b"}")?;
+    let line = line.strip_suffix(b"+").unwrap_or(line);
+    let open = line.iter().rposition(|&b| b == b'{')?;
+    let digits = &line[open + 1..];
+    if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@
 use super::folders::decode_mutf7;
 use super::imap_audit::{Session, timed};
 use crate::evidence::{Attempt, ImapNamespace, ImapNamespaces};
+use crate::probe::connection::literal_length;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -123,19 +124,6 @@ async fn read_unit<R: AsyncRead + Unpin>(
         unit.resize(start + length, 0);
         reader.read_exact(&mut unit[start..]).await?;
     }
-}
-
-/// The length of a literal announced at the end of `line` (`{12}`, or
-/// `{12+}` as in RFC 7888).
-fn literal_length(line: &[u8]) -> Option<usize> {
-    let line = line.strip_suffix(b"}")?;
-    let line = line.strip_suffix(b"+").unwrap_or(line);
-    let open = line.iter().rposition(|&b| b == b'{')?;
-    let digits = &line[open + 1..];
-    if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// Parses `* NAMESPACE personal other-users shared` (the grammar of RFC

@@ -2,7 +2,7 @@
 //! behind STARTTLS, which answers our own command, and which is neither
 //! (TLS-011; the flow is in the parent module).
 
-use crate::probe::connection::{DialogueError, LineConnection};
+use crate::probe::connection::{DialogueError, LineConnection, literal_length};
 use crate::target::Protocol;
 
 pub(super) fn starts_with(line: &str, prefix: &str) -> bool {
@@ -54,16 +54,8 @@ struct Literal {
 const MAX_LITERAL: usize = 1 << 16;
 
 /// `N` of a line ending in a literal announcement `{N}` or `{N+}`.
-pub(super) fn literal_at_end(line: &str) -> Option<usize> {
-    let body = line.strip_suffix('}')?;
-    let open = body.rfind('{')?;
-    let digits = body[open + 1..]
-        .strip_suffix('+')
-        .unwrap_or(&body[open + 1..]);
-    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
+fn literal_at_end(line: &str) -> Option<usize> {
+    literal_length(line.as_bytes())
 }
 
 /// The `TAG` response code of a ManageSieve status line (RFC 5804 §2.13:
