@@ -292,9 +292,25 @@ fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
             return inconclusive(rule, german, &reason);
         }
     }
+    // Whether a condition holds; `Err` says why that cannot be told: the
+    // probe's own reason when the condition reached into an attempt that
+    // has no value, else the CEL error.
+    let holds = |when: &super::Expression| -> Result<bool, String> {
+        match when.program.execute(&context) {
+            Ok(cel::Value::Bool(holds)) => Ok(holds),
+            Ok(other) => Err(format!(
+                "check '{}' gave {other:?}, not a bool",
+                when.source
+            )),
+            Err(error) => Err(attempts_in(&when.source)
+                .iter()
+                .find_map(|path| missing(&lookup, path))
+                .unwrap_or_else(|| format!("'{}' could not be evaluated: {error:?}", when.source))),
+        }
+    };
     for check in &rule.checks {
-        match check.when.program.execute(&context) {
-            Ok(cel::Value::Bool(true)) => {
+        match holds(&check.when) {
+            Ok(true) => {
                 let mut severity = check.severity;
                 let mut detail = render(check.detail(language), &context);
                 // An adjustment that cannot be evaluated leaves the grade as is.
@@ -307,52 +323,19 @@ fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
                 }
                 return verdict(Status::Fail, severity, detail);
             }
-            Ok(cel::Value::Bool(false)) => {}
-            Ok(other) => {
-                return inconclusive(
-                    rule,
-                    german,
-                    &format!("check '{}' gave {other:?}, not a bool", check.when.source),
-                );
-            }
-            Err(error) => {
-                // Quote the probe's own reason when the check reached into an
-                // attempt that has no value; otherwise name the CEL error.
-                let reason = attempts_in(&check.when.source)
-                    .iter()
-                    .find_map(|path| missing(&lookup, path))
-                    .unwrap_or_else(|| {
-                        format!("'{}' could not be evaluated: {error:?}", check.when.source)
-                    });
-                return inconclusive(rule, german, &reason);
-            }
+            Ok(false) => {}
+            Err(reason) => return inconclusive(rule, german, &reason),
         }
     }
     // No check failed; evidence missing for part of the subject still
     // keeps it from passing.
     for condition in &rule.undecided {
-        match condition.when.program.execute(&context) {
-            Ok(cel::Value::Bool(true)) => {
+        match holds(&condition.when) {
+            Ok(true) => {
                 return inconclusive(rule, german, &render(condition.detail(language), &context));
             }
-            Ok(cel::Value::Bool(false)) => {}
-            Ok(other) => {
-                return inconclusive(
-                    rule,
-                    german,
-                    &format!("'{}' gave {other:?}, not a bool", condition.when.source),
-                );
-            }
-            Err(error) => {
-                return inconclusive(
-                    rule,
-                    german,
-                    &format!(
-                        "'{}' could not be evaluated: {error:?}",
-                        condition.when.source
-                    ),
-                );
-            }
+            Ok(false) => {}
+            Err(reason) => return inconclusive(rule, german, &reason),
         }
     }
     verdict(
