@@ -39,7 +39,7 @@
 //! rules is the domain and a host shared by several domains is then judged
 //! in each domain's context.
 
-use super::ProbeContext;
+use super::context::ProbeContext;
 use super::dane;
 use super::dns::ScanResolver;
 use super::dns::{Answer, Dns};
@@ -59,7 +59,6 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{LowerName, Name, RData, RecordType};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// The validator named in the evidence.
@@ -279,14 +278,7 @@ struct Validator {
 impl Validator {
     async fn new(context: &ProbeContext, dns: &Dns) -> Result<Validator, String> {
         let (anchors, descriptions) = trust_anchors(&context.dnssec_anchors, dns).await?;
-        let mut options = super::dns::options(context.step_timeout);
-        options.validate = true;
-        let builder = super::dns::builder(context.resolver)?;
-        let resolver = builder
-            .with_options(options)
-            .with_trust_anchor(Arc::new(anchors))
-            .build()
-            .map_err(|e| format!("cannot set up the validating resolver: {e}"))?;
+        let resolver = dns.validating(anchors)?;
         let root_unavailable = match dns.query(".", RecordType::DNSKEY).await {
             Ok(answer) if !answer.records().is_empty() => None,
             Ok(_) => Some("the resolver has no DNSKEY records for the root".to_string()),

@@ -22,7 +22,7 @@ pub use table::CountryTable;
 use crate::evidence::{
     AddressLocation, Attempt, EndpointEvidence, LocationEvidence, MxHostEvidence, RdapNetwork,
 };
-use crate::probe::ProbeContext;
+use crate::probe::context::ProbeContext;
 use crate::probe::dns::Dns;
 use crate::probe::https::{self, chain};
 use serde_json::Value;

@@ -16,7 +16,7 @@ use crate::credentials::Password;
 use crate::evidence::{
     AclEntry, Attempt, FolderEvidence, ImapNamespaces, MailboxLogin, QuotaResource,
 };
-use crate::probe::ProbeContext;
+use crate::probe::context::ProbeContext;
 use async_imap::imap_proto::Response;
 use async_imap::types::{NameAttribute, QuotaResourceName};
 use chrono::{DateTime, Utc};

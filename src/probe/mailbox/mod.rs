@@ -23,8 +23,8 @@ mod year_count;
 
 use crate::credentials::{ImapTls, MailboxLogin};
 use crate::evidence::{Attempt, DomainEvidence, EndpointEvidence, MailboxEvidence, PortState};
+use crate::probe::context::{ProbeContext, Progress};
 use crate::probe::dns::Dns;
-use crate::probe::{ProbeContext, Progress};
 use crate::target::Protocol;
 pub use scope::{PasswordScope, Server};
 use std::net::SocketAddr;
