@@ -13,6 +13,7 @@ mod folder_counts;
 pub mod folders;
 pub mod guard;
 mod imap_audit;
+mod imap_session;
 pub(crate) mod managesieve;
 mod namespace;
 pub(crate) mod pop3_view;
