@@ -11,7 +11,7 @@ pub mod address_limit;
 
 use crate::evidence::EndpointEvidence;
 use crate::probe::endpoint_cache::EndpointCache;
-use crate::probe::location::RdapCache;
+use crate::probe::location::cache::RdapCache;
 use crate::probe::trust::TrustStore;
 pub use address_limit::AddressLimit;
 use chrono::{DateTime, Utc};
