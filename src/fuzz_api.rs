@@ -17,14 +17,15 @@
 
 use crate::evidence::{DmarcEvidence, MtaStsEvidence, TlsRptEvidence};
 use crate::probe::connection::{DialogueError, LineConnection};
-use crate::probe::dialogue::MailDialogue;
 use crate::probe::mail_auth::{
     Lookup, dkim, dmarc, mta_sts, mta_sts_policy, spf, spf_syntax, tags, tls_rpt,
 };
 use crate::probe::mailbox::{folders, managesieve, pop3_view, sieve_script};
+use crate::probe::protocol::MailProtocol;
+use crate::probe::protocol::{imap, pop3, sieve, smtp};
 use crate::probe::starttls_injection::judge::{Judge, Watch};
 use crate::probe::tls_scan::{answer, classification, sslv2};
-use crate::probe::{client_config, imap, key_discovery, pop3, sieve, smtp};
+use crate::probe::{client_config, key_discovery};
 use crate::target::Protocol;
 use hickory_resolver::proto::rr::RecordType;
 use std::net::SocketAddr;
@@ -60,7 +61,7 @@ fn server(
 
 /// The whole dialogue of one protocol over `bytes`, step after step as
 /// `dialogue::run` takes it: open, STARTTLS, capabilities again, close.
-async fn dialogue<P: MailDialogue>(bytes: &[u8]) -> Result<(), DialogueError> {
+async fn dialogue<P: MailProtocol>(bytes: &[u8]) -> Result<(), DialogueError> {
     let mut connection = server(bytes);
     let opening = P::open(&mut connection, LOCAL).await?;
     let exposure = P::auth_exposure(&opening.capabilities);

@@ -122,7 +122,6 @@ pub async fn run_batch(
         connections_per_address: request.connections_per_address,
         concurrency: 32,
         scan_time: started_at,
-        resolver: request.resolver,
         dnssec_anchors: anchors.clone(),
         dkim_selectors: request.dkim_selectors.clone(),
         key_lookups: request.key_lookups.clone(),

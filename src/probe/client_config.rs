@@ -13,7 +13,7 @@
 
 pub(crate) mod xml;
 
-use super::ProbeContext;
+use super::context::ProbeContext;
 use super::dns::Dns;
 use super::https;
 use crate::evidence::{

@@ -1,80 +1,22 @@
 //! The protocol dialogue of one endpoint: greeting and capabilities, the
 //! STARTTLS upgrade, and capabilities again over TLS.
 //!
-//! Each mail protocol implements [`MailDialogue`] in its own file; the flow
-//! here is shared. Registering a protocol is one arm in [`probe_endpoint`].
+//! Each mail protocol is one file in [`super::protocol`]; the flow here is
+//! shared, and the protocol is picked by that layer's one list
+//! ([`dispatch!`]).
 
-use super::connection::{DialogueError, LineConnection};
+use super::connection::LineConnection;
+use super::context::ProbeContext;
 use super::discovery::PlannedEndpoint;
-use super::{ProbeContext, tcp, tls};
+use super::protocol::upgrade::{self, UpgradeFailure};
+use super::protocol::{MailProtocol, dispatch};
+use super::{tcp, tls};
 use crate::evidence::{
     Attempt, AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TlsEvidence,
 };
-use crate::target::{Endpoint, Protocol, TlsMode};
+use crate::target::{Endpoint, TlsMode};
 use std::net::SocketAddr;
 use std::time::Instant;
-use tokio::io::{AsyncRead, AsyncWrite};
-
-/// What a server says before any upgrade: its greeting and capabilities.
-#[derive(Debug, Clone, Default)]
-pub struct Opening {
-    pub greeting: String,
-    pub capabilities: Vec<String>,
-}
-
-/// One mail protocol's side of the dialogue.
-pub(crate) trait MailDialogue {
-    /// Reads the greeting and asks for capabilities.
-    async fn open<S: AsyncRead + AsyncWrite + Unpin>(
-        connection: &mut LineConnection<S>,
-        local: SocketAddr,
-    ) -> Result<Opening, DialogueError>;
-
-    /// The capability that announces the upgrade (`STARTTLS`, POP3's `STLS`).
-    const UPGRADE_CAPABILITY: &'static str = "STARTTLS";
-
-    /// Whether the capabilities announce the upgrade command.
-    fn offers_starttls(capabilities: &[String]) -> bool {
-        capabilities
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(Self::UPGRADE_CAPABILITY))
-    }
-
-    /// Sends the upgrade command; `Ok(reply)` when the server agreed.
-    async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
-        connection: &mut LineConnection<S>,
-    ) -> Result<String, DialogueError>;
-
-    /// Capabilities once TLS is up.
-    async fn capabilities_after_tls<S: AsyncRead + AsyncWrite + Unpin>(
-        connection: &mut LineConnection<S>,
-        local: SocketAddr,
-    ) -> Result<Vec<String>, DialogueError>;
-
-    /// What the plaintext capabilities expose for authentication.
-    fn auth_exposure(capabilities: &[String]) -> AuthExposure;
-
-    /// SASL mechanisms in a capability list.
-    fn sasl_mechanisms(capabilities: &[String]) -> Vec<String>;
-
-    /// Ends the session politely (errors ignored).
-    async fn close<S: AsyncRead + AsyncWrite + Unpin>(connection: &mut LineConnection<S>);
-}
-
-/// SASL mechanisms in the order the server announced them, each once (the
-/// first time it appears, case aside). The order is evidence: servers list
-/// their preference, and Postfix with `broken_sasl_auth_clients` or Exim
-/// repeat the list in an `AUTH=` line, which is why duplicates occur.
-pub(crate) fn in_announced_order(mechanisms: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    for mechanism in mechanisms {
-        let mechanism = mechanism.to_ascii_uppercase();
-        if !seen.contains(&mechanism) {
-            seen.push(mechanism);
-        }
-    }
-    seen
-}
 
 /// Probes one endpoint: TCP, dialogue, TLS.
 pub async fn probe_endpoint(planned: PlannedEndpoint, context: &ProbeContext) -> EndpointEvidence {
@@ -86,18 +28,9 @@ pub async fn probe_endpoint(planned: PlannedEndpoint, context: &ProbeContext) ->
             Attempt::skipped("no TCP connection: the host has no address"),
             Attempt::skipped("no TCP connection: the host has no address"),
         ),
-        Some(address) => match endpoint.protocol {
-            Protocol::Smtp | Protocol::Submission | Protocol::Submissions => {
-                run::<super::smtp::Smtp>(endpoint, address, context).await
-            }
-            Protocol::Imap | Protocol::Imaps => {
-                run::<super::imap::Imap>(endpoint, address, context).await
-            }
-            Protocol::Pop3 | Protocol::Pop3s => {
-                run::<super::pop3::Pop3>(endpoint, address, context).await
-            }
-            Protocol::Sieve => run::<super::sieve::Sieve>(endpoint, address, context).await,
-        },
+        Some(address) => {
+            dispatch!(endpoint.protocol, P => run::<P>(endpoint, address, context).await)
+        }
     };
     assemble(&planned, tcp, dialogue, tls)
 }
@@ -136,7 +69,7 @@ type Outcome = (
     Attempt<TlsEvidence>,
 );
 
-async fn run<P: MailDialogue>(
+async fn run<P: MailProtocol>(
     endpoint: &Endpoint,
     address: SocketAddr,
     context: &ProbeContext,
@@ -163,16 +96,22 @@ async fn run<P: MailDialogue>(
     (tcp, dialogue.timed(started), tls)
 }
 
-async fn starttls_flow<P: MailDialogue>(
+async fn starttls_flow<P: MailProtocol>(
     endpoint: &Endpoint,
     stream: tokio::net::TcpStream,
     local: SocketAddr,
     context: &ProbeContext,
 ) -> (Attempt<DialogueEvidence>, Attempt<TlsEvidence>) {
     let mut connection = LineConnection::new(stream, context.step_timeout);
-    let opening = match P::open(&mut connection, local).await {
-        Ok(opening) => opening,
-        Err(error) => {
+    // The upgrade's outcome: the server's agreement, or `None` when it is
+    // not announced, or the error of the command.
+    let (opening, upgraded) = match upgrade::starttls::<P, _>(&mut connection, local).await {
+        Ok((opening, reply)) => (opening, Ok(reply)),
+        Err(UpgradeFailure::NotOffered(opening)) => (opening, Err(None)),
+        Err(UpgradeFailure::Unsent(opening, error) | UpgradeFailure::Refused(opening, error)) => {
+            (opening, Err(Some(error)))
+        }
+        Err(UpgradeFailure::Opening(error)) => {
             return (
                 Attempt::failed(format!("{} dialogue failed: {error}", endpoint.protocol)),
                 Attempt::skipped("the plaintext dialogue failed before STARTTLS"),
@@ -190,17 +129,17 @@ async fn starttls_flow<P: MailDialogue>(
         bytes_before_handshake: 0,
         transcript: Vec::new(),
     };
-    if !evidence.starttls_offered {
-        P::close(&mut connection).await;
-        evidence.transcript = connection.transcript().to_vec();
-        return (
-            Attempt::completed(evidence),
-            Attempt::skipped("the server does not offer STARTTLS"),
-        );
-    }
-    match P::starttls(&mut connection).await {
+    match upgraded {
         Ok(reply) => evidence.starttls_reply = Some(reply),
-        Err(error) => {
+        Err(None) => {
+            P::close(&mut connection).await;
+            evidence.transcript = connection.transcript().to_vec();
+            return (
+                Attempt::completed(evidence),
+                Attempt::skipped("the server does not offer STARTTLS"),
+            );
+        }
+        Err(Some(error)) => {
             evidence.starttls_reply = Some(error.to_string());
             P::close(&mut connection).await;
             evidence.transcript = connection.transcript().to_vec();
@@ -239,7 +178,7 @@ async fn starttls_flow<P: MailDialogue>(
     (Attempt::completed(evidence), tls)
 }
 
-async fn implicit_flow<P: MailDialogue>(
+async fn implicit_flow<P: MailProtocol>(
     endpoint: &Endpoint,
     stream: tokio::net::TcpStream,
     local: SocketAddr,

@@ -35,6 +35,13 @@ const MAX_ALIASES: usize = 8;
 /// also an SRV target, an SPF include seen twice) costs one query.
 pub struct Dns {
     resolver: ScanResolver,
+    /// The server every query goes to (`--resolver`), or none for the
+    /// system's configuration. The validating resolver of the DNSSEC probe
+    /// is built from it ([`Dns::validating`]), so the address travels one
+    /// road.
+    server: Option<SocketAddr>,
+    /// The timeout of each query.
+    timeout: Duration,
     /// `system` or the server's address, recorded in the evidence.
     pub description: String,
     cache: Mutex<HashMap<(String, RecordType), CachedAnswer>>,
@@ -46,7 +53,7 @@ type CachedAnswer = Arc<OnceCell<Result<Answer, String>>>;
 
 /// Resolver options shared by discovery and validation: our own timeout,
 /// two attempts, and names always taken as fully qualified.
-pub fn options(timeout: Duration) -> ResolverOpts {
+fn options(timeout: Duration) -> ResolverOpts {
     let mut options = ResolverOpts::default();
     options.timeout = timeout;
     options.attempts = 2;
@@ -64,7 +71,7 @@ pub type ScanResolver = Resolver<CheckingDisabled>;
 
 /// A resolver builder that sends every query to `server` over UDP and TCP,
 /// or uses the system configuration; with CD set on every query.
-pub fn builder(server: Option<SocketAddr>) -> Result<ResolverBuilder<CheckingDisabled>, String> {
+fn builder(server: Option<SocketAddr>) -> Result<ResolverBuilder<CheckingDisabled>, String> {
     match server {
         Some(server) => {
             let mut udp = ConnectionConfig::udp();
@@ -115,10 +122,29 @@ impl Dns {
             .map_err(|e| ResolverError(e.to_string()))?;
         Ok(Dns {
             resolver,
+            server,
+            timeout,
             description,
             cache: Mutex::new(HashMap::new()),
             queries: AtomicUsize::new(0),
         })
+    }
+
+    /// A resolver asking the same server with the same timeout that
+    /// validates DNSSEC itself from `anchors` (RFC 4035 §5), with CD set on
+    /// every query like this one's ([`CheckingDisabled`]). Its answers are
+    /// not cached here: hickory keeps its own cache of validated RRsets.
+    pub fn validating(
+        &self,
+        anchors: hickory_resolver::proto::dnssec::TrustAnchors,
+    ) -> Result<ScanResolver, String> {
+        let mut options = options(self.timeout);
+        options.validate = true;
+        builder(self.server)?
+            .with_options(options)
+            .with_trust_anchor(Arc::new(anchors))
+            .build()
+            .map_err(|e| format!("cannot set up the validating resolver: {e}"))
     }
 
     /// How many queries went to the network so far (cache misses).

@@ -7,7 +7,7 @@
 //! DNS, no proxy), redirects are never followed, every exchange has a
 //! timeout, and bodies are refused once they pass a size limit.
 
-use crate::probe::ProbeContext;
+use crate::probe::context::ProbeContext;
 use std::net::{IpAddr, SocketAddr};
 
 /// Largest body read; files these probes fetch are a few hundred bytes.

@@ -13,8 +13,8 @@
 //! Fetches go through [`super::https`] (our resolver and trust, no
 //! redirects, 64 KiB, a timeout).
 
-use super::ProbeContext;
 use super::client_config::fetch;
+use super::context::ProbeContext;
 use super::dns::{Answer, Dns};
 use crate::evidence::{
     Attempt, HttpsAnswer, KeyDiscoveryEvidence, KeyRecord, KeyRecordLookup, WkdPolicyEvidence,

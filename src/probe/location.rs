@@ -14,22 +14,22 @@
 //! endpoints of one provider usually share a handful of addresses.
 
 mod bootstrap;
+pub mod cache;
 mod table;
 
 pub use bootstrap::{Bootstrap, special_purpose};
+pub use cache::{LocationSettings, RdapCache};
 pub use table::CountryTable;
 
 use crate::evidence::{
     AddressLocation, Attempt, EndpointEvidence, LocationEvidence, MxHostEvidence, RdapNetwork,
 };
-use crate::probe::ProbeContext;
+use crate::probe::context::ProbeContext;
 use crate::probe::dns::Dns;
 use crate::probe::https::{self, chain};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use tokio::sync::OnceCell;
 
 /// IANA's bootstrap registry, the default base URL.
 pub const IANA_BOOTSTRAP: &str = "https://data.iana.org/rdap/";
@@ -40,41 +40,6 @@ pub const ANSWER_LIMIT: usize = 256 * 1024;
 /// RIRs redirect a query to the responsible RIR once; three leaves room
 /// for a RIR that redirects to a regional mirror without allowing loops.
 pub const MAX_REDIRECTS: usize = 3;
-
-/// How the scan finds locations.
-#[derive(Debug, Clone)]
-pub enum LocationSettings {
-    /// `--no-location`: nothing is looked up.
-    Off,
-    /// RDAP via the bootstrap under `base` (ends in `/`). `explicit` is set
-    /// for `--rdap-bootstrap`: then special-purpose addresses are looked up
-    /// too (a lab or internal registry may hold them).
-    Rdap { base: String, explicit: bool },
-}
-
-/// Per-scan state: the settings, the bootstrap files once fetched and the
-/// answers per address.
-#[derive(Clone)]
-pub struct RdapCache {
-    pub settings: LocationSettings,
-    table: Arc<Result<CountryTable, String>>,
-    ipv4: Arc<OnceCell<Result<Bootstrap, String>>>,
-    ipv6: Arc<OnceCell<Result<Bootstrap, String>>>,
-    answers: Arc<Mutex<HashMap<IpAddr, Attempt<RdapNetwork>>>>,
-}
-
-impl RdapCache {
-    /// Empty state for one scan.
-    pub fn new(settings: LocationSettings) -> RdapCache {
-        RdapCache {
-            settings,
-            table: Arc::new(CountryTable::embedded()),
-            ipv4: Arc::default(),
-            ipv6: Arc::default(),
-            answers: Arc::default(),
-        }
-    }
-}
 
 /// Looks up every endpoint and MX address of one domain.
 pub async fn probe(

@@ -35,7 +35,7 @@ pub(crate) mod spf_syntax;
 pub(crate) mod tags;
 pub(crate) mod tls_rpt;
 
-use super::ProbeContext;
+use super::context::ProbeContext;
 use super::dns::{Answer, Dns};
 use crate::evidence::{DnsEvidence, MailAuthEvidence};
 use hickory_resolver::proto::rr::{RData, RecordType};

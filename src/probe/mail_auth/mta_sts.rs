@@ -10,7 +10,7 @@ use super::mta_sts_policy::{self, pattern_matches};
 use super::tags;
 use super::{Lookup, records_with_version};
 use crate::evidence::{Attempt, DnsEvidence, MtaStsEvidence, MxCoverage};
-use crate::probe::ProbeContext;
+use crate::probe::context::ProbeContext;
 use crate::probe::dns::Dns;
 
 /// The MTA-STS evidence of `domain`; failed when the TXT lookup or the

@@ -6,7 +6,8 @@
 //! addresses, our trust store, no redirects, 64 KiB, a timeout.
 
 use crate::evidence::MtaStsPolicy;
-use crate::probe::{ProbeContext, https};
+use crate::probe::context::ProbeContext;
+use crate::probe::https;
 use std::net::IpAddr;
 
 /// Fetches and parses the policy of `domain` from `addresses`. `Err` names

@@ -3,7 +3,7 @@
 //! year: by arrival order where the server has SORT ([`super::year_count`]),
 //! otherwise with one `UID SEARCH SINCE/BEFORE` per year (RFC 9051 §6.4.4).
 
-use super::imap_audit::{Plan, Session, timed};
+use super::imap_session::{Plan, Session, timed};
 use super::year_count;
 use crate::evidence::{FolderEvidence, MessageSample};
 use async_imap::imap_proto::{MailboxDatum, Response};

@@ -9,6 +9,7 @@ use super::MailboxOptions;
 use super::folder_counts;
 use super::folders;
 use super::guard::{ReadOnlyGuard, Trail};
+use super::imap_session::{Plan, Session, timed};
 use super::namespace;
 use super::scope::Server;
 use super::secure::{self, Start};
@@ -16,19 +17,13 @@ use crate::credentials::Password;
 use crate::evidence::{
     AclEntry, Attempt, FolderEvidence, ImapNamespaces, MailboxLogin, QuotaResource,
 };
-use crate::probe::ProbeContext;
+use crate::probe::context::ProbeContext;
 use async_imap::imap_proto::Response;
 use async_imap::types::{NameAttribute, QuotaResourceName};
-use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 use zeroize::Zeroizing;
-
-pub(super) type Session = async_imap::Session<ReadOnlyGuard<TlsStream<TcpStream>>>;
 
 /// Most folders audited.
 const MAX_FOLDERS: usize = 2000;
@@ -218,27 +213,6 @@ fn login_error(error: &async_imap::error::Error) -> String {
         async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => text.clone(),
         other => other.to_string(),
     }
-}
-
-pub(super) async fn timed<T>(
-    limit: Duration,
-    future: impl Future<Output = T>,
-) -> Result<T, String> {
-    tokio::time::timeout(limit, future)
-        .await
-        .map_err(|_| format!("no answer within {limit:?}"))
-}
-
-/// How the folders are read.
-pub(super) struct Plan {
-    pub(super) step: Duration,
-    acl: bool,
-    pub(super) now: DateTime<Utc>,
-    pub(super) show_messages: bool,
-    /// The server announces SORT (RFC 5256): count by arrival order.
-    pub(super) sort: bool,
-    /// The server's namespaces, for the folders' display names.
-    namespaces: Option<ImapNamespaces>,
 }
 
 async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEvidence>, String> {

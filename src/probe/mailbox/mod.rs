@@ -13,6 +13,7 @@ mod folder_counts;
 pub mod folders;
 pub mod guard;
 mod imap_audit;
+mod imap_session;
 pub(crate) mod managesieve;
 mod namespace;
 pub(crate) mod pop3_view;
@@ -23,8 +24,8 @@ mod year_count;
 
 use crate::credentials::{ImapTls, MailboxLogin};
 use crate::evidence::{Attempt, DomainEvidence, EndpointEvidence, MailboxEvidence, PortState};
+use crate::probe::context::{ProbeContext, Progress};
 use crate::probe::dns::Dns;
-use crate::probe::{ProbeContext, Progress};
 use crate::target::Protocol;
 pub use scope::{PasswordScope, Server};
 use std::net::SocketAddr;

@@ -7,8 +7,8 @@ use super::scope::Server;
 use super::secure::{self, Start};
 use crate::credentials::Password;
 use crate::evidence::{Attempt, Pop3View};
-use crate::probe::ProbeContext;
 use crate::probe::connection::LineConnection;
+use crate::probe::context::ProbeContext;
 use tokio::io::AsyncWriteExt;
 use zeroize::Zeroizing;
 

@@ -3,18 +3,8 @@
 //! (TLS-011; the flow is in the parent module).
 
 use crate::probe::connection::{DialogueError, LineConnection, literal_length};
+use crate::probe::protocol::{smtp_continues, starts_with};
 use crate::target::Protocol;
-
-pub(super) fn starts_with(line: &str, prefix: &str) -> bool {
-    line.get(..prefix.len())
-        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-}
-
-/// `250-…`: an SMTP reply line that more lines follow (RFC 5321 §4.2.1).
-pub(super) fn smtp_continues(line: &str) -> bool {
-    let bytes = line.as_bytes();
-    bytes.len() > 3 && bytes[..3].iter().all(u8::is_ascii_digit) && bytes[3] == b'-'
-}
 
 /// How a watch over the server's lines ended.
 pub(crate) enum Watch {

@@ -17,12 +17,14 @@
 
 pub(crate) mod judge;
 
-use super::connection::{DialogueError, LineConnection};
-use super::dialogue::MailDialogue;
-use super::{ProbeContext, imap::Imap, pop3::Pop3, sieve::Sieve, smtp::Smtp, tls};
 use crate::evidence::{Attempt, EndpointEvidence, StarttlsInjectionEvidence};
-use crate::target::{Protocol, TlsMode};
-use judge::{Judge, Watch, smtp_continues, starts_with};
+use crate::probe::connection::{DialogueError, LineConnection};
+use crate::probe::context::ProbeContext;
+use crate::probe::protocol::upgrade::{self, UpgradeFailure};
+use crate::probe::protocol::{MailProtocol, dispatch};
+use crate::probe::tls;
+use crate::target::TlsMode;
+use judge::{Judge, Watch};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
@@ -57,54 +59,11 @@ pub async fn probe(
         return Attempt::skipped("no TCP connection");
     };
     let started = Instant::now();
-    let outcome = match endpoint.protocol {
-        Protocol::Smtp | Protocol::Submission | Protocol::Submissions => {
-            run::<Smtp>(endpoint, address, context).await
-        }
-        Protocol::Imap | Protocol::Imaps => run::<Imap>(endpoint, address, context).await,
-        Protocol::Pop3 | Protocol::Pop3s => run::<Pop3>(endpoint, address, context).await,
-        Protocol::Sieve => run::<Sieve>(endpoint, address, context).await,
-    };
+    let outcome = dispatch!(endpoint.protocol, P => run::<P>(endpoint, address, context).await);
     Attempt::from(outcome).timed(started)
 }
 
-/// The three commands of the test for one protocol.
-struct Commands {
-    starttls: &'static str,
-    injected: &'static str,
-    own: &'static str,
-}
-
-fn commands(protocol: Protocol) -> Commands {
-    match protocol {
-        // HELP answers 211/214 (or 5xx), never 250 like NOOP (RFC 5321 §4.1.1.8).
-        Protocol::Smtp | Protocol::Submission | Protocol::Submissions => Commands {
-            starttls: "STARTTLS",
-            injected: "NOOP",
-            own: "HELP",
-        },
-        // Distinct tags tell the answers apart (RFC 9051 §2.2.1).
-        Protocol::Imap | Protocol::Imaps => Commands {
-            starttls: "a STARTTLS",
-            injected: "b NOOP",
-            own: "c NOOP",
-        },
-        // CAPA worked before TLS (the server announced STLS through it).
-        Protocol::Pop3 | Protocol::Pop3s => Commands {
-            starttls: "STLS",
-            injected: "NOOP",
-            own: "CAPA",
-        },
-        // NOOP's tag comes back in the response code (RFC 5804 §2.13).
-        Protocol::Sieve => Commands {
-            starttls: "STARTTLS",
-            injected: "NOOP",
-            own: "NOOP \"mailaudit\"",
-        },
-    }
-}
-
-async fn run<P: MailDialogue>(
+async fn run<P: MailProtocol>(
     endpoint: &EndpointEvidence,
     address: SocketAddr,
     context: &ProbeContext,
@@ -123,34 +82,29 @@ async fn run<P: MailDialogue>(
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().unwrap_or(address);
     let protocol = endpoint.protocol;
-    let commands = commands(protocol);
+    let commands = P::INJECTION;
     let mut connection = LineConnection::new(stream, context.step_timeout);
-    let opening = P::open(&mut connection, local)
+    let reply = upgrade::pipelined_starttls::<P, _>(&mut connection, local, commands.injected)
         .await
-        .map_err(|e| format!("the plaintext dialogue failed: {e}"))?;
-    if !P::offers_starttls(&opening.capabilities) {
-        return Err(format!(
-            "{} is not offered on this connection",
-            P::UPGRADE_CAPABILITY
-        ));
-    }
-    connection
-        .send_pipelined(&[commands.starttls, commands.injected])
-        .await
-        .map_err(|e| format!("the pipelined STARTTLS could not be sent: {e}"))?;
+        .map(|(_, reply)| reply)
+        .map_err(|failure| match failure {
+            UpgradeFailure::Opening(e) => format!("the plaintext dialogue failed: {e}"),
+            UpgradeFailure::NotOffered(_) => format!(
+                "{} is not offered on this connection",
+                P::UPGRADE_CAPABILITY
+            ),
+            UpgradeFailure::Unsent(_, e) => {
+                format!("the pipelined STARTTLS could not be sent: {e}")
+            }
+            UpgradeFailure::Refused(_, e) => format!("no reply to the pipelined STARTTLS: {e}"),
+        })?;
     let mut evidence = StarttlsInjectionEvidence {
         pipelined: vec![commands.starttls.to_string(), commands.injected.to_string()],
         wait_ms: WAIT.min(context.step_timeout).as_millis() as u64,
+        starttls_reply: reply.lines.join(" / "),
         ..Default::default()
     };
-    let reply = starttls_reply(protocol, &mut connection)
-        .await
-        .map_err(|e| format!("no reply to the pipelined STARTTLS: {e}"))?;
-    evidence.starttls_reply = reply.join(" / ");
-    if !positive(
-        protocol,
-        reply.last().map(String::as_str).unwrap_or_default(),
-    ) {
+    if !reply.accepted {
         evidence.refusal = Some(format!(
             "the server refused the pipelined STARTTLS: {}",
             evidence.starttls_reply
@@ -262,53 +216,27 @@ async fn run<P: MailDialogue>(
     Ok(evidence)
 }
 
-/// Reads the reply to the pipelined STARTTLS (one SMTP reply, the tagged
-/// IMAP completion, one POP3 or ManageSieve line).
-async fn starttls_reply(
-    protocol: Protocol,
-    connection: &mut LineConnection<TcpStream>,
-) -> Result<Vec<String>, DialogueError> {
-    match protocol {
-        Protocol::Smtp | Protocol::Submission | Protocol::Submissions => {
-            connection
-                .read_until("the STARTTLS reply", |l| !smtp_continues(l))
-                .await
-        }
-        Protocol::Imap | Protocol::Imaps => {
-            connection
-                .read_until("the STARTTLS completion", |l| starts_with(l, "a "))
-                .await
-        }
-        Protocol::Pop3 | Protocol::Pop3s | Protocol::Sieve => {
-            Ok(vec![connection.read_line("the STARTTLS reply").await?])
-        }
-    }
-}
-
-fn positive(protocol: Protocol, last: &str) -> bool {
-    match protocol {
-        Protocol::Smtp | Protocol::Submission | Protocol::Submissions => last.starts_with("220"),
-        Protocol::Imap | Protocol::Imaps => starts_with(last, "a OK"),
-        Protocol::Pop3 | Protocol::Pop3s => starts_with(last, "+OK"),
-        Protocol::Sieve => starts_with(last, "OK"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::probe::protocol::{imap::Imap, pop3::Pop3, sieve::Sieve, smtp::Smtp, starts_with};
+
     #[test]
     fn the_reply_to_starttls_is_judged_per_protocol() {
-        assert!(positive(Protocol::Smtp, "220 2.0.0 Ready to start TLS"));
-        assert!(!positive(
-            Protocol::Smtp,
+        assert!(Smtp::accepts_pipelined_starttls(
+            "220 2.0.0 Ready to start TLS"
+        ));
+        assert!(!Smtp::accepts_pipelined_starttls(
             "554 5.5.0 Error: SMTP protocol synchronization"
         ));
-        assert!(positive(Protocol::Imap, "a OK Begin TLS negotiation now."));
-        assert!(!positive(Protocol::Pop3, "-ERR TLS support isn't enabled."));
-        assert!(positive(
-            Protocol::Sieve,
+        assert!(Imap::accepts_pipelined_starttls(
+            "a OK Begin TLS negotiation now."
+        ));
+        assert!(!Pop3::accepts_pipelined_starttls(
+            "-ERR TLS support isn't enabled."
+        ));
+        assert!(Sieve::accepts_pipelined_starttls(
             "OK \"Begin TLS negotiation now.\""
         ));
         assert!(!starts_with("é", "OK"));

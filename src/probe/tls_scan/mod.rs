@@ -35,7 +35,7 @@ pub use classification::{Table, table};
 pub use transport::ScanTarget;
 
 use crate::evidence::TlsScanEvidence;
-use crate::probe::AddressLimit;
+use crate::probe::context::AddressLimit;
 use answer::Answer;
 use futures::future::join_all;
 use hello::{HelloSpec, ProtocolVersion};
@@ -323,7 +323,7 @@ impl Scanner {
             text.push_str(&format!(
                 "; connections to {} lowered from {before} to {after} at once for the rest of the run, each keeping its slot {:?} after it ends",
                 self.target.address.ip(),
-                crate::probe::address_limit::PACE
+                crate::probe::context::address_limit::PACE
             ));
         }
         drop(busy);

@@ -1,7 +1,6 @@
 //! One raw handshake on a fresh connection: TCP connect, the STARTTLS
-//! upgrade where the port needs one (reusing the dialogues of
-//! `probe::{smtp, imap, pop3, sieve}` through [`MailDialogue`]), the
-//! ClientHello (or the SSLv2 CLIENT-HELLO), and a bounded, timed read of
+//! upgrade where the port needs one (the protocol layer's one plaintext
+//! path, `probe::protocol::upgrade`), the ClientHello (or the SSLv2 CLIENT-HELLO), and a bounded, timed read of
 //! the answer.
 //!
 //! RFC 3207 §4 (SMTP), RFC 3501 §6.2.1 (IMAP), RFC 2595 §4 (POP3 STLS) and
@@ -13,7 +12,8 @@ use super::classification::{KeyExchange, table};
 use super::hello::{HelloSpec, client_hello};
 use super::sslv2::{self, Sslv2Answer};
 use crate::probe::connection::LineConnection;
-use crate::probe::dialogue::MailDialogue;
+use crate::probe::protocol::upgrade::{self, UpgradeFailure};
+use crate::probe::protocol::{MailProtocol, dispatch};
 use crate::target::{Protocol, TlsMode};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -173,35 +173,29 @@ async fn exchange<T>(
 }
 
 async fn upgrade(target: &ScanTarget, stream: TcpStream) -> Result<TcpStream, TransportError> {
-    use crate::probe::{imap::Imap, pop3::Pop3, sieve::Sieve, smtp::Smtp};
-    match target.protocol {
-        Protocol::Smtp | Protocol::Submission | Protocol::Submissions => {
-            upgrade_with::<Smtp>(target, stream).await
-        }
-        Protocol::Imap | Protocol::Imaps => upgrade_with::<Imap>(target, stream).await,
-        Protocol::Pop3 | Protocol::Pop3s => upgrade_with::<Pop3>(target, stream).await,
-        Protocol::Sieve => upgrade_with::<Sieve>(target, stream).await,
-    }
+    dispatch!(target.protocol, P => upgrade_with::<P>(target, stream).await)
 }
 
-async fn upgrade_with<P: MailDialogue>(
+async fn upgrade_with<P: MailProtocol>(
     target: &ScanTarget,
     stream: TcpStream,
 ) -> Result<TcpStream, TransportError> {
     let local = stream.local_addr().unwrap_or(target.address);
     let mut connection = LineConnection::new(stream, target.step_timeout);
-    let opening = P::open(&mut connection, local)
-        .await
-        .map_err(|e| upgrade_error(e.to_string()))?;
-    if !P::offers_starttls(&opening.capabilities) {
-        return Err(TransportError::Upgrade(format!(
-            "{} is not offered any more",
-            P::UPGRADE_CAPABILITY
-        )));
+    match upgrade::starttls::<P, _>(&mut connection, local).await {
+        Ok(_) => {}
+        Err(UpgradeFailure::NotOffered(_)) => {
+            return Err(TransportError::Upgrade(format!(
+                "{} is not offered any more",
+                P::UPGRADE_CAPABILITY
+            )));
+        }
+        Err(
+            UpgradeFailure::Opening(error)
+            | UpgradeFailure::Unsent(_, error)
+            | UpgradeFailure::Refused(_, error),
+        ) => return Err(upgrade_error(error.to_string())),
     }
-    P::starttls(&mut connection)
-        .await
-        .map_err(|e| upgrade_error(e.to_string()))?;
     let (stream, _leftover, _transcript) = connection.into_parts();
     Ok(stream)
 }

@@ -1,5 +1,5 @@
 #![no_main]
-//! POP3 replies: greeting, CAPA, STLS, STAT (src/probe/pop3.rs,
+//! POP3 replies: greeting, CAPA, STLS, STAT (src/probe/protocol/pop3.rs,
 //! mailbox/pop3_view.rs, connection.rs), the STARTTLS-injection judge.
 use libfuzzer_sys::fuzz_target;
 

@@ -1,9 +1,11 @@
 //! SMTP and submission (RFC 5321, RFC 3207 STARTTLS, RFC 4954 AUTH): banner,
 //! EHLO, STARTTLS, EHLO again.
 
-use super::connection::{DialogueError, LineConnection};
-use super::dialogue::{MailDialogue, Opening, in_announced_order};
+use super::mail_protocol::{
+    InjectionCommands, MailProtocol, Opening, in_announced_order, smtp_continues,
+};
 use crate::evidence::AuthExposure;
+use crate::probe::connection::{DialogueError, LineConnection};
 use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -17,12 +19,8 @@ async fn read_reply<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(u16, Vec<String>), DialogueError> {
     // Only `ddd-` continues a reply; anything else ends it, so garbage is
     // reported at once instead of being read until the deadline.
-    let continues = |line: &str| {
-        let bytes = line.as_bytes();
-        bytes.len() > 3 && bytes[..3].iter().all(u8::is_ascii_digit) && bytes[3] == b'-'
-    };
     let lines = connection
-        .read_until(waiting_for, |line| !continues(line))
+        .read_until(waiting_for, |line| !smtp_continues(line))
         .await?;
     let last = lines.last().map(String::as_str).unwrap_or_default();
     let code = last
@@ -60,7 +58,7 @@ async fn ehlo<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(lines.into_iter().skip(1).collect())
 }
 
-impl MailDialogue for Smtp {
+impl MailProtocol for Smtp {
     async fn open<S: AsyncRead + AsyncWrite + Unpin>(
         connection: &mut LineConnection<S>,
         local: SocketAddr,
@@ -95,6 +93,25 @@ impl MailDialogue for Smtp {
                 reply,
             })
         }
+    }
+
+    // HELP answers 211/214 (or 5xx), never 250 like NOOP (RFC 5321 §4.1.1.8).
+    const INJECTION: InjectionCommands = InjectionCommands {
+        starttls: "STARTTLS",
+        injected: "NOOP",
+        own: "HELP",
+    };
+
+    async fn read_pipelined_starttls_reply<S: AsyncRead + AsyncWrite + Unpin>(
+        connection: &mut LineConnection<S>,
+    ) -> Result<Vec<String>, DialogueError> {
+        connection
+            .read_until("the STARTTLS reply", |l| !smtp_continues(l))
+            .await
+    }
+
+    fn accepts_pipelined_starttls(last: &str) -> bool {
+        last.starts_with("220")
     }
 
     async fn capabilities_after_tls<S: AsyncRead + AsyncWrite + Unpin>(

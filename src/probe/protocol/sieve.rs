@@ -1,9 +1,11 @@
 //! ManageSieve (RFC 5804): the capability greeting, STARTTLS, and the
 //! capabilities the server must repeat once TLS is up (§2.2).
 
-use super::connection::{DialogueError, LineConnection};
-use super::dialogue::{MailDialogue, Opening, in_announced_order};
+use super::mail_protocol::{
+    InjectionCommands, MailProtocol, Opening, in_announced_order, starts_with,
+};
 use crate::evidence::AuthExposure;
+use crate::probe::connection::{DialogueError, LineConnection};
 use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -40,7 +42,7 @@ fn unquote(line: &str) -> String {
         .join(" ")
 }
 
-impl MailDialogue for Sieve {
+impl MailProtocol for Sieve {
     async fn open<S: AsyncRead + AsyncWrite + Unpin>(
         connection: &mut LineConnection<S>,
         _local: SocketAddr,
@@ -72,6 +74,23 @@ impl MailDialogue for Sieve {
                 reply: reply.chars().take(200).collect(),
             })
         }
+    }
+
+    // NOOP's tag comes back in the response code (RFC 5804 §2.13).
+    const INJECTION: InjectionCommands = InjectionCommands {
+        starttls: "STARTTLS",
+        injected: "NOOP",
+        own: "NOOP \"mailaudit\"",
+    };
+
+    async fn read_pipelined_starttls_reply<S: AsyncRead + AsyncWrite + Unpin>(
+        connection: &mut LineConnection<S>,
+    ) -> Result<Vec<String>, DialogueError> {
+        Ok(vec![connection.read_line("the STARTTLS reply").await?])
+    }
+
+    fn accepts_pipelined_starttls(last: &str) -> bool {
+        starts_with(last, "OK")
     }
 
     async fn capabilities_after_tls<S: AsyncRead + AsyncWrite + Unpin>(

@@ -1,9 +1,11 @@
 //! POP3 (RFC 1939, RFC 2449 CAPA, RFC 2595 STLS): greeting, CAPA, STLS,
 //! CAPA again.
 
-use super::connection::{DialogueError, LineConnection};
-use super::dialogue::{MailDialogue, Opening, in_announced_order};
+use super::mail_protocol::{
+    InjectionCommands, MailProtocol, Opening, in_announced_order, starts_with,
+};
 use crate::evidence::AuthExposure;
+use crate::probe::connection::{DialogueError, LineConnection};
 use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -42,7 +44,7 @@ async fn capa<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(Some(lines))
 }
 
-impl MailDialogue for Pop3 {
+impl MailProtocol for Pop3 {
     async fn open<S: AsyncRead + AsyncWrite + Unpin>(
         connection: &mut LineConnection<S>,
         _local: SocketAddr,
@@ -73,6 +75,23 @@ impl MailDialogue for Pop3 {
         connection: &mut LineConnection<S>,
     ) -> Result<String, DialogueError> {
         simple(connection, "STLS").await
+    }
+
+    // CAPA worked before TLS (the server announced STLS through it).
+    const INJECTION: InjectionCommands = InjectionCommands {
+        starttls: "STLS",
+        injected: "NOOP",
+        own: "CAPA",
+    };
+
+    async fn read_pipelined_starttls_reply<S: AsyncRead + AsyncWrite + Unpin>(
+        connection: &mut LineConnection<S>,
+    ) -> Result<Vec<String>, DialogueError> {
+        Ok(vec![connection.read_line("the STARTTLS reply").await?])
+    }
+
+    fn accepts_pipelined_starttls(last: &str) -> bool {
+        starts_with(last, "+OK")
     }
 
     async fn capabilities_after_tls<S: AsyncRead + AsyncWrite + Unpin>(

@@ -2,9 +2,11 @@
 //! CAPABILITY, STARTTLS, CAPABILITY again. Only these commands and LOGOUT are
 //! ever sent here.
 
-use super::connection::{DialogueError, LineConnection};
-use super::dialogue::{MailDialogue, Opening, in_announced_order};
+use super::mail_protocol::{
+    InjectionCommands, MailProtocol, Opening, in_announced_order, starts_with,
+};
 use crate::evidence::AuthExposure;
+use crate::probe::connection::{DialogueError, LineConnection};
 use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -66,7 +68,7 @@ async fn capability<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(parse_capabilities(&lines))
 }
 
-impl MailDialogue for Imap {
+impl MailProtocol for Imap {
     async fn open<S: AsyncRead + AsyncWrite + Unpin>(
         connection: &mut LineConnection<S>,
         _local: SocketAddr,
@@ -94,6 +96,25 @@ impl MailDialogue for Imap {
         command(connection, "a2", "STARTTLS")
             .await
             .map(|(_, completion)| completion)
+    }
+
+    // Distinct tags tell the answers apart (RFC 9051 §2.2.1).
+    const INJECTION: InjectionCommands = InjectionCommands {
+        starttls: "a STARTTLS",
+        injected: "b NOOP",
+        own: "c NOOP",
+    };
+
+    async fn read_pipelined_starttls_reply<S: AsyncRead + AsyncWrite + Unpin>(
+        connection: &mut LineConnection<S>,
+    ) -> Result<Vec<String>, DialogueError> {
+        connection
+            .read_until("the STARTTLS completion", |l| starts_with(l, "a "))
+            .await
+    }
+
+    fn accepts_pipelined_starttls(last: &str) -> bool {
+        starts_with(last, "a OK")
     }
 
     async fn capabilities_after_tls<S: AsyncRead + AsyncWrite + Unpin>(
