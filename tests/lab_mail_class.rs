@@ -312,3 +312,17 @@ async fn an_unknown_mailbox_and_a_refused_authorization_identity_are_errors() {
         .await;
     assert!(status.contains(" OK "), "{status}");
 }
+
+#[test]
+fn the_lab_audit_profile_declares_the_legal_hold() {
+    let profile =
+        mailaudit::profile::AuditProfile::load(&common::repo("tests/lab/conf/org/profile.toml"))
+            .expect("the org.test profile loads");
+    let hold = &profile.retention.holds[0];
+    assert!(hold.reason.contains("Rechtsstreit"), "{}", hold.reason);
+    assert_eq!(hold.until.to_string(), "2027-12-31");
+    assert_eq!(
+        profile.retention.non_business_folders.get("Privat"),
+        Some(&0)
+    );
+}

@@ -369,4 +369,23 @@ mod tests {
             Err(BodyStructureError::Syntax(SexpError::TooDeep { .. }))
         ));
     }
+
+    #[test]
+    fn every_truncation_and_byte_change_of_a_real_structure_is_handled() {
+        // Each prefix is either a complete structure or an error; no input
+        // panics. The changes cover the bytes the grammar turns on.
+        for end in 0..INVOICE_MAIL.len() {
+            let _ = parse(&INVOICE_MAIL[..end]);
+        }
+        assert!(parse(&INVOICE_MAIL[..INVOICE_MAIL.len() - 1]).is_err());
+        for at in 0..INVOICE_MAIL.len() {
+            for byte in [b'(', b')', b'"', b'{', b'\\', b'0', b' ', 0xFF] {
+                let mut changed = INVOICE_MAIL.to_vec();
+                changed[at] = byte;
+                if let Ok(summary) = parse(&changed) {
+                    assert!(summary.parts.len() <= MAX_PARTS);
+                }
+            }
+        }
+    }
 }

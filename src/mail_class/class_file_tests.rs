@@ -139,3 +139,45 @@ fn periods_are_checked() {
     let message = error(&edited("[periods.books]", "[periods.buecher]"));
     assert!(message.contains("unknown period 'buecher'"), "{message}");
 }
+
+#[test]
+fn the_periods_agree_with_the_retention_engine() {
+    // The file is what a data-protection officer reads; the engine is what
+    // computes deadlines. Until the engine reads its periods from here
+    // (issue 12), they must not drift apart.
+    use crate::retention::{RetentionClass, RetentionProfile, deadline};
+    let file = ClassFile::defaults().unwrap();
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let (scan, mail) = (day(2026, 12, 1), day(2020, 3, 5));
+    let plain = RetentionProfile::default();
+    let financial = RetentionProfile {
+        financial_sector: true,
+        ..RetentionProfile::default()
+    };
+    let years =
+        |class, profile: &RetentionProfile| deadline(class, mail, profile, scan).period_years;
+    let voucher = &file.periods["voucher"];
+    assert_eq!(years(RetentionClass::Voucher, &plain), voucher.years as i32);
+    assert_eq!(
+        Some(years(RetentionClass::Voucher, &financial) as u32),
+        voucher.financial_sector_years
+    );
+    let (old_years, in_force) = voucher.before_beg_iv.unwrap();
+    assert_eq!(in_force, crate::retention::beg_iv_in_force());
+    assert_eq!(
+        deadline(RetentionClass::Voucher, mail, &plain, day(2024, 6, 1)).period_years,
+        old_years as i32
+    );
+    assert_eq!(
+        years(RetentionClass::Unclassified, &plain),
+        file.period_of("unclassified").unwrap().years as i32
+    );
+    assert_eq!(
+        years(RetentionClass::HandelsbriefIn, &plain),
+        file.periods["handelsbrief"].years as i32
+    );
+    assert_eq!(
+        years(RetentionClass::Books, &plain),
+        file.periods["books"].years as i32
+    );
+}
