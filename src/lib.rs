@@ -12,6 +12,7 @@ pub mod finding;
 #[doc(hidden)]
 pub mod fuzz_api;
 pub mod judged;
+pub mod mail_class;
 pub mod probe;
 pub mod profile;
 pub mod report;

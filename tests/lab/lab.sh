@@ -11,7 +11,7 @@ set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 # Resolve our own directory so the lab works from any current directory.
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-for lib in common install pki mailauth rdap legacy dns resolver render services selftest; do
+for lib in common install pki mailauth rdap legacy org dns resolver render services selftest; do
 	# shellcheck source=/dev/null
 	. "$LAB_DIR/lib/$lib.sh"
 done
@@ -60,6 +60,7 @@ lab_generate() {
 	lab_resolver
 	lab_render_all
 	lab_legacy
+	lab_org
 	lab_rdap
 }
 

@@ -136,6 +136,7 @@ cmd_selftest() {
 	st_expect "bad: no POP3S" 'open' "$(st_ports "$LAB_BAD_POP:995")" !
 
 	st_mailboxes
+	st_org
 
 	echo "# legacy.test"
 	local L=$LAB_LEGACY_MX LI=$LAB_LEGACY_IMAP LT=$LAB_LEGACY_TLS13
@@ -278,4 +279,24 @@ st_imaps() {
 		printf 'z LOGOUT\r\n'
 		sleep 0.3
 	} | timeout 15 openssl s_client -quiet -CAfile "$LAB_RUN/ca/ca.pem" -connect "$ep" 2>/dev/null | tr -d '\r' || true
+}
+
+# org.test (lib/org.sh): the master user opens every mailbox, a refused
+# identity stays refused, and the folder counts are the manifest's.
+st_org() {
+	local OC="$LAB_RUN/org-dovecot/dovecot.conf" manifest="$LAB_RUN/mail/org.test/manifest.json" out want
+	echo "# org.test"
+	out=$(st_imaps "$LAB_ORG_IMAP:993" 'user01@org.test*auditor' lab-secret-master \
+		'b LIST "" "*"' 'c EXAMINE "Entw&APw-rfe"' 'd EXAMINE Leer' 'e UID SEARCH KEYWORD $LegalHold')
+	st_expect "org: master user logs in as user01" '^a OK' "$out"
+	st_expect "org: Entwürfe is listed in modified UTF-7" '^\* LIST \([^)]*\) "/" Entw&APw-rfe$' "$out"
+	st_expect "org: EXAMINE is read-only" '^c OK \[READ-ONLY\]' "$out"
+	st_expect "org: Leer has no message" '^\* 0 EXISTS' "$out"
+	out=$(st_imaps "$LAB_ORG_IMAP:993" 'ghost@org.test*auditor' lab-secret-master)
+	st_expect "org: the master user cannot open a mailbox that does not exist" '^a NO' "$out"
+	want=$(python3 -c 'import json,sys
+m=json.load(open(sys.argv[1]))["mailboxes"]["user07@org.test"]
+print("\n".join(k + " messages=" + str(v["messages"]) for k, v in m.items()))' "$manifest" | sort | paste -sd'|')
+	out=$(doveadm -c "$OC" mailbox status -u user07@org.test messages '*' 2>&1 | sort | paste -sd'|')
+	st_expect "org: user07's folder counts are the manifest's" "^$(sed 's/[|$&]/\\&/g' <<<"$want")\$" "$out"
 }

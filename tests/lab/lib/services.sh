@@ -5,11 +5,11 @@
 # forks into its own session, so run/pids/PROC.sid lets `stop` also reap
 # children that outlive their master, without ever matching by name.
 
-LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}")
+LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}" "${LAB_ORG_SERVICES[@]}")
 
 lab_service_procs() {
 	case $1 in
-	dns | resolver | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13) echo "$1" ;;
+	dns | resolver | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13 | org-dovecot) echo "$1" ;;
 	good-postfix | bad-postfix | legacy-postfix) echo "$1-sasl $1" ;; # SASL first: smtpd needs it
 	*) lab_die "unknown service '$1' (known: ${LAB_SERVICES[*]})" ;;
 	esac
@@ -28,6 +28,7 @@ lab_service_ports() {
 	legacy-postfix) echo "$LAB_LEGACY_MX:25 $LAB_LEGACY_MX:465 $LAB_LEGACY_MX:587 $LAB_LEGACY_LIMITED:25" ;;
 	legacy-dovecot) echo "$LAB_LEGACY_IMAP:143 $LAB_LEGACY_IMAP:993 $LAB_LEGACY_IMAP:110 $LAB_LEGACY_IMAP:995 $LAB_LEGACY_IMAP:4190" ;;
 	legacy-tls13) echo "$LAB_LEGACY_TLS13:143 $LAB_LEGACY_TLS13:993" ;;
+	org-dovecot) echo "$LAB_ORG_IMAP:143 $LAB_ORG_IMAP:993" ;;
 	esac
 }
 
