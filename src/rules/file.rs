@@ -25,6 +25,8 @@
 //! [[inconclusive]]                 # optional, after no check failed:
 //! when = "…"                       # evidence missing for part of the
 //! reason = { de = "…", en = "…" }  # subject, so no pass
+//! [parameters]                     # optional: named numbers, read in CEL
+//! expiring_days = 30               # as parameters.expiring_days
 //! [[example]]                      # fixtures run by the test suite
 //! expect = "fail"
 //! endpoint = { … }
@@ -87,6 +89,10 @@ pub struct RuleFile {
     pub inconclusive: Vec<InconclusiveFile>,
     #[serde(default)]
     pub example: Vec<Example>,
+    /// Named numbers: CEL reads them as `parameters.NAME`, and the rules
+    /// stage reads the thresholds it owns (`rules::Thresholds`).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, i64>,
 }
 
 /// One condition that leaves the rule inconclusive, with the reason.
@@ -141,17 +147,7 @@ pub struct Example {
     pub variables: BTreeMap<String, toml::Value>,
 }
 
-/// The areas findings are grouped by, in report order.
-pub const AREAS: [&str; 8] = [
-    "dns",
-    "transport",
-    "certificates",
-    "access",
-    "location",
-    "e2e",
-    "retention",
-    "governance",
-];
+pub use crate::finding::AREAS;
 
 /// Prefixes a reference must start with (the short forms of rule-catalogue.md
 /// written out so a reader can look them up).

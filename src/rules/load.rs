@@ -163,19 +163,32 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
             .map(|expression| expression.on_line(line))
             .map_err(|e| invalid(line, format!("CEL expression does not compile: {e}")))
     };
-    let reserved = ["domain", "endpoint", "host", "now"];
+    for (name, value) in &raw.parameters {
+        if !is_identifier(name) || *value < 0 {
+            return Err(invalid(
+                line_of(name),
+                format!(
+                    "parameter '{name}' must be a lower-case identifier with a number of 0 or more"
+                ),
+            ));
+        }
+    }
+    if let Some((_, name)) = super::OWNED_PARAMETERS
+        .iter()
+        .find(|(id, name)| *id == raw.id && !raw.parameters.contains_key(*name))
+    {
+        return Err(invalid(
+            1,
+            format!(
+                "{} needs the parameter '{name}' in [parameters]: the report reads it",
+                raw.id
+            ),
+        ));
+    }
+    let reserved = ["domain", "endpoint", "host", "now", "parameters"];
     let mut bindings = Vec::new();
     for bind in &raw.bind {
-        let valid_name = bind
-            .name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase())
-            && bind
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid_name || reserved.contains(&bind.name.as_str()) {
+        if !is_identifier(&bind.name) || reserved.contains(&bind.name.as_str()) {
             return Err(invalid(
                 line_of(&bind.name),
                 format!(
@@ -294,6 +307,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         adjustments,
         undecided,
         examples: raw.example,
+        parameters: raw.parameters,
     })
 }
 
@@ -306,6 +320,12 @@ fn template(
         Template::parse(&text.de, compile, unclosed)?,
         Template::parse(&text.en, compile, unclosed)?,
     ])
+}
+
+/// A lower-case identifier: `expiring_days`, `leaf`.
+fn is_identifier(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn is_rule_id(id: &str) -> bool {

@@ -6,20 +6,27 @@
 //! JsonLogic and evalexpr: it reads well in a data file, takes serde data
 //! directly, and reports parse errors with line, column and a caret.
 
+mod assess;
 mod engine;
 pub mod file;
 mod literals;
 mod load;
+mod offline;
 pub mod retention_view;
+mod thresholds;
 mod value;
 
+pub use assess::assess;
 pub use engine::{Verdict, evaluate, evaluate_rule};
 pub use file::{Example, SubjectKind, Text};
 pub use literals::{SchemaIndex, literal_problems};
 pub use load::{RuleError, defaults, from_dir, merge, parse};
+pub use offline::reevaluate;
+pub use thresholds::{OWNED as OWNED_PARAMETERS, Thresholds};
 
 use crate::Language;
 use crate::finding::Severity;
+use std::collections::BTreeMap;
 
 /// A compiled CEL expression with its source.
 #[derive(Debug)]
@@ -124,6 +131,9 @@ pub struct Rule {
     /// inconclusive.
     pub undecided: Vec<Check>,
     pub examples: Vec<Example>,
+    /// `[parameters]`: named numbers the rule's CEL reads as `parameters`
+    /// and the rules stage reads as [`Thresholds`].
+    pub parameters: BTreeMap<String, i64>,
 }
 
 impl Rule {
@@ -152,4 +162,4 @@ impl Rule {
 }
 
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.11.2";
+pub const RULE_SET_VERSION: &str = "2026.11.3";
