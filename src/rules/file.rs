@@ -45,6 +45,11 @@ pub struct Text {
 }
 
 impl Text {
+    /// The text for the language code `de` or `en` (`en` otherwise).
+    pub fn get_str(&self, language: &str) -> &str {
+        if language == "de" { &self.de } else { &self.en }
+    }
+
     /// The text in `language` (`de` or `en`).
     pub fn get(&self, language: crate::Language) -> &str {
         match language {

@@ -13,6 +13,7 @@ mod literals;
 mod load;
 mod offline;
 pub mod retention_view;
+mod spans;
 mod thresholds;
 mod value;
 
@@ -22,6 +23,7 @@ pub use file::{Example, SubjectKind, Text};
 pub use literals::{SchemaIndex, literal_problems};
 pub use load::{RuleError, defaults, from_dir, merge, parse};
 pub use offline::reevaluate;
+pub use spans::Position;
 pub use thresholds::{OWNED as OWNED_PARAMETERS, Thresholds};
 
 use crate::Language;
@@ -32,9 +34,11 @@ use std::collections::BTreeMap;
 #[derive(Debug)]
 pub struct Expression {
     pub source: String,
-    /// The line of the rule file the expression starts on (1 when unknown),
-    /// for checks that run after loading and still name file:line.
+    /// Where in the rule file the expression's text starts (1:1 when
+    /// unknown), for checks that run after loading and still name
+    /// file:line:column.
     pub line: usize,
+    pub column: usize,
     program: cel::Program,
 }
 
@@ -44,13 +48,18 @@ impl Expression {
         Ok(Expression {
             source: source.to_string(),
             line: 1,
+            column: 1,
             program: cel::Program::compile(source)?,
         })
     }
 
-    /// The same expression, recorded as starting on `line`.
-    pub fn on_line(self, line: usize) -> Expression {
-        Expression { line, ..self }
+    /// The same expression, recorded as starting at `position`.
+    pub fn at(self, position: Position) -> Expression {
+        Expression {
+            line: position.line,
+            column: position.column,
+            ..self
+        }
     }
 }
 
