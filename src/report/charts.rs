@@ -4,8 +4,8 @@
 //! image, so both documents show the same picture. Every text that came from
 //! a server (certificate names) is XML-escaped.
 
+use super::rows::{CertificateRow, SeverityCount};
 use super::strings;
-use super::view::{CertificateRow, SeverityCount};
 use crate::Language;
 use serde::Serialize;
 use std::fmt::Write;

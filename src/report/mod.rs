@@ -12,12 +12,11 @@ pub mod mailboxes;
 pub mod markdown;
 pub mod offline;
 pub mod pdf;
+mod rows;
 pub mod sarif;
 pub mod schema;
 pub mod strings;
 pub mod summary;
-#[cfg(feature = "pdf")]
-mod typst_document;
 pub mod view;
 
 use crate::Language;

@@ -7,6 +7,7 @@
 mod not_run;
 
 use super::assessment::{self, Assessment};
+pub use super::rows::{CertificateRow, SeverityCount, shown};
 use super::{Report, appendix, charts, mailboxes, strings};
 use crate::Language;
 use crate::evidence::{EndpointEvidence, PortState};
@@ -96,13 +97,6 @@ pub struct Grade {
 }
 
 #[derive(Debug, Serialize)]
-pub struct SeverityCount {
-    pub key: &'static str,
-    pub label: String,
-    pub count: usize,
-}
-
-#[derive(Debug, Serialize)]
 pub struct StatusCount {
     pub key: String,
     pub label: String,
@@ -133,20 +127,6 @@ pub struct EndpointRow {
     pub expiry: String,
     pub days_left: String,
     pub expiring: bool,
-}
-
-/// One distinct leaf certificate and the endpoints that serve it.
-#[derive(Debug, Serialize)]
-pub struct CertificateRow {
-    pub name: String,
-    pub names: String,
-    pub issuer: String,
-    pub key: String,
-    pub signature: String,
-    pub not_after: String,
-    pub days_left: i64,
-    pub expiring: bool,
-    pub used_by: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -260,16 +240,6 @@ pub fn build(report: &Report) -> View<'_> {
             language == Language::De,
         ),
     }
-}
-
-/// Endpoints that answered or were declared; closed ports nobody declared
-/// are not offered, so they are left out of tables and appendix.
-pub fn shown(endpoint: &EndpointEvidence) -> bool {
-    endpoint.expected
-        || endpoint
-            .tcp
-            .value()
-            .is_some_and(|t| t.state == PortState::Open)
 }
 
 /// The grade the rules stage stored, with its colour key; a report
