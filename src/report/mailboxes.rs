@@ -1,7 +1,8 @@
 //! The mailbox part of the render view (HTML and PDF): per audited mailbox
-//! the folders with their counts by year, the retention view (what is due
-//! for erasure review, what lies in Trash), and the assumptions the
-//! retention rules used, printed as the report's assumptions.
+//! the folders with their counts by year and the retention view the rules
+//! stage stored in the report (what is due for erasure review, what lies in
+//! Trash), and the assumptions the retention rules used, printed as the
+//! report's assumptions. Nothing here judges: it formats.
 
 use super::Report;
 use crate::evidence::FolderRole;

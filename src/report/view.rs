@@ -221,7 +221,12 @@ pub fn build(report: &Report) -> View<'_> {
             .collect::<Vec<_>>()
             .join(", "),
         grade: grade(report),
-        charts: charts::Charts::new(&severities, &certificates, language),
+        charts: charts::Charts::new(
+            &severities,
+            &certificates,
+            report.assessment.expiring_days,
+            language,
+        ),
         severities,
         statuses,
         failed: worst.iter().map(|f| view_of(f)).collect(),
