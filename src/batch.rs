@@ -213,7 +213,7 @@ pub fn read_lines(path: &Path, missing_ok: bool) -> Result<Vec<DomainLine>, Batc
 }
 
 /// Builds the report of all `lines` (one per domain, first one wins), with
-/// no findings yet: judge it with [`crate::report::offline::reevaluate`].
+/// no findings yet: judge it with [`crate::rules::reevaluate`].
 /// Domains are sorted by name, as a batch scan orders them; the report's
 /// start is the earliest line's, so rules judge by the first shard's time.
 pub fn assemble(lines: Vec<DomainLine>) -> Option<Report> {
@@ -239,6 +239,7 @@ pub fn assemble(lines: Vec<DomainLine>) -> Option<Report> {
         profile: Default::default(),
         targets: targets.into_values().collect(),
         findings: Vec::new(),
+        assessment: Default::default(),
         baseline: None,
     })
 }

@@ -10,7 +10,7 @@ use crate::{
 use anyhow::{Context, anyhow, bail};
 use mailaudit::batch::{self, DomainLine};
 use mailaudit::probe::Progress;
-use mailaudit::report::{Format, Report, Target, baseline, offline, summary};
+use mailaudit::report::{Format, Report, Target, baseline, summary};
 use mailaudit::rules::Rule;
 use mailaudit::scan::{self, Batch, ScanRequest};
 use std::io::Write;
@@ -275,7 +275,7 @@ pub fn merge(args: &MergeArgs, quiet: bool) -> Outcome {
         ))
     })?;
     let language = parse_language(args.lang.as_deref(), saved.language).map_err(usage)?;
-    let mut report = offline::reevaluate(&saved, &rules, language, profile.as_ref());
+    let mut report = mailaudit::rules::reevaluate(&saved, &rules, language, profile.as_ref());
     if let Some(previous) = &previous {
         baseline::compare(&mut report, previous);
     }

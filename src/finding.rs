@@ -3,6 +3,19 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The areas findings are grouped by, in report order (a rule file's
+/// `area`).
+pub const AREAS: [&str; 8] = [
+    "dns",
+    "transport",
+    "certificates",
+    "access",
+    "location",
+    "e2e",
+    "retention",
+    "governance",
+];
+
 /// The outcome of a rule for a subject (rule-catalogue.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

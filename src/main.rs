@@ -567,7 +567,7 @@ fn run_report(args: &ReportArgs, quiet: bool) -> Outcome {
     let language = parse_language(args.lang.as_deref(), saved.language).map_err(usage)?;
     let previous = read_baseline(&args.output).map_err(usage)?;
     let profile = load_profile(&args.profile).map_err(usage)?;
-    let mut report = offline::reevaluate(&saved, &rules, language, profile.as_ref());
+    let mut report = rules::reevaluate(&saved, &rules, language, profile.as_ref());
     if let Some(previous) = &previous {
         baseline::compare(&mut report, previous);
     }
@@ -584,7 +584,7 @@ fn run_evaluate(args: &EvaluateArgs, quiet: bool) -> Outcome {
     let saved = offline::read(&args.evidence).map_err(|e| usage(e.into()))?;
     let language = parse_language(args.lang.as_deref(), saved.language).map_err(usage)?;
     let profile = load_profile(&args.profile).map_err(usage)?;
-    let report = offline::reevaluate(&saved, &rules, language, profile.as_ref());
+    let report = rules::reevaluate(&saved, &rules, language, profile.as_ref());
     let text = if args.summary {
         summary::render(&report, &[])
     } else {

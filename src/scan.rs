@@ -232,6 +232,7 @@ pub async fn run_batch(
             finished_at,
             settings,
             profile: request.profile.clone(),
+            assessment: rules::assess(rules, &targets, &findings, started_at, &request.profile),
             targets,
             findings,
             baseline: None,

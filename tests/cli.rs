@@ -177,7 +177,7 @@ fn rules_check_refuses_a_literal_an_enum_field_never_holds() {
         .arg(dir.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(format!("GOV-002.toml:{line}: ")))
+        .stderr(predicate::str::contains(format!("GOV-002.toml:{line}:")))
         .stderr(predicate::str::contains(
             "'adequacy', 'eea', 'third-country'",
         ));

@@ -40,7 +40,7 @@ fn sample(language: Language) -> Report {
     hostile.detail =
         "Banner: 220 <script>alert('x')</script> | ESMTP & Grüße\nzweite Zeile \u{1b}[0m"
             .to_string();
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
         profile: Default::default(),
         tool_version: "0.1.0".to_string(),
@@ -83,8 +83,17 @@ fn sample(language: Language) -> Report {
                 Severity::Low,
             ),
         ],
+        assessment: Default::default(),
         baseline: None,
-    }
+    };
+    report.assessment = mailaudit::rules::assess(
+        &[],
+        &report.targets,
+        &report.findings,
+        report.started_at,
+        &report.profile,
+    );
+    report
 }
 
 #[test]

@@ -131,13 +131,14 @@ fn a_malformed_rule_file_names_file_line_and_reason() {
     let error = rules::parse("custom/TLS-001.toml", text)
         .unwrap_err()
         .to_string();
-    assert!(error.starts_with("custom/TLS-001.toml:11:"), "{error}");
+    // `when = "` is 8 characters: the expression starts in column 9.
+    assert!(error.starts_with("custom/TLS-001.toml:11:9: "), "{error}");
     assert!(error.contains("CEL"), "{error}");
 
     let error = rules::parse("custom/TLS-001.toml", "id = \"TLS-001\"\narea = 3\n")
         .unwrap_err()
         .to_string();
-    assert!(error.starts_with("custom/TLS-001.toml:2:"), "{error}");
+    assert!(error.starts_with("custom/TLS-001.toml:2:8: "), "{error}");
 
     let unclosed = text.replace("== && 1", "== 1").replace(
         "detail = { de = \"a\"",
@@ -147,7 +148,7 @@ fn a_malformed_rule_file_names_file_line_and_reason() {
         .unwrap_err()
         .to_string();
     assert!(
-        error.starts_with("custom/TLS-001.toml:12:") && error.contains("without"),
+        error.starts_with("custom/TLS-001.toml:12:17: ") && error.contains("without"),
         "{error}"
     );
 
@@ -175,10 +176,58 @@ fn a_malformed_rule_file_names_file_line_and_reason() {
     let error = rules::parse("custom/TLS-001.toml", &bad_reference)
         .unwrap_err()
         .to_string();
+    // The second entry of `references = ["Some blog"]` would be column 27.
     assert!(
-        error.contains(":5:") && error.contains("Some blog"),
+        error.starts_with("custom/TLS-001.toml:5:15: ") && error.contains("Some blog"),
         "{error}"
     );
+}
+
+#[test]
+fn an_id_error_in_crt_001_names_the_id_line_and_column_not_validity() {
+    // Issue 15: the line was found by the first substring match, so an `id`
+    // error pointed at the comment line with "valid*id*ity".
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/CRT-001.toml"))
+        .unwrap();
+    assert!(text.lines().next().unwrap().contains("validity"));
+    let id_line = text.lines().position(|l| l.starts_with("id = ")).unwrap() + 1;
+    // Given a malformed ID, then the error names the line of `id` and the
+    // column of its value (`id = ` is 5 characters).
+    let broken = text.replace("id = \"CRT-001\"", "id = \"CRT-1\"");
+    let error = rules::parse("custom/CRT-001.toml", &broken)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(&format!("custom/CRT-001.toml:{id_line}:6: ")),
+        "{error}"
+    );
+    assert!(error.contains("'CRT-1'"), "{error}");
+    // Given a well-formed ID in a file named otherwise, the same place.
+    let error = rules::parse("custom/CRT-009.toml", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(&format!("custom/CRT-009.toml:{id_line}:6: ")),
+        "{error}"
+    );
+    // Given a bad CEL condition in the fifth [[fail]], then its own line.
+    let low = "- now < duration(string(parameters.expiring_days * 24) + 'h')";
+    let when_line = text.lines().position(|l| l.contains(low)).unwrap() + 1;
+    let broken = text.replace(low, "- now < < duration('720h')");
+    let error = rules::parse("custom/CRT-001.toml", &broken)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(&format!("custom/CRT-001.toml:{when_line}:9: ")),
+        "{error}"
+    );
+    // Given CRT-001 without the threshold the report reads, then the
+    // error says which parameter is missing.
+    let unparameterised = text.replace("expiring_days = 30", "");
+    let error = rules::parse("custom/CRT-001.toml", &unparameterised)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("'expiring_days'"), "{error}");
 }
 
 #[test]
@@ -213,7 +262,7 @@ fn a_technical_guideline_reference_without_its_edition_is_refused_with_file_and_
         let error = rules::parse("custom/TLS-005.toml", &text(bare))
             .unwrap_err()
             .to_string();
-        assert!(error.starts_with("custom/TLS-005.toml:6: "), "{error}");
+        assert!(error.starts_with("custom/TLS-005.toml:6:"), "{error}");
         assert!(error.contains("edition"), "{error}");
     }
     for cited in [

@@ -3,7 +3,7 @@
 //! start of its raw value. Compact enough to print; the complete evidence
 //! is `report.json`, attached to the PDF with its SHA-256 printed.
 
-use super::view::shown;
+use super::rows::shown;
 use super::{Report, strings};
 use serde::Serialize;
 

@@ -4,8 +4,8 @@
 //! image, so both documents show the same picture. Every text that came from
 //! a server (certificate names) is XML-escaped.
 
+use super::rows::{CertificateRow, SeverityCount};
 use super::strings;
-use super::view::{CertificateRow, SeverityCount};
 use crate::Language;
 use serde::Serialize;
 use std::fmt::Write;
@@ -24,10 +24,13 @@ pub struct Charts {
 }
 
 impl Charts {
-    /// Draws both charts.
+    /// Draws both charts. `expiring_days` is the threshold the rules stage
+    /// flagged certificates by (`Assessment::expiring_days`), drawn as the
+    /// warning band.
     pub fn new(
         severities: &[SeverityCount],
         certificates: &[CertificateRow],
+        expiring_days: Option<i64>,
         language: Language,
     ) -> Self {
         let label = |key: &str| strings::get(language, key);
@@ -55,7 +58,7 @@ impl Charts {
             expiry_svg: if certificates.is_empty() {
                 String::new()
             } else {
-                expiry_chart(certificates, language, &expiry_alt)
+                expiry_chart(certificates, expiring_days, language, &expiry_alt)
             },
             expiry_alt,
         }
@@ -137,8 +140,14 @@ fn severity_chart(severities: &[SeverityCount], title: &str) -> String {
 }
 
 /// A day axis with "today" (the scan) at 0: each certificate is a line from
-/// today to its expiry, red when expired, amber within 30 days, green after.
-fn expiry_chart(certificates: &[CertificateRow], language: Language, title: &str) -> String {
+/// today to its expiry, red when expired, amber when the rules stage flagged
+/// it expiring (within `expiring_days`, the band), green otherwise.
+fn expiry_chart(
+    certificates: &[CertificateRow],
+    expiring_days: Option<i64>,
+    language: Language,
+    title: &str,
+) -> String {
     const LABEL: u32 = 190;
     const AXIS: u32 = 360;
     const ROW: u32 = 20;
@@ -158,15 +167,17 @@ fn expiry_chart(certificates: &[CertificateRow], language: Language, title: &str
     let bottom = TOP + ROW * rows.len() as u32;
     let mut out = String::new();
     open_svg(&mut out, width, height, title);
-    // The 30-day warning band and the ticks.
-    let _ = write!(
-        out,
-        r##"<rect x="{:.1}" y="{}" width="{:.1}" height="{}" fill="#fdf2e1"/>"##,
-        x(0),
-        TOP - 6,
-        x(30) - x(0),
-        bottom - TOP + 6
-    );
+    // The warning band and the ticks.
+    if let Some(days) = expiring_days {
+        let _ = write!(
+            out,
+            r##"<rect x="{:.1}" y="{}" width="{:.1}" height="{}" fill="#fdf2e1"/>"##,
+            x(0),
+            TOP - 6,
+            x(days) - x(0),
+            bottom - TOP + 6
+        );
+    }
     let step = [30, 90, 180, 365]
         .into_iter()
         .find(|step| span / *step as f64 <= 8.0)
@@ -206,7 +217,7 @@ fn expiry_chart(certificates: &[CertificateRow], language: Language, title: &str
         let y = TOP + ROW * index as u32 + 10;
         let key = if certificate.days_left < 0 {
             "critical"
-        } else if certificate.days_left < 30 {
+        } else if certificate.expiring {
             "medium"
         } else {
             "pass"
@@ -267,6 +278,7 @@ mod tests {
     fn server_supplied_names_are_escaped() {
         let svg = expiry_chart(
             &[certificate("<script>&\"x\"", -10), certificate("ok", 5000)],
+            Some(30),
             Language::En,
             "t",
         );

@@ -5,8 +5,8 @@
 //! are left out.
 
 use super::{Report, strings};
+use crate::finding::AREAS;
 use crate::finding::{Finding, Status};
-use crate::rules::file::AREAS;
 use std::fmt::Write;
 
 /// Renders the report as JUnit XML.

@@ -1,12 +1,12 @@
 //! The mailbox part of the render view (HTML and PDF): per audited mailbox
-//! the folders with their counts by year, the retention view (what is due
-//! for erasure review, what lies in Trash), and the assumptions the
-//! retention rules used, printed as the report's assumptions.
+//! the folders with their counts by year and the retention view the rules
+//! stage stored in the report (what is due for erasure review, what lies in
+//! Trash), and the assumptions the retention rules used, printed as the
+//! report's assumptions. Nothing here judges: it formats.
 
 use super::Report;
 use crate::evidence::FolderRole;
 use crate::profile::AuditProfile;
-use crate::rules::retention_view;
 use serde::Serialize;
 
 /// One audited mailbox, for the templates.
@@ -42,7 +42,6 @@ pub struct FolderRow {
 
 /// The mailbox views of a report.
 pub fn build(report: &Report) -> Vec<MailboxView> {
-    let as_of = report.started_at.date_naive();
     report
         .targets
         .iter()
@@ -59,7 +58,7 @@ pub fn build(report: &Report) -> Vec<MailboxView> {
                 .collect();
             years.sort_unstable();
             years.dedup();
-            let view = retention_view::view(mailbox, &report.profile, as_of);
+            let view = report.assessment.mailbox(&mailbox.user, &mailbox.server);
             let sieve = mailbox.sieve.value();
             MailboxView {
                 user: mailbox.user.clone(),
@@ -84,17 +83,20 @@ pub fn build(report: &Report) -> Vec<MailboxView> {
                     .collect(),
                 years,
                 past_deadline: view
-                    .past_deadline
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{} {}: {} ({})",
-                            c.folder, c.year, c.count, c.earliest_erasure
-                        )
+                    .map(|v| {
+                        v.past_deadline
+                            .iter()
+                            .map(|c| {
+                                format!(
+                                    "{} {}: {} ({})",
+                                    c.folder, c.year, c.count, c.earliest_erasure
+                                )
+                            })
+                            .collect()
                     })
-                    .collect(),
-                past_deadline_total: view.past_deadline_total,
-                retained_in_trash_total: view.retained_in_trash_total,
+                    .unwrap_or_default(),
+                past_deadline_total: view.map_or(0, |v| v.past_deadline_total),
+                retained_in_trash_total: view.map_or(0, |v| v.retained_in_trash_total),
                 quota: mailbox
                     .quota
                     .value()
@@ -142,8 +144,10 @@ fn role_key(role: FolderRole) -> &'static str {
 }
 
 /// The assumptions printed in the report: what the profile declared (or
-/// that nothing was), in the report language.
-pub fn assumptions(profile: &AuditProfile, german: bool) -> Vec<String> {
+/// that nothing was), and the period the rules stage kept unclassified mail
+/// for (`period`; none in a report written before schema 1.4), in the
+/// report language.
+pub fn assumptions(profile: &AuditProfile, period: Option<i32>, german: bool) -> Vec<String> {
     let yes_no = |value: bool| match (value, german) {
         (true, true) => "ja",
         (false, true) => "nein",
@@ -165,11 +169,7 @@ pub fn assumptions(profile: &AuditProfile, german: bool) -> Vec<String> {
         });
     }
     let kaufmann = profile.organisation.kaufmann.map_or(unknown, yes_no);
-    let period = if profile.organisation.financial_sector {
-        10
-    } else {
-        8
-    };
+    let period = period.map_or_else(|| "?".to_string(), |years| years.to_string());
     if german {
         lines.push(format!(
             "Kaufmann (§ 257 HGB): {kaufmann}; Finanzsektor: {}.",
@@ -235,7 +235,7 @@ mod tests {
 
     #[test]
     fn assumptions_say_when_nothing_was_declared() {
-        let lines = assumptions(&AuditProfile::default(), false);
+        let lines = assumptions(&AuditProfile::default(), Some(8), false);
         assert!(lines[0].starts_with("No audit profile"));
         assert!(lines.iter().any(|l| l.contains("8 years")));
         let mut profile = AuditProfile {
@@ -243,7 +243,7 @@ mod tests {
             ..AuditProfile::default()
         };
         profile.organisation.financial_sector = true;
-        let lines = assumptions(&profile, true);
+        let lines = assumptions(&profile, Some(10), true);
         assert!(lines.iter().any(|l| l.contains("10 Jahre")));
         assert!(!lines[0].starts_with("Kein Auditprofil"));
     }

@@ -2,6 +2,7 @@
 //! and one module per output format, each with one entry function.
 
 pub mod appendix;
+pub mod assessment;
 pub mod baseline;
 pub mod charts;
 pub mod html;
@@ -11,12 +12,11 @@ pub mod mailboxes;
 pub mod markdown;
 pub mod offline;
 pub mod pdf;
+mod rows;
 pub mod sarif;
 pub mod schema;
 pub mod strings;
 pub mod summary;
-#[cfg(feature = "pdf")]
-mod typst_document;
 pub mod view;
 
 use crate::Language;
@@ -48,6 +48,10 @@ pub struct Report {
     pub profile: crate::profile::AuditProfile,
     pub targets: Vec<Target>,
     pub findings: Vec<Finding>,
+    /// What the rules concluded besides the findings (grade, expiring
+    /// certificates, retention views): renderers show it and decide nothing.
+    #[serde(default)]
+    pub assessment: assessment::Assessment,
     /// The comparison with `--baseline`, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,

@@ -1,13 +1,9 @@
-//! Offline work on a saved `report.json`: read it (checking that this build
-//! understands its `schema_version`) and re-run the rules on its evidence.
-//! Nothing here touches the network: evidence is collected once and
-//! evaluated many times.
+//! Reading a saved `report.json`, checking that this build understands its
+//! `schema_version`. Judging it again is `rules::reevaluate`: the report
+//! never calls the rules.
 
 use super::Report;
-use crate::Language;
 use crate::evidence::SCHEMA_VERSION;
-use crate::profile::AuditProfile;
-use crate::rules::{self, RULE_SET_VERSION, Rule};
 use std::path::{Path, PathBuf};
 
 /// Why a saved report could not be read.
@@ -92,36 +88,6 @@ fn readable(found: &str) -> bool {
 fn readable_range() -> String {
     let major = SCHEMA_VERSION.split('.').next().unwrap_or(SCHEMA_VERSION);
     format!("{major}.0 to {SCHEMA_VERSION}")
-}
-
-/// Re-runs `rules` on the evidence of `saved`, with the scan's start as the
-/// time rules judge by (so certificate ages come out as in the scan), and
-/// returns the report as this build writes it. A baseline comparison in
-/// `saved` is dropped; pass `--baseline` again to get one.
-///
-/// `profile` replaces the saved report's audit profile (`--profile`).
-pub fn reevaluate(
-    saved: &Report,
-    rules: &[Rule],
-    language: Language,
-    profile: Option<&AuditProfile>,
-) -> Report {
-    let mut report = saved.clone();
-    if let Some(profile) = profile {
-        report.profile = profile.clone();
-    }
-    report.findings = rules::evaluate(
-        rules,
-        saved.targets.iter().map(|t| &t.evidence),
-        saved.started_at,
-        language,
-        &report.profile,
-    );
-    report.language = language;
-    report.schema_version = SCHEMA_VERSION.to_string();
-    report.rule_set_version = RULE_SET_VERSION.to_string();
-    report.baseline = None;
-    report
 }
 
 #[cfg(test)]

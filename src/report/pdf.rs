@@ -6,6 +6,9 @@
 
 use super::{RenderError, Report};
 
+#[cfg(feature = "pdf")]
+mod typst_document;
+
 /// True when this build can write PDF (the `pdf` feature).
 pub const AVAILABLE: bool = cfg!(feature = "pdf");
 
@@ -63,7 +66,7 @@ pub fn render(
 ) -> Result<Vec<u8>, RenderError> {
     #[cfg(feature = "pdf")]
     {
-        super::typst_document::render(report, evidence, standard)
+        typst_document::render(report, evidence, standard)
     }
     #[cfg(not(feature = "pdf"))]
     {

@@ -6,11 +6,13 @@
 
 mod not_run;
 
+use super::assessment::{self, Assessment};
+pub use super::rows::{CertificateRow, SeverityCount, shown};
 use super::{Report, appendix, charts, mailboxes, strings};
 use crate::Language;
 use crate::evidence::{EndpointEvidence, PortState};
+use crate::finding::AREAS;
 use crate::finding::{Finding, Severity, Status};
-use crate::rules::file::AREAS;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -86,20 +88,12 @@ impl Default for Branding {
     }
 }
 
-/// The overall grade: the worst failed severity, A (nothing above info) to
-/// F (critical). Inconclusive checks do not lower it but are counted beside it.
+/// The overall grade as the rules stage set it ([`assessment::Grade`]).
 #[derive(Debug, Serialize)]
 pub struct Grade {
     pub letter: &'static str,
     /// CSS class and Typst colour key: the severity that set the grade.
     pub key: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-pub struct SeverityCount {
-    pub key: &'static str,
-    pub label: String,
-    pub count: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,20 +127,6 @@ pub struct EndpointRow {
     pub expiry: String,
     pub days_left: String,
     pub expiring: bool,
-}
-
-/// One distinct leaf certificate and the endpoints that serve it.
-#[derive(Debug, Serialize)]
-pub struct CertificateRow {
-    pub name: String,
-    pub names: String,
-    pub issuer: String,
-    pub key: String,
-    pub signature: String,
-    pub not_after: String,
-    pub days_left: i64,
-    pub expiring: bool,
-    pub used_by: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -210,7 +190,7 @@ pub fn build(report: &Report) -> View<'_> {
         .flat_map(|t| t.evidence.endpoints.iter())
         .filter(|e| shown(e))
         .collect();
-    let certificates = certificate_rows(&endpoints);
+    let certificates = certificate_rows(&endpoints, &report.assessment);
     let worst = report.worst();
     View {
         meta: Meta {
@@ -241,43 +221,58 @@ pub fn build(report: &Report) -> View<'_> {
             .collect::<Vec<_>>()
             .join(", "),
         grade: grade(report),
-        charts: charts::Charts::new(&severities, &certificates, language),
+        charts: charts::Charts::new(
+            &severities,
+            &certificates,
+            report.assessment.expiring_days,
+            language,
+        ),
         severities,
         statuses,
         failed: worst.iter().map(|f| view_of(f)).collect(),
         worst: worst.into_iter().take(10).map(view_of).collect(),
         areas,
-        endpoints: endpoint_rows(&endpoints, language),
+        endpoints: endpoint_rows(&endpoints, &report.assessment, language),
         certificates,
         not_run: not_run::rows(report, language),
         not_applicable: report.count(Status::NotApplicable),
         baseline: super::baseline::summary_line(report).unwrap_or_default(),
         appendix: appendix::build(report),
         mailboxes: mailboxes::build(report),
-        assumptions: mailboxes::assumptions(&report.profile, language == Language::De),
+        assumptions: mailboxes::assumptions(
+            &report.profile,
+            report.assessment.unclassified_retention_years,
+            language == Language::De,
+        ),
     }
 }
 
-/// Endpoints that answered or were declared; closed ports nobody declared
-/// are not offered, so they are left out of tables and appendix.
-pub fn shown(endpoint: &EndpointEvidence) -> bool {
-    endpoint.expected
-        || endpoint
-            .tcp
-            .value()
-            .is_some_and(|t| t.state == PortState::Open)
+/// The grade the rules stage stored, with its colour key; a report
+/// written before schema 1.4 has none ("–" until it is re-evaluated).
+fn grade(report: &Report) -> Grade {
+    match report.assessment.grade {
+        Some(grade) => Grade {
+            letter: grade.letter(),
+            key: match grade {
+                assessment::Grade::A => "pass",
+                assessment::Grade::B => "low",
+                assessment::Grade::C => "medium",
+                assessment::Grade::D => "high",
+                assessment::Grade::F => "critical",
+            },
+        },
+        None => Grade {
+            letter: "–",
+            key: "inconclusive",
+        },
+    }
 }
 
-fn grade(report: &Report) -> Grade {
-    let worst = report.worst().first().map(|f| f.severity);
-    let (letter, key) = match worst {
-        None | Some(Severity::Info) => ("A", "pass"),
-        Some(Severity::Low) => ("B", "low"),
-        Some(Severity::Medium) => ("C", "medium"),
-        Some(Severity::High) => ("D", "high"),
-        Some(Severity::Critical) => ("F", "critical"),
-    };
-    Grade { letter, key }
+/// Whether the rules stage flagged this leaf certificate as expiring.
+fn expiring(assessment: &Assessment, sha256: &str) -> bool {
+    assessment
+        .certificate(sha256)
+        .is_some_and(|certificate| certificate.expiring)
 }
 
 fn period(report: &Report) -> String {
@@ -308,7 +303,11 @@ fn status_rank(status: Status) -> u8 {
     }
 }
 
-fn endpoint_rows(endpoints: &[&EndpointEvidence], language: Language) -> Vec<EndpointRow> {
+fn endpoint_rows(
+    endpoints: &[&EndpointEvidence],
+    assessment: &Assessment,
+    language: Language,
+) -> Vec<EndpointRow> {
     let mut seen = std::collections::HashSet::new();
     endpoints
         .iter()
@@ -335,14 +334,17 @@ fn endpoint_rows(endpoints: &[&EndpointEvidence], language: Language) -> Vec<End
                 days_left: leaf
                     .map(|c| c.days_left.to_string())
                     .unwrap_or_else(|| "–".into()),
-                expiring: leaf.is_some_and(|c| c.days_left < 30),
+                expiring: leaf.is_some_and(|c| expiring(assessment, &c.sha256)),
             }
         })
         .collect()
 }
 
 /// One row per distinct leaf certificate (by SHA-256), soonest expiry first.
-fn certificate_rows(endpoints: &[&EndpointEvidence]) -> Vec<CertificateRow> {
+fn certificate_rows(
+    endpoints: &[&EndpointEvidence],
+    assessment: &Assessment,
+) -> Vec<CertificateRow> {
     let mut by_hash: BTreeMap<&str, (CertificateRow, Vec<&str>)> = BTreeMap::new();
     for endpoint in endpoints {
         let Some(leaf) = endpoint.tls.value().and_then(|t| t.chain.first()) else {
@@ -374,7 +376,7 @@ fn certificate_rows(endpoints: &[&EndpointEvidence]) -> Vec<CertificateRow> {
                 signature: leaf.signature.algorithm.clone(),
                 not_after: leaf.not_after.chars().take(10).collect(),
                 days_left: leaf.days_left,
-                expiring: leaf.days_left < 30,
+                expiring: expiring(assessment, &leaf.sha256),
                 used_by: String::new(),
             };
             (row, Vec::new())

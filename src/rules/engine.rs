@@ -7,7 +7,7 @@
 
 use super::retention_view;
 use super::value::{display, to_cel};
-use super::{Rule, SubjectKind, Template, TemplatePart};
+use super::{Rule, SubjectKind, Template, TemplatePart, Thresholds};
 use crate::Language;
 use crate::evidence::{DomainEvidence, EndpointEvidence, MailboxEvidence, PortState};
 use crate::finding::{Finding, Severity, Status};
@@ -42,6 +42,7 @@ pub fn evaluate<'a>(
     profile: &AuditProfile,
 ) -> Vec<Finding> {
     let profile_json = serde_json::to_value(profile).unwrap_or(Json::Null);
+    let thresholds = Thresholds::of(rules);
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for target in targets {
@@ -92,7 +93,8 @@ pub fn evaluate<'a>(
             }
         }
         for mailbox in &target.mailboxes {
-            let (mailbox_json, retention_json) = mailbox_variables(mailbox, profile, now);
+            let (mailbox_json, retention_json) =
+                mailbox_variables(mailbox, profile, now, &thresholds);
             let mut mailbox_scope = domain_scope.new_inner_scope();
             mailbox_scope.add_variable_from_value("mailbox", to_cel(&mailbox_json));
             mailbox_scope.add_variable_from_value("retention", to_cel(&retention_json));
@@ -120,8 +122,9 @@ fn mailbox_variables(
     mailbox: &MailboxEvidence,
     profile: &AuditProfile,
     now: DateTime<Utc>,
+    thresholds: &Thresholds,
 ) -> (Json, Json) {
-    let view = retention_view::view(mailbox, profile, now.date_naive());
+    let view = retention_view::view(mailbox, profile, now.date_naive(), thresholds);
     (
         serde_json::to_value(mailbox).unwrap_or(Json::Null),
         serde_json::to_value(view).unwrap_or(Json::Null),
@@ -186,7 +189,9 @@ pub fn evaluate_rule(
             .get("profile")
             .and_then(|p| serde_json::from_value::<AuditProfile>(p.clone()).ok())
             .unwrap_or_default();
-        let (_, view) = mailbox_variables(&mailbox, &profile, now);
+        // The rule's own parameters: RET-001 and RET-007 own theirs.
+        let thresholds = Thresholds::of(std::slice::from_ref(rule));
+        let (_, view) = mailbox_variables(&mailbox, &profile, now, &thresholds);
         variables.insert("retention".into(), view);
     }
     let variables = &variables;
@@ -224,6 +229,9 @@ pub fn evaluate_rule(
 /// Judges one rule in a subject's scope.
 fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
     let mut context = scope.cel.new_inner_scope();
+    if !rule.parameters.is_empty() {
+        context.add_variable_from_value("parameters", to_cel(&json!(rule.parameters)));
+    }
     // Bindings join the variables (as CEL for expressions, as JSON for
     // `requires` and reasons). One that cannot be computed stays unbound,
     // with its error as the reason anything needing it is inconclusive.

@@ -25,6 +25,8 @@
 //! [[inconclusive]]                 # optional, after no check failed:
 //! when = "…"                       # evidence missing for part of the
 //! reason = { de = "…", en = "…" }  # subject, so no pass
+//! [parameters]                     # optional: named numbers, read in CEL
+//! expiring_days = 30               # as parameters.expiring_days
 //! [[example]]                      # fixtures run by the test suite
 //! expect = "fail"
 //! endpoint = { … }
@@ -43,6 +45,11 @@ pub struct Text {
 }
 
 impl Text {
+    /// The text for the language code `de` or `en` (`en` otherwise).
+    pub fn get_str(&self, language: &str) -> &str {
+        if language == "de" { &self.de } else { &self.en }
+    }
+
     /// The text in `language` (`de` or `en`).
     pub fn get(&self, language: crate::Language) -> &str {
         match language {
@@ -87,6 +94,10 @@ pub struct RuleFile {
     pub inconclusive: Vec<InconclusiveFile>,
     #[serde(default)]
     pub example: Vec<Example>,
+    /// Named numbers: CEL reads them as `parameters.NAME`, and the rules
+    /// stage reads the thresholds it owns (`rules::Thresholds`).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, i64>,
 }
 
 /// One condition that leaves the rule inconclusive, with the reason.
@@ -141,17 +152,7 @@ pub struct Example {
     pub variables: BTreeMap<String, toml::Value>,
 }
 
-/// The areas findings are grouped by, in report order.
-pub const AREAS: [&str; 8] = [
-    "dns",
-    "transport",
-    "certificates",
-    "access",
-    "location",
-    "e2e",
-    "retention",
-    "governance",
-];
+pub use crate::finding::AREAS;
 
 /// Prefixes a reference must start with (the short forms of rule-catalogue.md
 /// written out so a reader can look them up).

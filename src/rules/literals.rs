@@ -185,11 +185,16 @@ pub fn literal_problems(rule: &Rule, schema: &SchemaIndex) -> Vec<RuleError> {
             if allowed.contains(&comparison.literal) {
                 continue;
             }
-            let line =
-                expression.line + expression.source[..comparison.offset].matches('\n').count();
+            let before = &expression.source[..comparison.offset];
+            let line = expression.line + before.matches('\n').count();
+            let column = match before.rfind('\n') {
+                Some(newline) => before[newline + 1..].chars().count() + 1,
+                None => expression.column + before.chars().count(),
+            };
             problems.push(RuleError::Invalid {
                 file: rule.file.clone(),
                 line,
+                column,
                 reason: format!(
                     "'{}' is compared with '{}', a value the evidence never holds; the report schema allows {}",
                     comparison.path,
@@ -391,13 +396,15 @@ mod tests {
     #[test]
     fn comparing_the_country_class_with_adequate_is_refused_with_file_line_and_allowed_values() {
         // Given a rule comparing the enum field with a value it never holds
-        let found = problems(
-            "domain.location.value.addresses.exists(a, a.rdap.value.classification == 'adequate')",
-        );
-        // Then the check names file:line, the literal and the allowed values
+        let when =
+            "domain.location.value.addresses.exists(a, a.rdap.value.classification == 'adequate')";
+        let found = problems(when);
+        // Then the check names file:line:column of the literal (`when = "`
+        // is 8 characters), the literal and the allowed values
         assert_eq!(found.len(), 1, "{found:?}");
+        let column = 9 + when.find("'adequate'").unwrap();
         assert!(
-            found[0].starts_with("custom/GOV-002.toml:11: "),
+            found[0].starts_with(&format!("custom/GOV-002.toml:11:{column}: ")),
             "{}",
             found[0]
         );

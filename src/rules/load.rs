@@ -1,9 +1,8 @@
 //! Loading and validating rule files: the embedded defaults, then `--rules
 //! DIR` on top. Every error names the file, the line and the reason.
 
-use super::file::{
-    AREAS, CheckFile, RuleFile, SubjectKind, Text, parse_severity, reference_problem,
-};
+use super::file::{AREAS, CheckFile, RuleFile, SubjectKind, parse_severity, reference_problem};
+use super::spans::{Position, Spans, Step, Step::Index, Step::Key};
 use super::{Check, Expression, Rule, Template};
 use include_dir::{Dir, include_dir};
 use std::collections::BTreeMap;
@@ -25,10 +24,11 @@ static DEFAULT_RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 /// A rule file that cannot be used.
 #[derive(Debug, Error)]
 pub enum RuleError {
-    #[error("{file}:{line}: {reason}")]
+    #[error("{file}:{line}:{column}: {reason}")]
     Invalid {
         file: String,
         line: usize,
+        column: usize,
         reason: String,
     },
     #[error("cannot read rules from {path}: {reason}")]
@@ -49,6 +49,7 @@ pub fn defaults() -> Result<Vec<Rule>, RuleError> {
             let text = f.contents_utf8().ok_or_else(|| RuleError::Invalid {
                 file: name.clone(),
                 line: 1,
+                column: 1,
                 reason: "the file is not UTF-8".into(),
             })?;
             parse(&name, text)
@@ -95,22 +96,27 @@ pub fn merge(base: Vec<Rule>, extra: Vec<Rule>) -> Vec<Rule> {
     by_id.into_values().collect()
 }
 
-/// Parses and validates one rule file.
+/// Parses and validates one rule file. Every error names the line and
+/// column of the value it is about, from the TOML parser's spans.
 pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
-    let invalid = |line: usize, reason: String| RuleError::Invalid {
+    let invalid = |at: Position, reason: String| RuleError::Invalid {
         file: file.to_string(),
-        line,
+        line: at.line,
+        column: at.column,
         reason,
     };
+    let spans = Spans::parse(text);
     let raw: RuleFile = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
-        invalid(line, e.message().to_string())
+        let at = e
+            .span()
+            .map_or(Position::START, |span| spans.position(span.start));
+        invalid(at, e.message().to_string())
     })?;
-    let line_of = |needle: &str| line_of(text, needle);
+    let at = |path: &[Step]| spans.at(path);
 
     if !is_rule_id(&raw.id) {
         return Err(invalid(
-            line_of("id"),
+            at(&[Key("id")]),
             format!(
                 "'{}' is not a catalogue ID like TLS-001 (GROUP-NNN)",
                 raw.id
@@ -123,13 +129,13 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         .unwrap_or_default();
     if stem != raw.id {
         return Err(invalid(
-            line_of("id"),
+            at(&[Key("id")]),
             format!("the file must be named after its ID: {}.toml", raw.id),
         ));
     }
     if !AREAS.contains(&raw.area.as_str()) {
         return Err(invalid(
-            line_of("area"),
+            at(&[Key("area")]),
             format!(
                 "unknown area '{}'; use one of {}",
                 raw.area,
@@ -137,47 +143,54 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
             ),
         ));
     }
-    let severity = parse_severity(&raw.severity).map_err(|e| invalid(line_of("severity"), e))?;
+    let severity = parse_severity(&raw.severity).map_err(|e| invalid(at(&[Key("severity")]), e))?;
     if raw.references.is_empty() {
         return Err(invalid(
-            line_of("references"),
+            at(&[Key("references")]),
             "a rule needs at least one reference".into(),
         ));
     }
-    for reference in &raw.references {
+    for (index, reference) in raw.references.iter().enumerate() {
         if let Some(problem) = reference_problem(reference) {
-            // The quoted form finds the `references` entry, not a comment
-            // that names the same guideline earlier in the file.
-            let quoted = format!("\"{reference}\"");
-            let line = if text.contains(&quoted) {
-                line_of(&quoted)
-            } else {
-                line_of(reference)
-            };
-            return Err(invalid(line, problem));
+            return Err(invalid(at(&[Key("references"), Index(index)]), problem));
         }
     }
-    let compile = |source: &str| -> Result<Expression, RuleError> {
-        let line = line_of(source.lines().next().unwrap_or(source));
-        Expression::compile(source)
-            .map(|expression| expression.on_line(line))
-            .map_err(|e| invalid(line, format!("CEL expression does not compile: {e}")))
-    };
-    let reserved = ["domain", "endpoint", "host", "now"];
-    let mut bindings = Vec::new();
-    for bind in &raw.bind {
-        let valid_name = bind
-            .name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase())
-            && bind
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid_name || reserved.contains(&bind.name.as_str()) {
+    for (name, value) in &raw.parameters {
+        if !is_identifier(name) || *value < 0 {
             return Err(invalid(
-                line_of(&bind.name),
+                spans.key_at(&[Key("parameters"), Key(name)]),
+                format!(
+                    "parameter '{name}' must be a lower-case identifier with a number of 0 or more"
+                ),
+            ));
+        }
+    }
+    if let Some((_, name)) = super::OWNED_PARAMETERS
+        .iter()
+        .find(|(id, name)| *id == raw.id && !raw.parameters.contains_key(*name))
+    {
+        return Err(invalid(
+            at(&[Key("parameters")]),
+            format!(
+                "{} needs the parameter '{name}' in [parameters]: the report reads it",
+                raw.id
+            ),
+        ));
+    }
+    // Compiles the CEL text of the string at `path`, recording where it
+    // starts; a compile error names that place.
+    let compile_at = |source: &str, path: &[Step]| -> Result<Expression, RuleError> {
+        let start = spans.text_at(path);
+        Expression::compile(source)
+            .map(|expression| expression.at(start))
+            .map_err(|e| invalid(start, format!("CEL expression does not compile: {e}")))
+    };
+    let reserved = ["domain", "endpoint", "host", "now", "parameters"];
+    let mut bindings = Vec::new();
+    for (index, bind) in raw.bind.iter().enumerate() {
+        if !is_identifier(&bind.name) || reserved.contains(&bind.name.as_str()) {
+            return Err(invalid(
+                at(&[Key("bind"), Index(index), Key("name")]),
                 format!(
                     "binding name '{}' must be a lower-case identifier other than {}",
                     bind.name,
@@ -185,10 +198,17 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
                 ),
             ));
         }
-        bindings.push((bind.name.clone(), compile(&bind.value)?));
+        bindings.push((
+            bind.name.clone(),
+            compile_at(&bind.value, &[Key("bind"), Index(index), Key("value")])?,
+        ));
     }
-    let applies = raw.applies.as_deref().map(compile).transpose()?;
-    for path in &raw.requires {
+    let applies = raw
+        .applies
+        .as_deref()
+        .map(|source| compile_at(source, &[Key("applies")]))
+        .transpose()?;
+    for (index, path) in raw.requires.iter().enumerate() {
         let root = path.split('.').next().unwrap_or_default();
         let allowed: &[&str] = match raw.subject {
             SubjectKind::Domain => &["domain", "profile"],
@@ -197,7 +217,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         };
         if !allowed.contains(&root) && !raw.bind.iter().any(|b| b.name == root) {
             return Err(invalid(
-                line_of(path),
+                at(&[Key("requires"), Index(index)]),
                 format!(
                     "requires '{path}' must start with one of: {}",
                     allowed.join(", ")
@@ -207,54 +227,71 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
     }
     if raw.fail.is_empty() {
         return Err(invalid(
-            1,
+            Position::START,
             "a rule needs at least one [[fail]] check".into(),
         ));
     }
-    let check = |check: &CheckFile| {
+    // One `[[fail]]`, `[[adjust]]` or `[[inconclusive]]` entry (`table`,
+    // `index`), whose text is `detail` (`reason` for inconclusive).
+    let check = |table: &str, index: usize, text_key: &str, check: &CheckFile| {
+        let entry = [Key(table), Index(index)];
         let severity = match &check.severity {
-            Some(name) => parse_severity(name).map_err(|e| invalid(line_of(&check.when), e))?,
+            Some(name) => parse_severity(name)
+                .map_err(|e| invalid(at(&[entry[0], entry[1], Key("severity")]), e))?,
             None => severity,
         };
+        let text = |language: &'static str| {
+            let path = [entry[0], entry[1], Key(text_key), Key(language)];
+            let compile = move |source: &str| compile_at(source, &path);
+            let unclosed =
+                move |text: &str| invalid(at(&path), format!("'{{{{' without '}}}}' in: {text}"));
+            Template::parse(check.detail.get_str(language), &compile, &unclosed)
+        };
         Ok(Check {
-            when: compile(&check.when)?,
+            when: compile_at(&check.when, &[entry[0], entry[1], Key("when")])?,
             severity,
-            detail: template(&check.detail, &compile, &|text: &str| {
-                invalid(line_of(text), format!("'{{{{' without '}}}}' in: {text}"))
-            })?,
+            detail: [text("de")?, text("en")?],
         })
     };
     let checks = raw
         .fail
         .iter()
-        .map(check)
+        .enumerate()
+        .map(|(index, c)| check("fail", index, "detail", c))
         .collect::<Result<Vec<_>, RuleError>>()?;
-    if let Some(adjust) = raw.adjust.iter().find(|a| a.severity.is_none()) {
+    if let Some(index) = raw.adjust.iter().position(|a| a.severity.is_none()) {
         return Err(invalid(
-            line_of(&adjust.when),
+            at(&[Key("adjust"), Index(index)]),
             "an [[adjust]] needs a severity".into(),
         ));
     }
     let adjustments = raw
         .adjust
         .iter()
-        .map(check)
+        .enumerate()
+        .map(|(index, c)| check("adjust", index, "detail", c))
         .collect::<Result<Vec<_>, RuleError>>()?;
     let undecided = raw
         .inconclusive
         .iter()
-        .map(|condition| {
-            check(&CheckFile {
-                when: condition.when.clone(),
-                severity: None,
-                detail: condition.reason.clone(),
-            })
+        .enumerate()
+        .map(|(index, condition)| {
+            check(
+                "inconclusive",
+                index,
+                "reason",
+                &CheckFile {
+                    when: condition.when.clone(),
+                    severity: None,
+                    detail: condition.reason.clone(),
+                },
+            )
         })
         .collect::<Result<Vec<_>, RuleError>>()?;
     for (index, example) in raw.example.iter().enumerate() {
         if !["fail", "pass", "inconclusive", "not_applicable"].contains(&example.expect.as_str()) {
             return Err(invalid(
-                line_of(&format!("expect = \"{}\"", example.expect)),
+                at(&[Key("example"), Index(index), Key("expect")]),
                 format!(
                     "example {} expects unknown status '{}'",
                     index + 1,
@@ -268,7 +305,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
             .find(|k| !VARIABLES.contains(&k.as_str()))
         {
             return Err(invalid(
-                line_of(name),
+                spans.key_at(&[Key("example"), Index(index), Key(name)]),
                 format!(
                     "example {} sets unknown variable '{name}'; use {}",
                     index + 1,
@@ -294,18 +331,14 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         adjustments,
         undecided,
         examples: raw.example,
+        parameters: raw.parameters,
     })
 }
 
-fn template(
-    text: &Text,
-    compile: &dyn Fn(&str) -> Result<Expression, RuleError>,
-    unclosed: &dyn Fn(&str) -> RuleError,
-) -> Result<[Template; 2], RuleError> {
-    Ok([
-        Template::parse(&text.de, compile, unclosed)?,
-        Template::parse(&text.en, compile, unclosed)?,
-    ])
+/// A lower-case identifier: `expiring_days`, `leaf`.
+fn is_identifier(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn is_rule_id(id: &str) -> bool {
@@ -315,14 +348,4 @@ fn is_rule_id(id: &str) -> bool {
     ["DNS", "TLS", "CRT", "ACC", "LOC", "E2E", "RET", "GOV"].contains(&group)
         && number.len() == 3
         && number.chars().all(|c| c.is_ascii_digit())
-}
-
-fn line_at(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-fn line_of(text: &str, needle: &str) -> usize {
-    text.find(needle)
-        .map(|offset| line_at(text, offset))
-        .unwrap_or(1)
 }

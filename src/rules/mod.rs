@@ -6,28 +6,39 @@
 //! JsonLogic and evalexpr: it reads well in a data file, takes serde data
 //! directly, and reports parse errors with line, column and a caret.
 
+mod assess;
 mod engine;
 pub mod file;
 mod literals;
 mod load;
+mod offline;
 pub mod retention_view;
+mod spans;
+mod thresholds;
 mod value;
 
+pub use assess::assess;
 pub use engine::{Verdict, evaluate, evaluate_rule};
 pub use file::{Example, SubjectKind, Text};
 pub use literals::{SchemaIndex, literal_problems};
 pub use load::{RuleError, defaults, from_dir, merge, parse};
+pub use offline::reevaluate;
+pub use spans::Position;
+pub use thresholds::{OWNED as OWNED_PARAMETERS, Thresholds};
 
 use crate::Language;
 use crate::finding::Severity;
+use std::collections::BTreeMap;
 
 /// A compiled CEL expression with its source.
 #[derive(Debug)]
 pub struct Expression {
     pub source: String,
-    /// The line of the rule file the expression starts on (1 when unknown),
-    /// for checks that run after loading and still name file:line.
+    /// Where in the rule file the expression's text starts (1:1 when
+    /// unknown), for checks that run after loading and still name
+    /// file:line:column.
     pub line: usize,
+    pub column: usize,
     program: cel::Program,
 }
 
@@ -37,13 +48,18 @@ impl Expression {
         Ok(Expression {
             source: source.to_string(),
             line: 1,
+            column: 1,
             program: cel::Program::compile(source)?,
         })
     }
 
-    /// The same expression, recorded as starting on `line`.
-    pub fn on_line(self, line: usize) -> Expression {
-        Expression { line, ..self }
+    /// The same expression, recorded as starting at `position`.
+    pub fn at(self, position: Position) -> Expression {
+        Expression {
+            line: position.line,
+            column: position.column,
+            ..self
+        }
     }
 }
 
@@ -124,6 +140,9 @@ pub struct Rule {
     /// inconclusive.
     pub undecided: Vec<Check>,
     pub examples: Vec<Example>,
+    /// `[parameters]`: named numbers the rule's CEL reads as `parameters`
+    /// and the rules stage reads as [`Thresholds`].
+    pub parameters: BTreeMap<String, i64>,
 }
 
 impl Rule {
@@ -152,4 +171,4 @@ impl Rule {
 }
 
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.11.2";
+pub const RULE_SET_VERSION: &str = "2026.11.3";

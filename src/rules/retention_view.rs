@@ -6,65 +6,25 @@
 //! one tested place. Re-evaluating a saved scan with another profile gives
 //! another view of the same evidence.
 
+use super::Thresholds;
 use crate::evidence::{FolderRole, MailboxEvidence};
 use crate::profile::AuditProfile;
+pub use crate::report::assessment::{RetentionView, YearCount};
 use crate::retention::{RetentionClass, deadline, own_period_erasure};
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
 use std::collections::BTreeSet;
 
-/// Years back from the last year of activity in which every year needs
-/// sent mail (RET-001; § 257(4) HGB: 6 years for sent Handelsbriefe).
-const SENT_WINDOW: i32 = 6;
-/// Messages per year of activity a mailbox is expected to keep when the
-/// profile sets none (RET-007).
-const DEFAULT_PER_YEAR: u32 = 50;
-
-/// Messages of one folder and year.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct YearCount {
-    pub folder: String,
-    pub year: i32,
-    pub count: u32,
-    /// The first day erasure may be reviewed.
-    pub earliest_erasure: NaiveDate,
-    /// Examples from `--show-messages` ("folder year: date, sender,
-    /// subject"); empty
-    /// without it.
-    pub samples: Vec<String>,
-}
-
-/// What the retention rules read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RetentionView {
-    pub as_of: NaiveDate,
-    /// Why the periods are what they are (period, class, holds).
-    pub basis: Vec<String>,
-    /// Years with any message in any folder.
-    pub activity_years: Vec<i32>,
-    pub has_sent_folder: bool,
-    pub sent_messages: u64,
-    pub sent_years: Vec<i32>,
-    /// Years inside the window with mail in folders other than Sent and
-    /// Junk but none in Sent. The current year is left out: it has not
-    /// ended.
-    pub missing_sent_years: Vec<i32>,
-    /// Messages whose earliest erasure date has passed (RET-002).
-    pub past_deadline: Vec<YearCount>,
-    pub past_deadline_total: u64,
-    /// Messages in Trash or Junk still inside their period (RET-003).
-    pub retained_in_trash: Vec<YearCount>,
-    pub retained_in_trash_total: u64,
-    /// Messages in INBOX, and the span of activity in years (RET-007).
-    pub inbox_messages: u64,
-    pub activity_span_years: i32,
-    /// Messages a mailbox of this age is expected to keep at least.
-    pub expected_minimum: u64,
-}
-
 /// Computes the view. Folders the profile names as non-business get the
-/// organisation's own period instead of a statutory one.
-pub fn view(mailbox: &MailboxEvidence, profile: &AuditProfile, as_of: NaiveDate) -> RetentionView {
+/// organisation's own period instead of a statutory one. RET-001's
+/// `sent_window_years` bounds the years checked for sent mail (none checked
+/// without it); the profile's messages per year, else RET-007's
+/// `expected_messages_per_year`, sets the expected minimum (0 without).
+pub fn view(
+    mailbox: &MailboxEvidence,
+    profile: &AuditProfile,
+    as_of: NaiveDate,
+    thresholds: &Thresholds,
+) -> RetentionView {
     let retention = profile.retention();
     let folders = mailbox
         .folders
@@ -147,11 +107,14 @@ pub fn view(mailbox: &MailboxEvidence, profile: &AuditProfile, as_of: NaiveDate)
         }
     }
     let last = activity.iter().next_back().copied().unwrap_or(as_of.year());
-    let missing_sent_years = other_activity
-        .iter()
-        .copied()
-        .filter(|&y| y > last - SENT_WINDOW && y < as_of.year() && !sent_years.contains(&y))
-        .collect();
+    let missing_sent_years = match thresholds.sent_window_years {
+        Some(window) => other_activity
+            .iter()
+            .copied()
+            .filter(|&y| y > last - window && y < as_of.year() && !sent_years.contains(&y))
+            .collect(),
+        None => Vec::new(),
+    };
     let first = activity.iter().next().copied().unwrap_or(as_of.year());
     let activity_span_years = if activity.is_empty() {
         0
@@ -161,7 +124,8 @@ pub fn view(mailbox: &MailboxEvidence, profile: &AuditProfile, as_of: NaiveDate)
     let per_year = profile
         .pop3
         .expected_messages_per_year
-        .unwrap_or(DEFAULT_PER_YEAR);
+        .or(thresholds.expected_messages_per_year)
+        .unwrap_or(0);
     RetentionView {
         as_of,
         basis: basis.into_iter().collect(),
@@ -186,6 +150,13 @@ mod tests {
     use crate::evidence::{Attempt, FolderEvidence, RoleSource};
     use crate::profile::ProfileHold;
     use std::collections::BTreeMap;
+
+    /// What the default rule files declare (RET-001, RET-007).
+    const THRESHOLDS: Thresholds = Thresholds {
+        expiring_days: Some(30),
+        sent_window_years: Some(6),
+        expected_messages_per_year: Some(50),
+    };
 
     fn folder(name: &str, role: FolderRole, years: &[(i32, u32)]) -> FolderEvidence {
         FolderEvidence {
@@ -234,7 +205,7 @@ mod tests {
             FolderRole::Inbox,
             &[(2017, 3), (2018, 4), (2026, 1)],
         )]);
-        let v = view(&m, &AuditProfile::default(), day(2026, 11, 26));
+        let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
         assert_eq!(v.past_deadline.len(), 1);
         assert_eq!(v.past_deadline[0].year, 2017);
         assert_eq!(v.past_deadline[0].earliest_erasure, day(2026, 1, 1));
@@ -250,7 +221,7 @@ mod tests {
         )]);
         let mut profile = AuditProfile::default();
         profile.organisation.financial_sector = true;
-        let v = view(&m, &profile, day(2026, 11, 26));
+        let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
         assert_eq!(
             v.past_deadline.iter().map(|c| c.year).collect::<Vec<_>>(),
             [2015]
@@ -260,7 +231,7 @@ mod tests {
             until: day(2027, 6, 30),
             reason: "tax audit".into(),
         });
-        let v = view(&m, &profile, day(2026, 11, 26));
+        let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
         assert!(v.past_deadline.is_empty());
     }
 
@@ -281,7 +252,7 @@ mod tests {
             .retention
             .non_business_folders
             .insert("Newsletter".into(), 1);
-        let v = view(&m, &profile, day(2026, 11, 26));
+        let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
         // 2025 has mail in Trash only: still a year without sent mail.
         assert_eq!(v.missing_sent_years, [2022, 2023, 2025]);
         assert_eq!(v.retained_in_trash_total, 7);

@@ -2,15 +2,15 @@
 //! view as `data.json`, compiles `report-templates/report.typ` with the
 //! fonts embedded in the binary, and writes the PDF in the chosen standard.
 
-use super::pdf::PdfStandard;
-use super::{RenderError, Report, view};
+use super::PdfStandard;
+use crate::report::{RenderError, Report, view};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use typst_as_lib::TypstEngine;
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandards};
 
-const TEMPLATE: &str = include_str!("../../report-templates/report.typ");
+const TEMPLATE: &str = include_str!("../../../report-templates/report.typ");
 
 /// `data.json`: the view plus what only the PDF prints.
 #[derive(Serialize)]
