@@ -79,6 +79,8 @@ $removals"
 
 cmd_install() {
 	lab_apt_install "${LAB_PACKAGES[@]}"
+	lab_cyrus_install
+	lab_exim_install
 	lab_stop_system_services
 }
 
