@@ -81,7 +81,22 @@ cmd_install() {
 	lab_apt_install "${LAB_PACKAGES[@]}"
 	lab_cyrus_install
 	lab_exim_install
+	lab_conformance_install
 	lab_stop_system_services
+}
+
+# The RFC 7208 SPF test suite (tests/spf_conformance.rs) ships in Debian's
+# python3-spf as /usr/share/doc/python3-spf/rfc7208-tests.yml.gz: the package
+# is only downloaded and unpacked into run/opt/spf-suite, never installed,
+# and the suite's text never enters the repository. python3-yaml reads it.
+LAB_SPF_SUITE="$LAB_RUN/opt/spf-suite/usr/share/doc/python3-spf/rfc7208-tests.yml.gz"
+lab_conformance_install() {
+	lab_apt_install python3-yaml
+	local version
+	version=$(apt-cache policy python3-spf | awk '/Candidate:/ { print $2 }')
+	[[ -n $version && $version != "(none)" ]] || lab_die "no python3-spf package available"
+	lab_opt_unpack "$LAB_RUN/opt/spf-suite" "python3-spf=$version"
+	[[ -s $LAB_SPF_SUITE ]] || lab_die "python3-spf $version has no $LAB_SPF_SUITE"
 }
 
 cmd_install_test_tools() {
