@@ -65,6 +65,16 @@ fn folder<'a>(mailbox: &'a serde_json::Value, name: &str) -> &'a serde_json::Val
         .unwrap_or_else(|| panic!("no folder {name}: {}", mailbox["folders"]))
 }
 
+/// (raw name, shown name, role, messages, unseen, per-year counts)
+type FolderFacts = (
+    &'static str,
+    &'static str,
+    &'static str,
+    u64,
+    u64,
+    &'static [(&'static str, u64)],
+);
+
 #[test]
 fn erins_folders_counts_and_roles_are_read_from_cyrus() {
     let erin = erin(report());
@@ -75,8 +85,7 @@ fn erins_folders_counts_and_roles_are_read_from_cyrus() {
     let personal = &erin["namespaces"]["value"]["personal"][0];
     assert_eq!(personal["prefix"], "INBOX.");
     assert_eq!(personal["separator"], ".");
-    // (raw name, shown name, role, messages, unseen, per-year counts)
-    let expected: [(&str, &str, &str, u64, u64, &[(&str, u64)]); 7] = [
+    let expected: [FolderFacts; 7] = [
         (
             "INBOX",
             "INBOX",
