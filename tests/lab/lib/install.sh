@@ -19,7 +19,9 @@ LAB_PACKAGES=(
 
 # Debian system services of exactly these daemons. They must never run while
 # the lab does; anything else on the machine is not ours to touch.
-LAB_SYSTEM_SERVICES=(postfix dovecot knot nginx unbound)
+# cyrus-common brings Debian's cyrus-imapd unit (its master would listen on
+# every address); the lab runs its own master from run/cyrus instead.
+LAB_SYSTEM_SERVICES=(postfix dovecot knot nginx unbound cyrus-imapd)
 
 # What the tests use to check the reports the way a reader would: poppler's
 # pdftotext/pdfinfo/pdfdetach for report.pdf, headless Chromium for
