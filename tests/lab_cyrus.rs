@@ -29,6 +29,7 @@ fn password_file(name: &str, text: &str) -> PathBuf {
 
 /// Scans cyrus.test (no TLS enumeration) and audits erin's mailbox.
 fn audit() -> (i32, serde_json::Value) {
+    assert_zone_served("cyrus.test");
     let password = password_file("erin.pw", &format!("{ERIN_PASSWORD}\n"));
     scan_lab(
         &["cyrus.test"],
@@ -45,6 +46,21 @@ fn audit() -> (i32, serde_json::Value) {
 fn report() -> &'static serde_json::Value {
     static REPORT: OnceLock<serde_json::Value> = OnceLock::new();
     REPORT.get_or_init(|| audit().1)
+}
+
+/// The lab's Knot must serve `zone`: it is added by tests/lab/lib/dns.sh,
+/// and a lab started before that change serves it only after a restart of
+/// its DNS service.
+fn assert_zone_served(zone: &str) {
+    let output = Command::new("dig")
+        .args(["+short", "+norec", "@127.0.10.53", "SOA", zone])
+        .output()
+        .expect("dig runs");
+    assert!(
+        !output.stdout.is_empty(),
+        "the lab DNS does not serve {zone}: restart it with the current tests/lab \
+         (`bash tests/lab/lab.sh stop dns && bash tests/lab/lab.sh start dns`)"
+    );
 }
 
 fn erin(report: &serde_json::Value) -> &serde_json::Value {
@@ -375,6 +391,7 @@ fn the_password_goes_only_to_the_named_cyrus_server() {
     let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
     let dir = telemetry_dir();
     let sizes = telemetry_sizes(&dir);
+    assert_zone_served("cyrus.test");
     let password = password_file("erin-url.pw", &format!("{ERIN_PASSWORD}\n"));
     let (_, report) = scan_lab(
         &["legacy.test"],

@@ -6,11 +6,30 @@
 mod common;
 
 use common::{endpoint, expect, scan_lab};
+use std::process::Command;
 use std::sync::OnceLock;
 
 fn report() -> &'static serde_json::Value {
     static REPORT: OnceLock<serde_json::Value> = OnceLock::new();
-    REPORT.get_or_init(|| scan_lab(&["exim.test"], &["--no-tls-scan"]).1)
+    REPORT.get_or_init(|| {
+        assert_zone_served("exim.test");
+        scan_lab(&["exim.test"], &["--no-tls-scan"]).1
+    })
+}
+
+/// The lab's Knot must serve `zone`: it is added by tests/lab/lib/dns.sh,
+/// and a lab started before that change serves it only after a restart of
+/// its DNS service.
+fn assert_zone_served(zone: &str) {
+    let output = Command::new("dig")
+        .args(["+short", "+norec", "@127.0.10.53", "SOA", zone])
+        .output()
+        .expect("dig runs");
+    assert!(
+        !output.stdout.is_empty(),
+        "the lab DNS does not serve {zone}: restart it with the current tests/lab \
+         (`bash tests/lab/lab.sh stop dns && bash tests/lab/lab.sh start dns`)"
+    );
 }
 
 #[test]
