@@ -12,7 +12,7 @@ use hickory_resolver::config::{
 };
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::rr::{RData, RecordType};
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{Resolver, ResolverBuilder};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -110,6 +110,21 @@ impl Answer {
     }
 }
 
+/// The fully qualified name to ask for. Host names go through IDNA as
+/// usual; a name IDNA refuses (an SPF domain-spec may hold `:` or `/`, RFC
+/// 7208 §7.1, and a DNS label any octet, RFC 2181 §11) is sent with its
+/// labels as written. `None` only for an empty label or one over 63 octets.
+fn query_name(name: &str) -> Option<Name> {
+    let fqdn = format!("{}.", name.trim_end_matches('.'));
+    if let Ok(parsed) = Name::from_utf8(&fqdn) {
+        return Some(parsed);
+    }
+    let trimmed = name.trim_end_matches('.');
+    let mut raw = Name::from_labels(trimmed.split('.').map(str::as_bytes)).ok()?;
+    raw.set_fqdn(true);
+    Some(raw)
+}
+
 impl Dns {
     /// Sends every query to `server` when given, else uses /etc/resolv.conf.
     pub fn new(server: Option<SocketAddr>, timeout: Duration) -> Result<Dns, ResolverError> {
@@ -170,8 +185,12 @@ impl Dns {
 
     async fn query_uncached(&self, name: &str, record_type: RecordType) -> Result<Answer, String> {
         self.queries.fetch_add(1, Ordering::Relaxed);
-        let fqdn = format!("{}.", name.trim_end_matches('.'));
-        match self.resolver.lookup(fqdn.as_str(), record_type).await {
+        let Some(query_name) = query_name(name) else {
+            return Err(format!(
+                "{record_type} lookup for {name} failed: not a name DNS can carry"
+            ));
+        };
+        match self.resolver.lookup(query_name, record_type).await {
             Ok(lookup) => Ok(Answer::Records(
                 lookup
                     .answers()
@@ -312,5 +331,32 @@ impl Dns {
             Err(reason) => Attempt::failed(reason),
         };
         attempt.timed(started)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_idna_refuses_are_sent_with_their_labels_as_written() {
+        // Given an SPF target with ':' and '/' (RFC 7208 §7.1)
+        let name = query_name("foo:bar/baz.example.com").expect("a name");
+        // Then it is queried as three labels, fully qualified
+        assert!(name.is_fqdn());
+        let labels: Vec<&[u8]> = name.iter().collect();
+        assert_eq!(labels, vec![&b"foo:bar/baz"[..], b"example", b"com"]);
+        // while host names still go through IDNA
+        assert_eq!(
+            query_name("mx.example.com").unwrap().to_string(),
+            "mx.example.com."
+        );
+        assert_eq!(
+            query_name("bücher.example").unwrap().to_ascii(),
+            "xn--bcher-kva.example."
+        );
+        // and what DNS cannot carry is refused
+        assert!(query_name(&format!("{}.example", "a".repeat(64))).is_none());
+        assert!(query_name("a..example").is_none());
     }
 }

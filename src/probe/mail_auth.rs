@@ -30,6 +30,8 @@ pub(crate) mod dkim;
 pub(crate) mod dmarc;
 pub(crate) mod mta_sts;
 pub(crate) mod mta_sts_policy;
+#[cfg(test)]
+mod rfc_examples;
 pub(crate) mod spf;
 pub(crate) mod spf_syntax;
 pub(crate) mod tags;

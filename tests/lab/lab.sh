@@ -11,7 +11,7 @@ set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 # Resolve our own directory so the lab works from any current directory.
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-for lib in common install pki mailauth rdap legacy org dns resolver render services selftest; do
+for lib in common install pki mailauth rdap legacy org cyrus exim dns resolver render services selftest; do
 	# shellcheck source=/dev/null
 	. "$LAB_DIR/lib/$lib.sh"
 done
@@ -62,6 +62,8 @@ lab_generate() {
 	lab_legacy
 	lab_org
 	lab_rdap
+	lab_cyrus
+	lab_exim
 }
 
 # Start SERVICE, or leave it running -- unless what it reads was just
@@ -73,6 +75,8 @@ lab_service_ensure() {
 		lab_service_stop "$svc"
 	fi
 	lab_service_start "$svc"
+	# Cyrus's mailbox is created through the running server (once).
+	[[ $svc != cyrus ]] || lab_cyrus_seed
 }
 
 cmd_up() {

@@ -6,7 +6,10 @@
 LAB_CONF="$LAB_DIR/conf"
 # Everything generated (keys, certificates, zones, configs, queues,
 # mailboxes, logs, pid files) lives here; it is gitignored.
-LAB_RUN="$LAB_DIR/run"
+# A git worktree may share another checkout's running lab through a symlink
+# run -> .../tests/lab/run: resolve it, so every rendered path is the same
+# whichever checkout renders it (and nothing is restarted for a path).
+LAB_RUN=$(cd "$LAB_DIR/run" 2>/dev/null && pwd -P || echo "$LAB_DIR/run")
 LAB_PIDS="$LAB_RUN/pids"
 LAB_LOGS="$LAB_RUN/logs"
 

@@ -80,6 +80,8 @@ lab_dns() {
 	lab_dns_zone dane.test. dane.test.zone "$dane_ksk" "$dane_zsk"
 	lab_dns_zone bad.test. bad.test.zone
 	lab_dns_zone legacy.test. legacy.test.zone
+	lab_dns_zone cyrus.test. cyrus.test.zone
+	lab_dns_zone exim.test. exim.test.zone
 	LAB_DS_GOOD=$(lab_dns_ds "$good_ksk")
 	LAB_DS_BROKEN=$(lab_dns_ds "$decoy")
 	LAB_DS_DANE=$(lab_dns_ds "$dane_ksk")

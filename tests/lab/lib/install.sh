@@ -19,7 +19,9 @@ LAB_PACKAGES=(
 
 # Debian system services of exactly these daemons. They must never run while
 # the lab does; anything else on the machine is not ours to touch.
-LAB_SYSTEM_SERVICES=(postfix dovecot knot nginx unbound)
+# cyrus-common brings Debian's cyrus-imapd unit (its master would listen on
+# every address); the lab runs its own master from run/cyrus instead.
+LAB_SYSTEM_SERVICES=(postfix dovecot knot nginx unbound cyrus-imapd)
 
 # What the tests use to check the reports the way a reader would: poppler's
 # pdftotext/pdfinfo/pdfdetach for report.pdf, headless Chromium for
@@ -79,7 +81,24 @@ $removals"
 
 cmd_install() {
 	lab_apt_install "${LAB_PACKAGES[@]}"
+	lab_cyrus_install
+	lab_exim_install
+	lab_conformance_install
 	lab_stop_system_services
+}
+
+# The RFC 7208 SPF test suite (tests/spf_conformance.rs) ships in Debian's
+# python3-spf as /usr/share/doc/python3-spf/rfc7208-tests.yml.gz: the package
+# is only downloaded and unpacked into run/opt/spf-suite, never installed,
+# and the suite's text never enters the repository. python3-yaml reads it.
+LAB_SPF_SUITE="$LAB_RUN/opt/spf-suite/usr/share/doc/python3-spf/rfc7208-tests.yml.gz"
+lab_conformance_install() {
+	lab_apt_install python3-yaml
+	local version
+	version=$(apt-cache policy python3-spf | awk '/Candidate:/ { print $2 }')
+	[[ -n $version && $version != "(none)" ]] || lab_die "no python3-spf package available"
+	lab_opt_unpack "$LAB_RUN/opt/spf-suite" "python3-spf=$version"
+	[[ -s $LAB_SPF_SUITE ]] || lab_die "python3-spf $version has no $LAB_SPF_SUITE"
 }
 
 cmd_install_test_tools() {

@@ -174,6 +174,8 @@ cmd_selftest() {
 	st_expect "legacy: SRV names tls13.legacy.test" '0 1 993 tls13.legacy.test.' \
 		"$(dig +short @"$LAB_DNS_ADDR" SRV _imaps._tcp.legacy.test)"
 
+	st_interop
+
 	echo "# stop/start"
 	"$LAB_DIR/lab.sh" stop good-dovecot 2>/dev/null
 	out=$(st_ports "$GI:143" "$GI:993" "$GI:4190")
@@ -299,4 +301,39 @@ m=json.load(open(sys.argv[1]))["mailboxes"]["user07@org.test"]
 print("\n".join(k + " messages=" + str(v["messages"]) for k, v in m.items()))' "$manifest" | sort | paste -sd'|')
 	out=$(doveadm -c "$OC" mailbox status -u user07@org.test messages '*' 2>&1 | sort | paste -sd'|')
 	st_expect "org: user07's folder counts are the manifest's" "^$(sed 's/[|$&]/\\&/g' <<<"$want")\$" "$out"
+}
+
+# cyrus.test and exim.test (issue 16): Cyrus IMAP and Exim beside Dovecot
+# and Postfix, logins only inside TLS; erin's mailbox as the admin sees it.
+st_interop() {
+	local C=$LAB_CYRUS_ADDR E=$LAB_EXIM_ADDR out
+	echo "# cyrus.test, exim.test"
+	st_expect "cyrus.test MX is Exim's" '^10 mx.cyrus.test.$' "$(dig +short @"$LAB_DNS_ADDR" MX cyrus.test)"
+	st_expect "cyrus.test sieve SRV" '0 1 4190 imap.cyrus.test.' "$(dig +short @"$LAB_DNS_ADDR" SRV _sieve._tcp.cyrus.test)"
+	out=$(st_chat "$C" 143 "a CAPABILITY" "b LOGOUT")
+	st_expect "cyrus 143: STARTTLS + LOGINDISABLED" 'STARTTLS.*LOGINDISABLED|LOGINDISABLED.*STARTTLS' "$out"
+	st_expect "cyrus 993: verifies as imap.cyrus.test" 'Verify return code: 0 \(ok\)' \
+		"$(st_tls -connect "$C:993" -verify_hostname imap.cyrus.test)"
+	out=$(st_chat "$C" 110 CAPA QUIT)
+	st_expect "cyrus 110: STLS offered" '^STLS' "$out"
+	st_expect "cyrus 110: no USER before TLS" '^USER' "$out" !
+	st_expect "cyrus 995: verifies" 'Verify return code: 0 \(ok\)' \
+		"$(st_tls -connect "$C:995" -verify_hostname imap.cyrus.test)"
+	out=$(st_chat "$C" 4190 LOGOUT)
+	st_expect "cyrus 4190: Cyrus timsieved" '^"IMPLEMENTATION" "Cyrus timsieved' "$out"
+	st_expect "cyrus 4190: no SASL before STARTTLS" '^"SASL" ""' "$out"
+	st_expect "cyrus 4190: STARTTLS verifies" 'Verify return code: 0 \(ok\)' \
+		"$(st_tls -connect "$C:4190" -starttls sieve -verify_hostname imap.cyrus.test)"
+	st_expect "cyrus: erin's INBOX has 30 messages (admin EXAMINE)" '"INBOX": \{"flags": \{("[0-9]+": \[[^]]*\], ){29}"[0-9]+"' \
+		"$(python3 "$LAB_DIR/lib/cyrus_seed.py" --addr "$C" --ca "$LAB_RUN/ca/ca.pem" --snapshot 2>&1)"
+	out=$(st_chat "$E" 25 "EHLO selftest.test" "MAIL FROM:<a@selftest.test>" "RCPT TO:<x@elsewhere.example>" "AUTH PLAIN AGZyYW5rQGV4aW0udGVzdABsYWItc2VjcmV0LWZyYW5r" QUIT)
+	st_expect "exim 25: Exim banner" '^220 mx.exim.test ESMTP Exim 4\.96' "$out"
+	st_expect "exim 25: STARTTLS offered" '^250[- ]STARTTLS' "$out"
+	st_expect "exim 25: no AUTH before TLS" '^250[- ]AUTH' "$out" !
+	st_expect "exim 25: relaying refused" '^550 relay not permitted' "$out"
+	st_expect "exim 25: AUTH refused before TLS" '^503 AUTH command used when not advertised' "$out"
+	st_expect "exim 25: verifies as mx.exim.test" 'Verify return code: 0 \(ok\)' \
+		"$(st_tls -connect "$E:25" -starttls smtp -verify_hostname mx.exim.test)"
+	st_expect "exim 587: AUTH after STARTTLS" '^250[- ]AUTH PLAIN LOGIN' "$(st_ehlo_tls "$E:587")"
+	st_expect "exim 587: no AUTH before TLS" '^250[- ]AUTH' "$(st_chat "$E" 587 "EHLO selftest.test" QUIT)" !
 }

@@ -5,11 +5,11 @@
 # forks into its own session, so run/pids/PROC.sid lets `stop` also reap
 # children that outlive their master, without ever matching by name.
 
-LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}" "${LAB_ORG_SERVICES[@]}")
+LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}" "${LAB_ORG_SERVICES[@]}" "${LAB_CYRUS_SERVICES[@]}" "${LAB_EXIM_SERVICES[@]}")
 
 lab_service_procs() {
 	case $1 in
-	dns | resolver | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13 | org-dovecot) echo "$1" ;;
+	dns | resolver | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13 | org-dovecot | cyrus | exim) echo "$1" ;;
 	good-postfix | bad-postfix | legacy-postfix) echo "$1-sasl $1" ;; # SASL first: smtpd needs it
 	*) lab_die "unknown service '$1' (known: ${LAB_SERVICES[*]})" ;;
 	esac
@@ -29,6 +29,8 @@ lab_service_ports() {
 	legacy-dovecot) echo "$LAB_LEGACY_IMAP:143 $LAB_LEGACY_IMAP:993 $LAB_LEGACY_IMAP:110 $LAB_LEGACY_IMAP:995 $LAB_LEGACY_IMAP:4190" ;;
 	legacy-tls13) echo "$LAB_LEGACY_TLS13:143 $LAB_LEGACY_TLS13:993" ;;
 	org-dovecot) echo "$LAB_ORG_IMAP:143 $LAB_ORG_IMAP:993" ;;
+	cyrus) echo "$LAB_CYRUS_ADDR:143 $LAB_CYRUS_ADDR:993 $LAB_CYRUS_ADDR:110 $LAB_CYRUS_ADDR:995 $LAB_CYRUS_ADDR:4190" ;;
+	exim) echo "$LAB_EXIM_ADDR:25 $LAB_EXIM_ADDR:587" ;;
 	esac
 }
 
@@ -38,7 +40,8 @@ lab_proc_comm() {
 	case $1 in
 	dns) echo knotd ;;
 	resolver) echo unbound ;;
-	*-postfix) echo master ;;
+	*-postfix | cyrus) echo master ;;
+	exim) echo exim4 ;;
 	*-nginx) echo nginx ;;
 	*) echo dovecot ;;
 	esac
@@ -91,6 +94,8 @@ lab_proc_launch() {
 		lab_detached "$out" unbound -c "$LAB_RESOLVER_DIR/unbound.conf"
 		lab_proc_record resolver "$LAB_PIDS/resolver.pid"
 		;;
+	cyrus) lab_cyrus_launch ;;
+	exim) lab_exim_launch ;;
 	*-postfix)
 		local dir="$LAB_RUN/$proc" queue="$LAB_SHORT/$proc/queue"
 		rm -f "$queue/pid/master.pid"
@@ -183,7 +188,7 @@ lab_service_logs() {
 # the port is open: ask each zone for its SOA.
 lab_dns_ready() {
 	local z
-	for z in . test. good.test. bad.test. broken.test. dane.test. legacy.test.; do
+	for z in . test. good.test. bad.test. broken.test. dane.test. legacy.test. cyrus.test. exim.test.; do
 		dig +norec +time=1 +tries=1 @"$LAB_DNS_ADDR" SOA "$z" 2>/dev/null | grep -q 'status: NOERROR' || return 1
 	done
 }
