@@ -10,6 +10,7 @@ mod engine;
 pub mod file;
 mod literals;
 mod load;
+pub mod references;
 pub mod retention_view;
 mod value;
 
