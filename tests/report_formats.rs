@@ -19,9 +19,13 @@ fn finding(rule: &str, subject: &str, status: Status, severity: Severity) -> Fin
         title: format!("{rule} title"),
         detail: format!("{rule} on {subject}"),
         references: vec![
-            "BSI TR-02102-2 (2026-01)".to_string(),
-            "RFC 8314".to_string(),
+            "BSI TR-02102-2 (2026-01) Abschn. 3.2".to_string(),
+            "RFC 8314 Section 3".to_string(),
         ],
+        citations: mailaudit::rules::references::resolve_all(&[
+            "tr-02102-2-3.2".to_string(),
+            "rfc8314-3".to_string(),
+        ]),
         remediation: "Fix it.".to_string(),
         change: None,
         accepted: None,
