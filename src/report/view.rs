@@ -42,6 +42,9 @@ pub struct View<'a> {
     pub baseline: String,
     pub charts: charts::Charts,
     pub appendix: Vec<appendix::TargetEvidence>,
+    /// The sources the findings cite, once each (title, edition, URL), for
+    /// the appendix; resolved by the rules stage, only listed here.
+    pub sources: Vec<crate::rules::references::Work>,
     /// Audited mailboxes (`--mailbox`): folders, years, retention.
     pub mailboxes: Vec<mailboxes::MailboxView>,
     /// What the audit profile declared, as the report's assumptions.
@@ -253,6 +256,9 @@ pub fn build(report: &Report) -> View<'_> {
         not_applicable: report.count(Status::NotApplicable),
         baseline: super::baseline::summary_line(report).unwrap_or_default(),
         appendix: appendix::build(report),
+        sources: crate::rules::references::works_cited(
+            report.findings.iter().flat_map(|f| &f.citations),
+        ),
         mailboxes: mailboxes::build(report),
         assumptions: mailboxes::assumptions(&report.profile, language == Language::De),
     }

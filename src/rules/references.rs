@@ -179,7 +179,10 @@ impl Catalogue {
                 id: id.clone(),
             };
             if catalogue.works.insert(id.clone(), parsed).is_some() {
-                return Err(at(work.id.span().start, format!("work '{id}' is listed twice")));
+                return Err(at(
+                    work.id.span().start,
+                    format!("work '{id}' is listed twice"),
+                ));
             }
         }
         for entry in &raw.entry {
@@ -206,14 +209,21 @@ impl Catalogue {
                 section: filled(&entry.section, "an entry's section")?,
                 heading: entry.heading.clone(),
                 parts,
-                url: entry.url.as_ref().map(|u| official_url(u, &at)).transpose()?,
+                url: entry
+                    .url
+                    .as_ref()
+                    .map(|u| official_url(u, &at))
+                    .transpose()?,
                 work,
                 id: id.clone(),
             };
             if catalogue.works.contains_key(&id)
                 || catalogue.entries.insert(id.clone(), parsed).is_some()
             {
-                return Err(at(entry.id.span().start, format!("id '{id}' is listed twice")));
+                return Err(at(
+                    entry.id.span().start,
+                    format!("id '{id}' is listed twice"),
+                ));
             }
         }
         Ok(catalogue)

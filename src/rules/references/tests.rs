@@ -16,17 +16,29 @@ fn a_citation_resolves_to_title_edition_pinpoint_and_the_sections_url() {
     assert_eq!(citation.pinpoint, "§ 257 Abs. 1 Nr. 2");
     assert_eq!(citation.edition, "Fassung ab 1.1.2025");
     assert_eq!(citation.title, "Handelsgesetzbuch");
-    assert_eq!(citation.url, "https://www.gesetze-im-internet.de/hgb/__257.html");
-    assert_eq!((citation.id.as_str(), citation.work.as_str()), ("hgb-257", "hgb"));
+    assert_eq!(
+        citation.url,
+        "https://www.gesetze-im-internet.de/hgb/__257.html"
+    );
+    assert_eq!(
+        (citation.id.as_str(), citation.work.as_str()),
+        ("hgb-257", "hgb")
+    );
 }
 
 #[test]
 fn a_vague_an_unlisted_or_an_unknown_citation_is_refused_with_the_way_out() {
     let catalogue = catalogue();
     let vague = catalogue.resolve("hgb-257").unwrap_err();
-    assert!(vague.contains("too vague") && vague.contains("Abs. 1 Nr. 2, Abs. 4"), "{vague}");
+    assert!(
+        vague.contains("too vague") && vague.contains("Abs. 1 Nr. 2, Abs. 4"),
+        "{vague}"
+    );
     let unlisted = catalogue.resolve("hgb-257 Abs. 9").unwrap_err();
-    assert!(unlisted.contains("'Abs. 9', which is not listed"), "{unlisted}");
+    assert!(
+        unlisted.contains("'Abs. 9', which is not listed"),
+        "{unlisted}"
+    );
     let unknown = catalogue.resolve("HGB § 257(1)").unwrap_err();
     assert!(unknown.contains("does not start with the id"), "{unknown}");
     let hint = catalogue.resolve("hgb Abs. 4").unwrap_err();
@@ -35,7 +47,8 @@ fn a_vague_an_unlisted_or_an_unknown_citation_is_refused_with_the_way_out() {
 
 #[test]
 fn an_entry_cited_as_a_whole_takes_no_pinpoint() {
-    let text = format!("{WORK}\n[[entry]]\nid = \"hgb-238\"\nwork = \"hgb\"\nsection = \"§ 238\"\n");
+    let text =
+        format!("{WORK}\n[[entry]]\nid = \"hgb-238\"\nwork = \"hgb\"\nsection = \"§ 238\"\n");
     let catalogue = Catalogue::parse("refs.toml", &text).unwrap();
     assert_eq!(catalogue.resolve("hgb-238").unwrap().label, "HGB § 238");
     // No section URL: the work's URL stands in.
@@ -52,7 +65,11 @@ fn a_work_without_edition_is_refused_with_file_line_and_column() {
     let text = format!("{WORK}{ENTRY}").replace("edition = \"Fassung ab 1.1.2025\"\n", "");
     let error = Catalogue::parse("refs.toml", &text).unwrap_err();
     // toml names the table that lacks the field: the [[work]] on line 1.
-    assert_eq!((error.file.as_str(), error.line), ("refs.toml", 1), "{error}");
+    assert_eq!(
+        (error.file.as_str(), error.line),
+        ("refs.toml", 1),
+        "{error}"
+    );
     assert!(error.reason.contains("edition"), "{error}");
 
     let no_year = format!("{WORK}{ENTRY}").replace("Fassung ab 1.1.2025", "aktuelle Fassung");
@@ -87,11 +104,16 @@ fn a_url_off_the_official_publishers_is_refused() {
 
 #[test]
 fn citation_problems_name_file_line_and_column_of_each_bad_citation() {
-    let rule = "id = \"RET-001\"\nreferences = [\"hgb-257 Abs. 1 Nr. 3\",\n  \"hgb-257\", \"nosuch-1\"]\n";
+    let rule =
+        "id = \"RET-001\"\nreferences = [\"hgb-257 Abs. 1 Nr. 3\",\n  \"hgb-257\", \"nosuch-1\"]\n";
     let problems = citation_problems("custom/RET-001.toml", rule);
     let places: Vec<(usize, usize)> = problems.iter().map(|p| (p.line, p.column)).collect();
     assert_eq!(places, vec![(3, 3), (3, 14)], "{problems:?}");
-    assert!(problems[0].to_string().starts_with("custom/RET-001.toml:3:3: "));
+    assert!(
+        problems[0]
+            .to_string()
+            .starts_with("custom/RET-001.toml:3:3: ")
+    );
     assert!(problems[0].reason.contains("too vague"));
     assert!(problems[1].reason.contains("'nosuch-1'"));
 }
@@ -103,7 +125,11 @@ fn the_embedded_catalogue_parses_and_every_entry_resolves_with_edition_and_secti
         let citations: Vec<String> = if entry.parts.is_empty() {
             vec![entry.id.clone()]
         } else {
-            entry.parts.iter().map(|p| format!("{} {p}", entry.id)).collect()
+            entry
+                .parts
+                .iter()
+                .map(|p| format!("{} {p}", entry.id))
+                .collect()
         };
         for citation in citations {
             let resolved = catalogue.resolve(&citation).expect(&citation);
