@@ -70,7 +70,11 @@ fn every_shipped_reference_resolves_to_an_entry_with_edition_section_and_officia
                 .unwrap_or_else(|e| panic!("{}: {e}", rule.id));
             assert!(!citation.edition.is_empty(), "{}: {reference}", rule.id);
             assert!(!citation.pinpoint.is_empty(), "{}: {reference}", rule.id);
-            assert!(citation.url.starts_with("https://"), "{}: {reference}", rule.id);
+            assert!(
+                citation.url.starts_with("https://"),
+                "{}: {reference}",
+                rule.id
+            );
             count += 1;
         }
     }
@@ -126,14 +130,22 @@ fn the_engine_puts_labels_and_resolved_citations_on_every_finding() {
         &Default::default(),
     );
     // Then each finding's references are the labels of its citations
-    let gov = findings.iter().find(|f| f.rule == "GOV-002").expect("GOV-002 judged");
+    let gov = findings
+        .iter()
+        .find(|f| f.rule == "GOV-002")
+        .expect("GOV-002 judged");
     assert_eq!(gov.references[0], "DSGVO Art. 28 Abs. 3");
     assert!(!findings.is_empty());
     for finding in &findings {
         assert!(!finding.citations.is_empty(), "{}", finding.rule);
         let labels: Vec<&str> = finding.citations.iter().map(|c| c.label.as_str()).collect();
         assert_eq!(labels, finding.references, "{}", finding.rule);
-        assert!(finding.citations.iter().all(|c| !c.edition.is_empty() && c.url.starts_with("https://")));
+        assert!(
+            finding
+                .citations
+                .iter()
+                .all(|c| !c.edition.is_empty() && c.url.starts_with("https://"))
+        );
     }
 }
 
@@ -291,7 +303,12 @@ fn rules_check_refuses_an_unknown_id_and_a_vague_citation_naming_file_and_line()
         assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
         assert_eq!((problems[0].line, problems[0].column), (6, 33), "{bad}");
     }
-    for cited in ["hgb-257 Abs. 4", "dsgvo-art-32 Abs. 1 lit. a", "dsgvo-art-44", "rfc8996-4"] {
+    for cited in [
+        "hgb-257 Abs. 4",
+        "dsgvo-art-32 Abs. 1 lit. a",
+        "dsgvo-art-44",
+        "rfc8996-4",
+    ] {
         assert!(
             rules::parse("custom/TLS-005.toml", &text(cited)).is_ok(),
             "{cited}"
