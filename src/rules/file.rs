@@ -5,8 +5,8 @@
 //! area = "transport"
 //! subject = "endpoint"            # or "domain"
 //! severity = "critical"
-//! references = ["tr-03108-1-...", "dsgvo-art-32 Abs. 1 lit. a"] # ids of
-//!                                 # rules/references/references.toml
+//! references = ["tr-03108-1-3.2", "dsgvo-art-32 Abs. 1 lit. a"]
+//!                                 # entries of rules/references/references.toml
 //! [[bind]]                        # optional: name a sub-view
 //! name = "leaf"
 //! value = "endpoint.tls.value.chain[0]"
