@@ -60,7 +60,7 @@ fn html_links_each_citation_with_its_edition_and_lists_each_source_once() {
     let html = Format::Html.render(&report(Language::De)).unwrap();
     assert!(
         html.contains(
-            "<a href=\"https://www.gesetze-im-internet.de/hgb/__257.html\" title=\"Handelsgesetzbuch\">HGB § 257 Abs. 1 Nr. 3</a> (§ 257 in der ab 1.1.2025 geltenden Fassung"
+            "<a href=\"https://www.gesetze-im-internet.de/hgb/__257.html\" title=\"Handelsgesetzbuch\">HGB § 257 Abs. 1 Nr. 3</a> (§ 257 in der Fassung des Vierten Bürokratieentlastungsgesetzes"
         ),
         "{html}"
     );
@@ -114,7 +114,7 @@ fn pdf_prints_each_citation_with_its_edition_and_the_sources_cited() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(
-        text.contains("HGB § 257 Abs. 1 Nr. 3 (§ 257 in der ab 1.1.2025"),
+        text.contains("HGB § 257 Abs. 1 Nr. 3 (§ 257 in der Fassung des Vierten"),
         "{text}"
     );
     assert!(text.contains("Sources cited"), "{text}");

@@ -107,7 +107,7 @@ fn a_rules_citations_resolve_to_labels_editions_and_section_urls() {
         citations[0].url,
         "https://www.gesetze-im-internet.de/hgb/__257.html"
     );
-    assert!(citations[0].edition.contains("2025"));
+    assert!(citations[0].edition.contains("Bürokratieentlastungsgesetz"));
 }
 
 #[test]
