@@ -119,7 +119,15 @@ pub struct Finding {
     pub title: String,
     /// What was seen, or why the evidence is missing.
     pub detail: String,
+    /// The references as labels with their pinpoints, e.g. `DSGVO Art. 32
+    /// Abs. 1 lit. b`; the full sources are in `citations`.
     pub references: Vec<String>,
+    /// The references resolved from `rules/references/references.toml`:
+    /// title, edition, pinpoint and official URL, so that every statement
+    /// can be traced to a paragraph of a dated source (Art. 5(2) DSGVO).
+    /// Empty in reports written before schema 1.4.
+    #[serde(default)]
+    pub citations: Vec<Citation>,
     pub remediation: String,
     /// Against `--baseline`: whether this failed finding is new or was
     /// already there. Absent without a baseline and on findings that did
@@ -148,4 +156,38 @@ pub enum Change {
     New,
     /// It failed in the baseline too.
     Unchanged,
+}
+
+/// A work cited by findings: a law, a guideline edition, an RFC, as the
+/// references catalogue describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Work {
+    pub id: String,
+    /// How a label names it: `DSGVO`, `BSI TR-02102-2 (2026-01)`, `RFC 8314`.
+    pub short: String,
+    pub title: String,
+    pub edition: String,
+    pub url: String,
+}
+
+/// One reference of a finding, resolved from the references catalogue
+/// (`rules/references/references.toml`). Renderers format it; they never
+/// look anything up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Citation {
+    /// The catalogue entry cited, e.g. `dsgvo-art-32`.
+    pub id: String,
+    /// The work the entry belongs to, e.g. `dsgvo`.
+    pub work: String,
+    /// Short form with pinpoint, e.g. `DSGVO Art. 32 Abs. 1 lit. b`.
+    pub label: String,
+    /// The work's full title.
+    pub title: String,
+    /// The edition or version date the rule applies.
+    pub edition: String,
+    /// Section, article, paragraph, chapter or table within the work,
+    /// e.g. `Art. 32 Abs. 1 lit. b` or `Abschn. 3.3.1`.
+    pub pinpoint: String,
+    /// The official URL of the section where one exists, else of the work.
+    pub url: String,
 }

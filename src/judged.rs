@@ -109,6 +109,7 @@ mod tests {
             title: "t".into(),
             detail: detail.into(),
             references: Vec::new(),
+            citations: Vec::new(),
             remediation: "r".into(),
             change: None,
             accepted: None,

@@ -287,6 +287,7 @@ mod tests {
             title: String::new(),
             detail: String::new(),
             references: vec![],
+            citations: vec![],
             remediation: String::new(),
             change: None,
             accepted: None,

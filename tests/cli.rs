@@ -184,6 +184,37 @@ fn rules_check_refuses_a_literal_an_enum_field_never_holds() {
 }
 
 #[test]
+fn rules_check_refuses_an_unknown_reference_and_a_vague_one_naming_file_and_line() {
+    // Issue 14: a reference resolves to a catalogue entry with edition and
+    // section, or `rules check` refuses it.
+    let text = std::fs::read_to_string(common::repo("rules/RET-001.toml")).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("references = "))
+        .unwrap()
+        + 1;
+    for (bad, why) in [
+        ("\"hgb-257\"", "too vague"),
+        (
+            "\"HGB § 257(1) Nr. 3\"",
+            "does not start with the id of an entry",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let broken = text.replace("\"hgb-257 Abs. 1 Nr. 3\"", bad);
+        assert_ne!(broken, text, "RET-001 cites hgb-257 Abs. 1 Nr. 3");
+        std::fs::write(dir.path().join("RET-001.toml"), &broken).unwrap();
+        mailaudit()
+            .args(["rules", "check"])
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("RET-001.toml:{line}: ")))
+            .stderr(predicate::str::contains(why));
+    }
+}
+
+#[test]
 fn no_dns_answer_for_any_target_exits_with_3() {
     let dir = tempfile::tempdir().unwrap();
     mailaudit()

@@ -19,9 +19,13 @@ fn finding(rule: &str, subject: &str, status: Status, severity: Severity) -> Fin
         title: format!("{rule} title"),
         detail: format!("{rule} on {subject}"),
         references: vec![
-            "BSI TR-02102-2 (2026-01)".to_string(),
-            "RFC 8314".to_string(),
+            "BSI TR-02102-2 (2026-01) Abschn. 3.2".to_string(),
+            "RFC 8314 Section 3".to_string(),
         ],
+        citations: mailaudit::rules::references::resolve_all(&[
+            "tr-02102-2-3.2".to_string(),
+            "rfc8314-3".to_string(),
+        ]),
         remediation: "Fix it.".to_string(),
         change: None,
         accepted: None,
@@ -239,8 +243,19 @@ fn sarif_is_2_1_0_and_every_result_names_a_driver_rule() {
     let ids: HashSet<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
     for rule in &rules {
         assert!(rule["fullDescription"]["text"].as_str().is_some());
-        assert!(rule.get("helpUri").is_none());
+        // The first cited source, an official URL, is the rule's help.
+        assert_eq!(
+            rule["helpUri"],
+            "https://www.bsi.bund.de/SharedDocs/Downloads/DE/BSI/Publikationen/TechnischeRichtlinien/TR02102/BSI-TR-02102-2.pdf"
+        );
         assert!(rule["properties"]["references"].is_array());
+        let citation = &rule["properties"]["citations"][1];
+        assert_eq!(citation["label"], "RFC 8314 Section 3");
+        assert_eq!(
+            citation["edition"],
+            "January 2018 (Proposed Standard; updated by RFC 8997)"
+        );
+        assert_eq!(citation["url"], "https://www.rfc-editor.org/rfc/rfc8314");
     }
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 5, "failures and the inconclusive finding");

@@ -32,6 +32,10 @@ pub struct Assessment {
     /// transition and the financial sector included) at the scan date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unclassified_retention_years: Option<i32>,
+    /// The works the findings cite, once each, in order of first citation:
+    /// the sources the appendix lists.
+    #[serde(default)]
+    pub sources: Vec<crate::finding::Work>,
 }
 
 impl Assessment {

@@ -72,7 +72,7 @@ pub fn render(report: &Report) -> Result<String, RenderError> {
 }
 
 fn descriptor(finding: &Finding) -> ReportingDescriptor {
-    ReportingDescriptor::builder()
+    let mut descriptor = ReportingDescriptor::builder()
         .id(finding.rule.clone())
         .short_description(
             MultiformatMessageString::builder()
@@ -87,13 +87,23 @@ fn descriptor(finding: &Finding) -> ReportingDescriptor {
         .properties(
             PropertyBag::builder()
                 .tags(vec![finding.area.clone()])
-                .additional_properties(BTreeMap::from([(
-                    "references".to_string(),
-                    serde_json::json!(finding.references),
-                )]))
+                .additional_properties(BTreeMap::from([
+                    (
+                        "references".to_string(),
+                        serde_json::json!(finding.references),
+                    ),
+                    (
+                        "citations".to_string(),
+                        serde_json::json!(finding.citations),
+                    ),
+                ]))
                 .build(),
         )
-        .build()
+        .build();
+    // The first cited source is the rule's help (SARIF §3.49.12); all
+    // citations, with edition and pinpoint, are in the properties.
+    descriptor.help_uri = finding.citations.first().map(|c| c.url.clone());
+    descriptor
 }
 
 fn result(finding: &Finding, rule_index: usize) -> SarifResult {

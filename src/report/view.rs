@@ -44,6 +44,9 @@ pub struct View<'a> {
     pub baseline: String,
     pub charts: charts::Charts,
     pub appendix: Vec<appendix::TargetEvidence>,
+    /// The sources the findings cite, once each (title, edition, URL), for
+    /// the appendix; resolved by the rules stage, only listed here.
+    pub sources: Vec<crate::finding::Work>,
     /// Audited mailboxes (`--mailbox`): folders, years, retention.
     pub mailboxes: Vec<mailboxes::MailboxView>,
     /// What the audit profile declared, as the report's assumptions.
@@ -238,6 +241,7 @@ pub fn build(report: &Report) -> View<'_> {
         not_applicable: report.count(Status::NotApplicable),
         baseline: super::baseline::summary_line(report).unwrap_or_default(),
         appendix: appendix::build(report),
+        sources: report.assessment.sources.clone(),
         mailboxes: mailboxes::build(report),
         assumptions: mailboxes::assumptions(
             &report.profile,

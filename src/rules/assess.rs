@@ -67,6 +67,7 @@ pub fn assess(
         certificates,
         mailboxes,
         unclassified_retention_years: Some(unclassified.period_years),
+        sources: super::references::works_cited(findings.iter().flat_map(|f| &f.citations)),
     }
 }
 
@@ -86,6 +87,7 @@ mod tests {
             title: String::new(),
             detail: String::new(),
             references: vec![],
+            citations: vec![],
             remediation: String::new(),
             change: None,
             accepted: None,

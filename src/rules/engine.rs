@@ -155,6 +155,7 @@ fn push(
         return;
     }
     let verdict = judge(rule, scope, language);
+    let citations = super::references::resolve_all(&rule.references);
     findings.push(Finding {
         rule: rule.id.clone(),
         subject: subject.to_string(),
@@ -163,7 +164,8 @@ fn push(
         area: rule.area.clone(),
         title: rule.title.get(language).to_string(),
         detail: verdict.detail,
-        references: rule.references.clone(),
+        references: citations.iter().map(|c| c.label.clone()).collect(),
+        citations,
         remediation: rule.remediation.get(language).to_string(),
         change: None,
         accepted: None,

@@ -5,7 +5,8 @@
 //! area = "transport"
 //! subject = "endpoint"            # or "domain"
 //! severity = "critical"
-//! references = ["BSI TR-03108-1", "DSGVO Art. 32(1)(a)"]
+//! references = ["tr-03108-1-3.2", "dsgvo-art-32 Abs. 1 lit. a"]
+//!                                 # entries of rules/references/references.toml
 //! [[bind]]                        # optional: name a sub-view
 //! name = "leaf"
 //! value = "endpoint.tls.value.chain[0]"
@@ -154,68 +155,14 @@ pub struct Example {
 
 pub use crate::finding::AREAS;
 
-/// Prefixes a reference must start with (the short forms of rule-catalogue.md
-/// written out so a reader can look them up).
-pub const REFERENCE_PREFIXES: [&str; 11] = [
-    "DSGVO Art. ",
-    "BDSG § ",
-    "HGB § 257",
-    "AO § 147",
-    "GoBD",
-    "BSI TR-02102-",
-    "BSI TR-03108-1",
-    "BSI TR-03116-4",
-    "DSK Orientierungshilfe E-Mail",
-    "RFC ",
-    "UStG § 14b",
-];
-
-/// Technical guidelines a reference must cite with the edition the rule
-/// implements, in parentheses: `BSI TR-02102-2 (2026-01)`. The BSI revises
-/// TR-02102 every year and a finding is only as good as the edition behind
-/// it (legal-basis.md: TR-02102-2 edition 2026-01, TR-03108-1 version 2).
-/// TR-03116-4 is not listed: legal-basis.md records no edition for it.
-pub const EDITION_REQUIRED: [&str; 2] = ["BSI TR-02102-", "BSI TR-03108-1"];
-
-/// Checks a reference's form; `None` when it is well formed.
+/// Checks one citation against the references catalogue
+/// (`rules/references/references.toml`, see [`super::references`]); `None`
+/// when it resolves to an entry with edition and section.
 pub fn reference_problem(reference: &str) -> Option<String> {
-    let Some(prefix) = REFERENCE_PREFIXES
-        .iter()
-        .find(|p| reference.starts_with(*p))
-    else {
-        return Some(format!(
-            "reference '{reference}' does not start with a known source ({})",
-            REFERENCE_PREFIXES.join(", ")
-        ));
-    };
-    let rest = &reference[prefix.len()..];
-    let needs_number = matches!(*prefix, "DSGVO Art. " | "BDSG § " | "RFC ");
-    if needs_number && !rest.starts_with(|c: char| c.is_ascii_digit()) {
-        return Some(format!(
-            "reference '{reference}' must name a number after '{}'",
-            prefix.trim()
-        ));
+    match super::references::Catalogue::embedded() {
+        Ok(catalogue) => catalogue.resolve(reference).err(),
+        Err(broken) => Some(format!("the references catalogue is broken: {broken}")),
     }
-    if EDITION_REQUIRED.contains(prefix) {
-        // "2 (2026-01)" after "BSI TR-02102-", " (version 2)" after
-        // "BSI TR-03108-1": a part number where the prefix ends in '-',
-        // then the edition, which names at least a year or a number.
-        let (part, edition) = rest.split_once(" (").unwrap_or((rest, ""));
-        let part_ok = if prefix.ends_with('-') {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_digit())
-        } else {
-            part.is_empty()
-        };
-        let edition_ok = edition
-            .strip_suffix(')')
-            .is_some_and(|e| e.chars().any(|c| c.is_ascii_digit()));
-        if !part_ok || !edition_ok {
-            return Some(format!(
-                "reference '{reference}' must name the edition it applies, e.g. 'BSI TR-02102-2 (2026-01)' or 'BSI TR-03108-1 (version 2)' (the editions are in legal-basis.md)"
-            ));
-        }
-    }
-    None
 }
 
 /// Parses a severity name, for rule files.

@@ -379,7 +379,7 @@ mod tests {
 
     fn rule_with(when: &str) -> Rule {
         let text = format!(
-            "id = \"GOV-002\"\narea = \"governance\"\nsubject = \"domain\"\nseverity = \"high\"\nreferences = [\"DSGVO Art. 44\"]\ntitle = {{ de = \"a\", en = \"b\" }}\nremediation = {{ de = \"a\", en = \"b\" }}\npass = {{ de = \"a\", en = \"b\" }}\n\n[[fail]]\nwhen = \"{when}\"\ndetail = {{ de = \"a\", en = \"b\" }}\n"
+            "id = \"GOV-002\"\narea = \"governance\"\nsubject = \"domain\"\nseverity = \"high\"\nreferences = [\"dsgvo-art-44\"]\ntitle = {{ de = \"a\", en = \"b\" }}\nremediation = {{ de = \"a\", en = \"b\" }}\npass = {{ de = \"a\", en = \"b\" }}\n\n[[fail]]\nwhen = \"{when}\"\ndetail = {{ de = \"a\", en = \"b\" }}\n"
         );
         super::super::parse("custom/GOV-002.toml", &text).expect("the rule parses")
     }

@@ -12,6 +12,7 @@ pub mod file;
 mod literals;
 mod load;
 mod offline;
+pub mod references;
 pub mod retention_view;
 mod spans;
 mod thresholds;
@@ -171,4 +172,4 @@ impl Rule {
 }
 
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.11.3";
+pub const RULE_SET_VERSION: &str = "2026.12.1";
