@@ -147,6 +147,21 @@ impl Dns {
             .map_err(|e| format!("cannot set up the validating resolver: {e}"))
     }
 
+    /// The server queries go to: `--resolver`, else the system's first
+    /// name server (None when the system configuration names none).
+    pub fn server(&self) -> Option<SocketAddr> {
+        self.server.or_else(|| {
+            let (config, _) = hickory_resolver::system_conf::read_system_conf().ok()?;
+            let server = config.name_servers().first()?;
+            Some(SocketAddr::new(server.ip, 53))
+        })
+    }
+
+    /// The timeout of each query.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// How many queries went to the network so far (cache misses).
     pub fn queries_sent(&self) -> usize {
         self.queries.load(Ordering::Relaxed)
