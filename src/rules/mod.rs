@@ -7,6 +7,7 @@
 //! directly, and reports parse errors with line, column and a caret.
 
 mod engine;
+mod evidence_path;
 pub mod file;
 mod literals;
 mod load;
