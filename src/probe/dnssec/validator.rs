@@ -109,11 +109,13 @@ impl Validator {
                     .map(|r| r.proof)
                     .min()
                     .unwrap_or(Proof::Indeterminate);
-                let data: Vec<RData> = relevant
+                let mut data: Vec<RData> = relevant
                     .iter()
                     .filter(|r| r.record_type() == record_type)
                     .map(|r| r.data.clone())
                     .collect();
+                // RRset order means nothing (RFC 2181 §5.1); the report keeps one.
+                crate::probe::dns::canonical_order(&mut data);
                 let reason = positive_reason(proof);
                 Ok((answer(proof, data.len(), false, reason), data))
             }
