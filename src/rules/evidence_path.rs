@@ -122,7 +122,7 @@ pub(super) fn missing<'j>(lookup: &dyn Fn(&str) -> Option<&'j Json>, path: &str)
         return Some(format!("{path} was not recorded"));
     };
     let Some(current) = lookup(root) else {
-        return Some(format!("{} was not recorded", words(&[root.clone()])));
+        return Some(format!("{} was not recorded", words(std::slice::from_ref(root))));
     };
     let resolved: Vec<Step> = steps[1..]
         .iter()
@@ -224,7 +224,11 @@ fn words(at: &[String]) -> String {
         at.first().map(String::as_str),
         Some("domain" | "endpoint" | "mailbox" | "host")
     );
-    let shown = if subject && at.len() > 1 { &at[1..] } else { at };
+    let shown = if subject && at.len() > 1 {
+        &at[1..]
+    } else {
+        at
+    };
     shown
         .iter()
         .map(|s| s.replace('_', " "))
