@@ -122,7 +122,10 @@ pub(super) fn missing<'j>(lookup: &dyn Fn(&str) -> Option<&'j Json>, path: &str)
         return Some(format!("{path} was not recorded"));
     };
     let Some(current) = lookup(root) else {
-        return Some(format!("{} was not recorded", words(std::slice::from_ref(root))));
+        return Some(format!(
+            "{} was not recorded",
+            words(std::slice::from_ref(root))
+        ));
     };
     let resolved: Vec<Step> = steps[1..]
         .iter()
