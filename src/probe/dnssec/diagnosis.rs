@@ -23,7 +23,7 @@
 use crate::evidence::{BogusCause, BogusKind};
 use chrono::{DateTime, Utc};
 use hickory_resolver::proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS, RRSIG};
-use hickory_resolver::proto::op::{Edns, Message, Query};
+use hickory_resolver::proto::op::{Edns, Message, Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -276,6 +276,11 @@ impl Diagnosis {
         if answer.metadata.id != query.metadata.id {
             return Err(format!("{record_type} {name}: answer to another query"));
         }
+        // Without records an error answer would pass for "nothing wrong".
+        let code = answer.metadata.response_code;
+        if !matches!(code, ResponseCode::NoError | ResponseCode::NXDomain) {
+            return Err(format!("{record_type} {name}: the server answered {code}"));
+        }
         Ok(fetched(&answer, name, record_type))
     }
 
@@ -387,4 +392,97 @@ fn tags(tags: impl Iterator<Item = u16>) -> String {
         .map(u16::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_resolver::proto::dnssec::Algorithm;
+    use hickory_resolver::proto::dnssec::rdata::SigInput;
+    use hickory_resolver::proto::rr::SerialNumber;
+    use hickory_resolver::proto::rr::rdata::A;
+
+    const NOW: i64 = 1_796_500_000; // 2026-12-05
+
+    fn diagnosis() -> Diagnosis {
+        let now = DateTime::from_timestamp(NOW, 0).unwrap();
+        Diagnosis::new(([127, 0, 0, 1], 53).into(), Duration::from_secs(1), now)
+    }
+
+    fn rrsig(inception: i64, expiration: i64) -> RRSIG {
+        RRSIG::from_sig(
+            SigInput {
+                type_covered: RecordType::A,
+                algorithm: Algorithm::ECDSAP256SHA256,
+                num_labels: 2,
+                original_ttl: 3600,
+                sig_expiration: SerialNumber::new(expiration as u32),
+                sig_inception: SerialNumber::new(inception as u32),
+                key_tag: 1,
+                signer_name: Name::from_ascii("example.org.").unwrap(),
+            },
+            vec![0; 64],
+        )
+    }
+
+    fn records() -> Vec<Record> {
+        let name = Name::from_ascii("mx.example.org.").unwrap();
+        vec![Record::from_rdata(
+            name,
+            3600,
+            RData::A(A::new(192, 0, 2, 1)),
+        )]
+    }
+
+    #[test]
+    fn the_validity_period_names_expired_and_future_signatures_with_the_date() {
+        let d = diagnosis();
+        let day = 86_400;
+        let expired = d
+            .signature_cause(
+                "example.org",
+                RecordType::A,
+                &records(),
+                &[rrsig(NOW - 30 * day, NOW - day)],
+            )
+            .unwrap();
+        assert_eq!(expired.kind, BogusKind::SignatureExpired);
+        assert_eq!(expired.date, DateTime::from_timestamp(NOW - day, 0));
+        assert!(
+            expired.detail.contains("expired on 2026-12-04"),
+            "{}",
+            expired.detail
+        );
+        let future = d
+            .signature_cause(
+                "example.org",
+                RecordType::A,
+                &records(),
+                &[rrsig(NOW + day, NOW + 30 * day)],
+            )
+            .unwrap();
+        assert_eq!(future.kind, BogusKind::SignatureNotYetValid);
+        assert!(
+            future.detail.contains("not valid before 2026-12-06"),
+            "{}",
+            future.detail
+        );
+        // One signature in its period is enough (RFC 4035 §5.3.3).
+        assert!(
+            d.signature_cause(
+                "example.org",
+                RecordType::A,
+                &records(),
+                &[
+                    rrsig(NOW - 30 * day, NOW - day),
+                    rrsig(NOW - day, NOW + day)
+                ]
+            )
+            .is_none()
+        );
+        let missing = d
+            .signature_cause("example.org", RecordType::A, &records(), &[])
+            .unwrap();
+        assert_eq!(missing.kind, BogusKind::MissingSignature);
+    }
 }
