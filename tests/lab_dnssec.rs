@@ -1,12 +1,23 @@
 //! DNSSEC and DANE against the lab (tests/lab): a signed root `.` → `test.`
-//! → `good.test.` / `dane.test.` chain, unsigned `bad.test.` and bogus
-//! `broken.test.`, validated from the lab's root anchor. Rules DNS-001 to
-//! DNS-004 are asserted per subject, with the evidence behind them.
+//! → `good.test.` / `dane.test.` chain, unsigned `bad.test.`, and bogus
+//! `broken.test.` (DS of no key) and `expired.test.` (signatures expired in
+//! 2025), validated from the lab's root anchor. Rules DNS-001 to DNS-004 are
+//! asserted per subject, with the evidence behind them, straight at the
+//! authoritative server and behind the lab's validating unbound.
 
 mod common;
 
 use common::{expect, repo, scan_lab};
 use serde_json::Value;
+
+/// The lab domains of the DNSSEC tests.
+const DOMAINS: [&str; 5] = [
+    "good.test",
+    "bad.test",
+    "broken.test",
+    "expired.test",
+    "dane.test",
+];
 use std::sync::OnceLock;
 
 /// One scan of the four lab domains with the lab's DNSSEC anchor.
@@ -15,10 +26,7 @@ fn report() -> &'static Value {
     REPORT.get_or_init(|| {
         let anchor = repo("tests/lab/run/dns/root.anchor");
         let anchor = anchor.to_str().expect("UTF-8 path");
-        let (_, report) = scan_lab(
-            &["good.test", "bad.test", "broken.test", "dane.test"],
-            &["--dnssec-anchor", anchor],
-        );
+        let (_, report) = scan_lab(&DOMAINS, &["--dnssec-anchor", anchor]);
         report
     })
 }
@@ -33,14 +41,17 @@ fn dnssec<'a>(report: &'a Value, domain: &str) -> &'a Value {
     &target["evidence"]["dnssec"]
 }
 
-fn security<'a>(dnssec: &'a Value, name: &str, record_type: &str) -> &'a Value {
-    let rrset = dnssec["rrsets"]
+fn rrset<'a>(dnssec: &'a Value, name: &str, record_type: &str) -> &'a Value {
+    dnssec["rrsets"]
         .as_array()
         .expect("rrsets")
         .iter()
         .find(|r| r["name"] == name && r["record_type"] == record_type)
-        .unwrap_or_else(|| panic!("no validated {record_type} {name}: {dnssec}"));
-    &rrset["lookup"]["value"]["security"]
+        .unwrap_or_else(|| panic!("no validated {record_type} {name}: {dnssec}"))
+}
+
+fn security<'a>(dnssec: &'a Value, name: &str, record_type: &str) -> &'a Value {
+    &rrset(dnssec, name, record_type)["lookup"]["value"]["security"]
 }
 
 #[test]
@@ -84,6 +95,34 @@ fn a_broken_chain_is_bogus_and_fails_dns_002() {
     // Whether a TLSA record exists cannot be known from bogus data.
     expect(report, "DNS-003", "mx.broken.test:25", "inconclusive", None);
     expect(report, "DNS-004", "mx.broken.test:25", "inconclusive", None);
+    // Issue 18: the cause, in the evidence and in DNS-002's words.
+    let cause = &rrset(broken, "broken.test", "MX")["lookup"]["value"]["bogus_cause"];
+    assert_eq!(cause["kind"], "no_matching_ds", "{cause}");
+    assert_eq!(cause["zone"], "broken.test", "{cause}");
+    let detail = common::finding(report, "DNS-002", "dns:broken.test")["detail"].to_string();
+    assert!(detail.contains("no DS record of broken.test"), "{detail}");
+    assert!(detail.contains("matches one of its DNSKEYs"), "{detail}");
+}
+
+#[test]
+fn expired_signatures_are_bogus_and_dns_002_gives_the_date() {
+    let report = report();
+    let expired = dnssec(report, "expired.test");
+    assert_eq!(security(expired, "expired.test", "MX"), "bogus");
+    expect(report, "DNS-002", "dns:expired.test", "fail", Some("high"));
+    expect(
+        report,
+        "DNS-001",
+        "dns:expired.test",
+        "not_applicable",
+        None,
+    );
+    let cause = &rrset(expired, "expired.test", "MX")["lookup"]["value"]["bogus_cause"];
+    assert_eq!(cause["kind"], "signature_expired", "{cause}");
+    assert_eq!(cause["zone"], "expired.test", "{cause}");
+    assert_eq!(cause["date"], "2025-02-01T00:00:00Z", "{cause}");
+    let detail = common::finding(report, "DNS-002", "dns:expired.test")["detail"].to_string();
+    assert!(detail.contains("expired on 2025-02-01"), "{detail}");
 }
 
 #[test]
@@ -171,11 +210,10 @@ fn dns_verdicts(report: &Value) -> Vec<(String, String, String, String)> {
 /// server; broken.test's MX is still found and probed.
 #[test]
 fn every_dns_verdict_is_the_same_behind_a_validating_resolver() {
-    let domains = ["good.test", "bad.test", "broken.test", "dane.test"];
     let direct = report();
     let (_, behind) = common::scan_lab_with(
         common::LAB_VALIDATING_RESOLVER,
-        &domains,
+        &DOMAINS,
         &["--no-tls-scan"],
     );
     let (direct_verdicts, behind_verdicts) = (dns_verdicts(direct), dns_verdicts(&behind));
@@ -183,7 +221,112 @@ fn every_dns_verdict_is_the_same_behind_a_validating_resolver() {
     assert_eq!(direct_verdicts, behind_verdicts);
     // broken.test is bogus both ways (not "inconclusive" from a SERVFAIL),
     expect(&behind, "DNS-002", "dns:broken.test", "fail", Some("high"));
-    // and its MX was found through the resolver and probed.
-    let probed = common::endpoint(&behind, "mx.broken.test:25");
-    assert!(probed["tcp"]["status"].is_string(), "{probed}");
+    expect(&behind, "DNS-002", "dns:expired.test", "fail", Some("high"));
+    // and their MX were found through the resolver and probed,
+    for subject in ["mx.broken.test:25", "mx.expired.test:25"] {
+        let probed = common::endpoint(&behind, subject);
+        assert!(probed["tcp"]["status"].is_string(), "{probed}");
+    }
+    // with the same cause in DNS-002's words both ways.
+    for subject in ["dns:broken.test", "dns:expired.test"] {
+        assert_eq!(
+            common::finding(direct, "DNS-002", subject)["detail"],
+            common::finding(&behind, "DNS-002", subject)["detail"],
+        );
+    }
+}
+
+/// Issue 18, scope 3: no finding on the lab speaks CEL or engine internals;
+/// an inconclusive one names the evidence and quotes the probe's reason.
+#[test]
+fn no_finding_detail_carries_an_internal_message() {
+    let report = report();
+    for finding in report["findings"].as_array().expect("findings") {
+        let detail = finding["detail"].as_str().unwrap_or_default();
+        for internal in [
+            "No such key",
+            "is absent",
+            "could not be evaluated",
+            "‹unavailable›",
+        ] {
+            assert!(
+                !detail.contains(internal),
+                "{} on {}: {detail}",
+                finding["rule"],
+                finding["subject"]
+            );
+        }
+    }
+    let dane = common::finding(report, "DNS-003", "mx.broken.test:25")["detail"].to_string();
+    assert!(dane.contains("tlsa failed"), "{dane}");
+    assert!(dane.contains("no DS record of broken.test"), "{dane}");
+}
+
+/// Removes what differs between two runs by nature: times and durations,
+/// including the clock rustls quotes in an expired certificate's error
+/// ("verification time 1796572072 (UNIX) … (187112872 seconds ago)").
+fn without_times(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|key, _| !(key.ends_with("_ms") || key.ends_with("_at")));
+            map.values_mut().for_each(without_times);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_times),
+        Value::String(text) if text.contains("verification time") => {
+            *text = text
+                .split(|c: char| c.is_ascii_digit())
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("#");
+        }
+        _ => {}
+    }
+}
+
+/// The first place two JSON values differ, as a path.
+fn first_difference(a: &Value, b: &Value, at: String) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.keys()
+                .chain(y.keys())
+                .find_map(|k| match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => first_difference(p, q, format!("{at}.{k}")),
+                    _ => Some(format!("{at}.{k} (only in one)")),
+                })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(p, q, format!("{at}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{at}: {a} vs {b}")),
+    }
+}
+
+/// Issue 18, scope 4: behind a resolver that rotates record sets
+/// (unbound's round-robin), two scans of the same lab give the same
+/// report, times and durations aside: record sets are kept in canonical
+/// order (RFC 2181 §5.1, RFC 4034 §6.3).
+#[test]
+fn two_scans_behind_the_resolver_give_the_same_report() {
+    let scan = || {
+        let (_, mut report) = common::scan_lab_with(
+            common::LAB_VALIDATING_RESOLVER,
+            &DOMAINS,
+            &["--no-tls-scan"],
+        );
+        without_times(&mut report);
+        report
+    };
+    let (first, second) = (scan(), scan());
+    assert!(
+        first["findings"].as_array().is_some_and(|f| f.len() > 100),
+        "{first}"
+    );
+    assert_eq!(
+        first_difference(&first, &second, String::new()),
+        None,
+        "two scans of the same lab differ"
+    );
 }

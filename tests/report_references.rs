@@ -7,7 +7,7 @@ use mailaudit::Language;
 use mailaudit::evidence::SCHEMA_VERSION;
 use mailaudit::finding::{Finding, Severity, Status};
 use mailaudit::report::{Format, RenderOptions, Report, Settings};
-use mailaudit::rules::references::resolve_all;
+use mailaudit::rules::{self, references::resolve_all};
 
 fn finding(rule: &str, citations: &[&str]) -> Finding {
     let citations = resolve_all(&citations.iter().map(|c| c.to_string()).collect::<Vec<_>>());
@@ -28,6 +28,13 @@ fn finding(rule: &str, citations: &[&str]) -> Finding {
 }
 
 fn report(language: Language) -> Report {
+    let findings = vec![
+        finding("RET-001", &["hgb-257 Abs. 1 Nr. 3", "ao-147 Abs. 1 Nr. 3"]),
+        finding("RET-003", &["hgb-257 Abs. 1 Nr. 2", "gobd-rz-119"]),
+    ];
+    let started_at = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap();
+    // The rules stage lists the sources the findings cite.
+    let assessment = rules::assess(&[], &[], &findings, started_at, &Default::default());
     Report {
         schema_version: SCHEMA_VERSION.to_string(),
         profile: Default::default(),
@@ -35,7 +42,7 @@ fn report(language: Language) -> Report {
         rule_set_version: "2026.11.2".to_string(),
         legal_snapshot: "2026-11-26".to_string(),
         language,
-        started_at: Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap(),
+        started_at,
         finished_at: Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 3).unwrap(),
         settings: Settings {
             resolver: "system".to_string(),
@@ -47,10 +54,8 @@ fn report(language: Language) -> Report {
             connections_per_address: 4,
         },
         targets: vec![],
-        findings: vec![
-            finding("RET-001", &["hgb-257 Abs. 1 Nr. 3", "ao-147 Abs. 1 Nr. 3"]),
-            finding("RET-003", &["hgb-257 Abs. 1 Nr. 2", "gobd-rz-119"]),
-        ],
+        findings,
+        assessment,
         baseline: None,
     }
 }

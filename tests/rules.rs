@@ -401,3 +401,42 @@ fn an_unreadable_acl_leaves_ret_006_inconclusive_with_the_servers_reason() {
         verdict.detail
     );
 }
+
+/// Issue 18: DNS-002 says why a zone is bogus, in both languages, from the
+/// cause the DNSSEC probe read from the records.
+#[test]
+fn dns_002_names_why_the_zone_is_bogus_in_german_and_english() {
+    let rule = default_rules()
+        .into_iter()
+        .find(|r| r.id == "DNS-002")
+        .expect("DNS-002");
+    let bogus = |cause: serde_json::Value| {
+        serde_json::json!({"dnssec": {"validation": {"status": "completed", "value": {}}, "rrsets": [
+            {"name": "example.org", "record_type": "MX", "role": "domain", "lookup": {"status": "completed",
+             "value": {"security": "bogus", "records": 0, "nxdomain": false, "reason": "DNSSEC validation failed", "bogus_cause": cause}}}
+        ]}})
+    };
+    let now: DateTime<Utc> = "2026-11-26T00:00:00Z".parse().unwrap();
+    let cases = [
+        (
+            serde_json::json!({"kind": "signature_expired", "zone": "example.org", "record_type": "DNSKEY",
+                "date": "2025-02-01T00:00:00Z", "detail": "the signature over the DNSKEY RRset of example.org expired on 2025-02-01 00:00 UTC"}),
+            "Signatur abgelaufen in der Zone example.org (DNSKEY), Zeitpunkt 2025-02-01",
+            "expired on 2025-02-01",
+        ),
+        (
+            serde_json::json!({"kind": "no_matching_ds", "zone": "example.org", "record_type": "DS",
+                "detail": "no DS record of example.org (key tag 1) matches one of its DNSKEYs (key tag 2)"}),
+            "kein DS-Eintrag der Elternzone passt zu einem DNSKEY der Zone example.org",
+            "no DS record of example.org (key tag 1) matches",
+        ),
+    ];
+    for (cause, german, english) in cases {
+        let variables = BTreeMap::from([("domain".to_string(), bogus(cause))]);
+        let de = rules::evaluate_rule(&rule, &variables, now, Language::De);
+        let en = rules::evaluate_rule(&rule, &variables, now, Language::En);
+        assert_eq!(de.status.to_string(), "fail", "{}", de.detail);
+        assert!(de.detail.contains(german), "{}", de.detail);
+        assert!(en.detail.contains(english), "{}", en.detail);
+    }
+}

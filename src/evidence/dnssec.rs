@@ -95,6 +95,47 @@ pub struct ValidatedAnswer {
     pub nxdomain: bool,
     /// How the status was reached, in words.
     pub reason: String,
+    /// Why a bogus answer is bogus, read from the records themselves (the
+    /// validator says only "bogus"); absent for every other status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bogus_cause: Option<BogusCause>,
+}
+
+/// Where the chain of trust breaks for a bogus answer (issue 18), found by
+/// checking the DS and DNSKEY records and the signatures' validity periods
+/// from the trust anchor down to the RRset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct BogusCause {
+    pub kind: BogusKind,
+    /// The zone where the chain breaks, no trailing dot (`.` for the root).
+    pub zone: String,
+    /// The RRset whose signature or key is at fault, e.g. `DNSKEY` or `MX`.
+    pub record_type: String,
+    /// When the signature expired (`signature_expired`) or becomes valid
+    /// (`signature_not_yet_valid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<chrono::DateTime<chrono::Utc>>,
+    /// The cause in words, with key tags and dates.
+    pub detail: String,
+}
+
+/// The kinds of breaks in a chain of trust (RFC 4035 §5, RFC 6840 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BogusKind {
+    /// The parent's DS records match none of the zone's DNSKEYs.
+    NoMatchingDs,
+    /// Every signature over the RRset has expired.
+    SignatureExpired,
+    /// Every signature over the RRset lies in the future (inception).
+    SignatureNotYetValid,
+    /// The RRset has no RRSIG although its zone is signed.
+    MissingSignature,
+    /// A negative answer whose NSEC/NSEC3 records do not prove the denial.
+    DenialNotProven,
+    /// DS, keys and validity periods are in order, so the signatures
+    /// themselves do not verify (or the records could not be fetched).
+    Undetermined,
 }
 
 /// DANE for one endpoint (RFC 7672, RFC 6698).

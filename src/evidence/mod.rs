@@ -24,8 +24,8 @@ pub use certificate::{CertificateEvidence, PublicKeyEvidence, SignatureEvidence}
 pub use client_config::{ClientConfigEvidence, ConfigDocument, DeclaredServer, HttpsAnswer};
 pub use dns::{DnsEvidence, HostAddresses, MxEvidence, MxRecord, SrvLookup, SrvRecord};
 pub use dnssec::{
-    DaneEvidence, DaneMatch, DnssecEvidence, RrsetRole, RrsetSecurity, Security, TlsaOutcome,
-    TlsaRecord, TlsaResult, TlsaRrset, ValidatedAnswer, ValidationSetup,
+    BogusCause, BogusKind, DaneEvidence, DaneMatch, DnssecEvidence, RrsetRole, RrsetSecurity,
+    Security, TlsaOutcome, TlsaRecord, TlsaResult, TlsaRrset, ValidatedAnswer, ValidationSetup,
 };
 pub use endpoint::{AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TcpEvidence};
 pub use key_discovery::{KeyDiscoveryEvidence, KeyRecord, KeyRecordLookup, WkdPolicyEvidence};

@@ -3,6 +3,7 @@
 //! A lookup that got an answer — including "no such name" and "no records" —
 //! completes; only a lookup without an answer (timeout, SERVFAIL, refused)
 //! fails. Names are queried fully qualified so no search list applies.
+//! Every answer's records come in canonical order ([`canonical_order`]).
 
 use super::checking_disabled::CheckingDisabled;
 use crate::evidence::{Attempt, MxEvidence, MxRecord, SrvRecord};
@@ -91,6 +92,21 @@ fn builder(server: Option<SocketAddr>) -> Result<ResolverBuilder<CheckingDisable
     }
 }
 
+/// Puts records in one fixed order: by type, then by their wire form as
+/// unsigned octets (the canonical order of RFC 4034 §6.3). The order of an
+/// RRset carries no meaning (RFC 2181 §5.1), and a resolver rotates it
+/// (unbound's round-robin), so evidence keeps this order and two scans of
+/// the same zones give the same report (issue 18).
+pub fn canonical_order(records: &mut [RData]) {
+    use hickory_resolver::proto::serialize::binary::BinEncodable;
+    records.sort_by_cached_key(|record| {
+        (
+            u16::from(record.record_type()),
+            record.to_bytes().unwrap_or_default(),
+        )
+    });
+}
+
 /// An answer, or the fact that there was none.
 #[derive(Debug, Clone)]
 pub enum Answer {
@@ -162,6 +178,21 @@ impl Dns {
             .map_err(|e| format!("cannot set up the validating resolver: {e}"))
     }
 
+    /// The server queries go to: `--resolver`, else the system's first
+    /// name server (None when the system configuration names none).
+    pub fn server(&self) -> Option<SocketAddr> {
+        self.server.or_else(|| {
+            let (config, _) = hickory_resolver::system_conf::read_system_conf().ok()?;
+            let server = config.name_servers().first()?;
+            Some(SocketAddr::new(server.ip, 53))
+        })
+    }
+
+    /// The timeout of each query.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// How many queries went to the network so far (cache misses).
     pub fn queries_sent(&self) -> usize {
         self.queries.load(Ordering::Relaxed)
@@ -191,13 +222,15 @@ impl Dns {
             ));
         };
         match self.resolver.lookup(query_name, record_type).await {
-            Ok(lookup) => Ok(Answer::Records(
-                lookup
+            Ok(lookup) => {
+                let mut records: Vec<RData> = lookup
                     .answers()
                     .iter()
                     .map(|record| record.data.clone())
-                    .collect(),
-            )),
+                    .collect();
+                canonical_order(&mut records);
+                Ok(Answer::Records(records))
+            }
             Err(NetError::Dns(DnsError::NoRecordsFound(no_records))) => Ok(Answer::NoRecords {
                 nxdomain: no_records.response_code == ResponseCode::NXDomain,
             }),
@@ -358,5 +391,27 @@ mod tests {
         // and what DNS cannot carry is refused
         assert!(query_name(&format!("{}.example", "a".repeat(64))).is_none());
         assert!(query_name("a..example").is_none());
+    }
+
+    use hickory_resolver::proto::rr::rdata::{A, TXT};
+
+    #[test]
+    fn an_rrset_in_any_order_comes_out_in_one_order() {
+        let records = vec![
+            RData::TXT(TXT::new(vec!["v=spf1 -all".into()])),
+            RData::A(A::new(127, 0, 0, 9)),
+            RData::A(A::new(127, 0, 0, 10)),
+            RData::TXT(TXT::new(vec!["google-site-verification=x".into()])),
+        ];
+        let mut forward = records.clone();
+        let mut backward: Vec<RData> = records.into_iter().rev().collect();
+        canonical_order(&mut forward);
+        canonical_order(&mut backward);
+        assert_eq!(forward, backward);
+        // A (type 1) before TXT (type 16); within a type by wire octets,
+        // so the shorter TXT string (its length octet) first.
+        assert_eq!(forward[0], RData::A(A::new(127, 0, 0, 9)));
+        assert_eq!(forward[1], RData::A(A::new(127, 0, 0, 10)));
+        assert!(matches!(&forward[2], RData::TXT(t) if t.to_string().contains("spf1")));
     }
 }

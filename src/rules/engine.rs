@@ -5,6 +5,7 @@
 //! the first `[[fail]]` check that holds gives fail; a check that cannot be
 //! evaluated (missing field) gives inconclusive; otherwise pass.
 
+use super::evidence_path::{attempts_in, missing};
 use super::retention_view;
 use super::value::{display, to_cel};
 use super::{Rule, SubjectKind, Template, TemplatePart, Thresholds};
@@ -288,12 +289,9 @@ fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
                     &format!("'applies' gave {other:?}, not a bool"),
                 );
             }
-            Err(error) => {
-                return inconclusive(
-                    rule,
-                    german,
-                    &format!("'applies' could not be evaluated: {error}"),
-                );
+            Err(_) => {
+                let reason = unreadable(&applies.source, &lookup);
+                return inconclusive(rule, german, &reason);
             }
         }
     }
@@ -304,7 +302,7 @@ fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
     }
     // Whether a condition holds; `Err` says why that cannot be told: the
     // probe's own reason when the condition reached into an attempt that
-    // has no value, else the CEL error.
+    // has no value ([`unreadable`]).
     let holds = |when: &super::Expression| -> Result<bool, String> {
         match when.program.execute(&context) {
             Ok(cel::Value::Bool(holds)) => Ok(holds),
@@ -312,10 +310,7 @@ fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
                 "check '{}' gave {other:?}, not a bool",
                 when.source
             )),
-            Err(error) => Err(attempts_in(&when.source)
-                .iter()
-                .find_map(|path| missing(&lookup, path))
-                .unwrap_or_else(|| format!("'{}' could not be evaluated: {error:?}", when.source))),
+            Err(_) => Err(unreadable(&when.source, &lookup)),
         }
     };
     for check in &rule.checks {
@@ -355,6 +350,16 @@ fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
     )
 }
 
+/// Why an expression could not be evaluated, in the user's words: the
+/// first attempt it reads that has no value, with the probe's reason; CEL's
+/// own error ("No such key") is an internal message and never shown.
+fn unreadable<'j>(source: &str, lookup: &dyn Fn(&str) -> Option<&'j Json>) -> String {
+    attempts_in(source)
+        .iter()
+        .find_map(|path| missing(lookup, path))
+        .unwrap_or_else(|| "the evidence this check reads was not recorded".to_string())
+}
+
 fn inconclusive(rule: &Rule, german: bool, reason: &str) -> Verdict {
     let lead = if german {
         "Nicht beurteilbar, Nachweis fehlt"
@@ -366,77 +371,6 @@ fn inconclusive(rule: &Rule, german: bool, reason: &str) -> Verdict {
         severity: rule.severity,
         detail: format!("{lead}: {reason}"),
     }
-}
-
-/// Why the attempt at `path` (e.g. `endpoint.tls`) gives no usable value.
-/// A `*` segment stands for every element of a list
-/// (`domain.mx_hosts.*.addresses`); the first missing one is reported.
-fn missing<'j>(lookup: &dyn Fn(&str) -> Option<&'j Json>, path: &str) -> Option<String> {
-    let segments: Vec<&str> = path.split('.').collect();
-    let Some(root) = lookup(segments.first()?) else {
-        return Some(format!("{path} is absent"));
-    };
-    missing_below(root, &segments[1..], path, segments[0])
-}
-
-fn missing_below(current: &Json, rest: &[&str], path: &str, at: &str) -> Option<String> {
-    // An attempt on the way that did not complete explains everything below it.
-    if !rest.is_empty()
-        && let Some(status @ ("failed" | "skipped")) = current.get("status").and_then(Json::as_str)
-    {
-        return Some(format!(
-            "{at} {status}: {}",
-            current
-                .get("reason")
-                .and_then(Json::as_str)
-                .unwrap_or("no reason recorded")
-        ));
-    }
-    match rest.split_first() {
-        // A declaration (e.g. `profile.declared`): false is missing evidence.
-        None if current.is_boolean() => match current.as_bool() {
-            Some(true) => None,
-            _ => Some(format!("{path} is false: nothing was declared")),
-        },
-        None => match current.get("status").and_then(Json::as_str) {
-            Some("completed") => None,
-            Some(status) => Some(format!(
-                "{at} {status}: {}",
-                current
-                    .get("reason")
-                    .and_then(Json::as_str)
-                    .unwrap_or("no reason recorded")
-            )),
-            None => Some(format!("{path} is not a probe attempt")),
-        },
-        Some((&"*", tail)) => current
-            .as_array()?
-            .iter()
-            .enumerate()
-            .find_map(|(index, item)| missing_below(item, tail, path, &format!("{at}[{index}]"))),
-        Some((segment, tail)) => match current.get(*segment) {
-            Some(next) => missing_below(next, tail, path, &format!("{at}.{segment}")),
-            None => Some(format!("{path} is absent")),
-        },
-    }
-}
-
-/// Attempt paths an expression reads a value from: `a.b.c` in `a.b.c.value`.
-fn attempts_in(source: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    let mut rest = source;
-    while let Some(at) = rest.find(".value") {
-        let before = &rest[..at];
-        let start = before
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-            .map_or(0, |i| i + 1);
-        let path = &before[start..];
-        if !path.is_empty() && !paths.iter().any(|p| p == path) {
-            paths.push(path.to_string());
-        }
-        rest = &rest[at + ".value".len()..];
-    }
-    paths
 }
 
 fn render(template: &Template, context: &cel::Context) -> String {
@@ -451,42 +385,4 @@ fn render(template: &Template, context: &cel::Context) -> String {
             },
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::attempts_in;
-
-    #[test]
-    fn attempt_paths_are_found_before_value() {
-        assert_eq!(
-            attempts_in(
-                "domain.dns.mx.value.records.size() == 0 && domain.dns.addresses.value.size() == 0"
-            ),
-            vec!["domain.dns.mx", "domain.dns.addresses"]
-        );
-        assert_eq!(
-            attempts_in("!(endpoint.tls.value.version == 'x')"),
-            vec!["endpoint.tls"]
-        );
-        assert!(attempts_in("endpoint.port == 25").is_empty());
-    }
-
-    #[test]
-    fn wildcard_paths_check_every_element() {
-        let variables = std::collections::BTreeMap::from([(
-            "domain".to_string(),
-            serde_json::json!({"hosts": [
-                {"addresses": {"status": "completed", "value": []}},
-                {"addresses": {"status": "failed", "reason": "SERVFAIL"}}
-            ]}),
-        )]);
-        let lookup = |name: &str| variables.get(name);
-        let reason = super::missing(&lookup, "domain.hosts.*.addresses").unwrap();
-        assert_eq!(reason, "domain.hosts[1].addresses failed: SERVFAIL");
-        assert_eq!(
-            super::missing(&lookup, "domain.hosts.*.nothing"),
-            Some("domain.hosts.*.nothing is absent".into())
-        );
-    }
 }

@@ -8,6 +8,7 @@
 
 mod assess;
 mod engine;
+mod evidence_path;
 pub mod file;
 mod literals;
 mod load;

@@ -28,12 +28,13 @@
 //! is by definition the anchored key).
 //!
 //! Limits: hickory decides per RRset, so a bogus answer comes back as an
-//! error without records (we record it as `bogus` with zero records). When
-//! the configured server is itself a validating recursive resolver, bogus
-//! data reaches us as SERVFAIL, which cannot be told apart from an outage:
-//! such lookups fail (inconclusive), never pass. The TLSA base name is the
-//! MX host name as published; CNAME expansion of the TLSA base (RFC 7672
-//! §2.2.2) is not followed.
+//! error without records (we record it as `bogus` with zero records), and
+//! without the cause: [`diagnosis`] reads the DS, DNSKEY and RRSIG records
+//! itself and names it (`bogus_cause`). Every query carries CD=1
+//! ([`super::checking_disabled`]), so a validating upstream resolver hands
+//! bogus data over instead of answering SERVFAIL (RFC 4035 §3.2.2). The TLSA
+//! base name is the MX host name as published; CNAME expansion of the TLSA
+//! base (RFC 7672 §2.2.2) is not followed.
 //!
 //! Findings for MX hosts are reported per domain (DNS-001, DNS-002 on
 //! `dns:DOMAIN`), naming the host, because the catalogue's subject for DNS
@@ -41,9 +42,10 @@
 //! in each domain's context.
 //!
 //! The validating lookups are in [`validator`], the trust anchors in
-//! [`anchors`].
+//! [`anchors`], the causes of bogus answers in [`diagnosis`].
 
 mod anchors;
+mod diagnosis;
 mod validator;
 
 use super::context::ProbeContext;

@@ -4,6 +4,7 @@
 //! the root's keys cannot be fetched is no verdict at all.
 
 use super::anchors::trust_anchors;
+use super::diagnosis::Diagnosis;
 use crate::evidence::{Security, ValidatedAnswer, ValidationSetup};
 use crate::probe::context::ProbeContext;
 use crate::probe::dns::{Dns, ScanResolver};
@@ -24,6 +25,9 @@ pub(super) struct Validator {
     /// internal authoritative server answers REFUSED for `.`): then no chain
     /// of trust can be fetched, and a "bogus" verdict proves nothing.
     root_unavailable: Option<String>,
+    /// Reads the records behind a bogus verdict to say why (None when no
+    /// server address is known).
+    diagnosis: Option<Diagnosis>,
 }
 
 impl Validator {
@@ -35,9 +39,13 @@ impl Validator {
             Ok(_) => Some("the resolver has no DNSKEY records for the root".to_string()),
             Err(reason) => Some(reason),
         };
+        let diagnosis = dns
+            .server()
+            .map(|server| Diagnosis::new(server, dns.timeout(), chrono::Utc::now()));
         Ok(Validator {
             resolver,
             root_unavailable,
+            diagnosis,
             setup: ValidationSetup {
                 validator: VALIDATOR.to_string(),
                 resolver: dns.description.clone(),
@@ -55,11 +63,21 @@ impl Validator {
         record_type: RecordType,
     ) -> Result<(ValidatedAnswer, Vec<RData>), String> {
         let result = self.validated(name, record_type).await;
-        match (&result, &self.root_unavailable) {
-            (Ok((answer, _)), Some(reason)) if answer.security == Security::Bogus => Err(format!(
-                "{record_type} {name}: the chain of trust could not be fetched ({reason}), so the status is undecided"
-            )),
-            _ => result,
+        match (result, &self.root_unavailable, &self.diagnosis) {
+            (Ok((answer, _)), Some(reason), _) if answer.security == Security::Bogus => {
+                Err(format!(
+                    "{record_type} {name}: the chain of trust could not be fetched ({reason}), so the status is undecided"
+                ))
+            }
+            (Ok((mut answer, data)), None, Some(diagnosis))
+                if answer.security == Security::Bogus =>
+            {
+                let cause = diagnosis.cause(name, record_type).await;
+                answer.reason = format!("DNSSEC validation failed: {}", cause.detail);
+                answer.bogus_cause = Some(cause);
+                Ok((answer, data))
+            }
+            (result, _, _) => result,
         }
     }
 
@@ -75,6 +93,7 @@ impl Validator {
                 records,
                 nxdomain,
                 reason,
+                bogus_cause: None,
             };
         match self.resolver.lookup(fqdn.as_str(), record_type).await {
             Ok(lookup) => {
@@ -90,11 +109,13 @@ impl Validator {
                     .map(|r| r.proof)
                     .min()
                     .unwrap_or(Proof::Indeterminate);
-                let data: Vec<RData> = relevant
+                let mut data: Vec<RData> = relevant
                     .iter()
                     .filter(|r| r.record_type() == record_type)
                     .map(|r| r.data.clone())
                     .collect();
+                // RRset order means nothing (RFC 2181 §5.1); the report keeps one.
+                crate::probe::dns::canonical_order(&mut data);
                 let reason = positive_reason(proof);
                 Ok((answer(proof, data.len(), false, reason), data))
             }

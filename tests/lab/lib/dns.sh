@@ -56,6 +56,30 @@ lab_dns_zone() {
 	fi
 }
 
+# Fixed validity of expired.test's signatures: long past, so the zone is
+# bogus with "signature expired" (issue 18), and fixed, so it is signed once
+# and not again on every `up`.
+LAB_EXPIRED_INCEPTION=20250101000000
+LAB_EXPIRED_EXPIRATION=20250201000000
+
+# lab_dns_zone_expired ZONE FILE KEY...: like lab_dns_zone, but signed with
+# signatures that expired on LAB_EXPIRED_EXPIRATION; re-signed only when the
+# zone's content changed.
+lab_dns_zone_expired() {
+	local zone=$1 file=$2
+	shift 2
+	local unsigned="$LAB_ZONES/$file" signed="$LAB_ZONES/$file.signed"
+	LAB_CHANGED["dns-zone"]=
+	lab_render "dns/$file.in" "$unsigned" dns-zone
+	if [[ -n ${LAB_CHANGED["dns-zone"]} || ! -s $signed ]]; then
+		lab_log "signing zone $zone with signatures that expired on $LAB_EXPIRED_EXPIRATION"
+		ldns-signzone -i "$LAB_EXPIRED_INCEPTION" -e "$LAB_EXPIRED_EXPIRATION" -o "$zone" \
+			-f "$signed.tmp" "$unsigned" "$@"
+		mv -f "$signed.tmp" "$signed"
+		LAB_CHANGED["dns"]=1
+	fi
+}
+
 lab_dns() {
 	mkdir -p "$LAB_ZONES" "$LAB_DNSKEYS" "$LAB_DNS/db"
 	local root_ksk root_zsk test_ksk test_zsk good_ksk good_zsk broken_ksk broken_zsk decoy dane_ksk dane_zsk
@@ -71,10 +95,14 @@ lab_dns() {
 	decoy=$(lab_dns_key broken-decoy-ksk broken.test. ksk)
 	dane_ksk=$(lab_dns_key dane-ksk dane.test. ksk)
 	dane_zsk=$(lab_dns_key dane-zsk dane.test. zsk)
+	local expired_ksk expired_zsk
+	expired_ksk=$(lab_dns_key expired-ksk expired.test. ksk)
+	expired_zsk=$(lab_dns_key expired-zsk expired.test. zsk)
 
 	LAB_TLSA_GOOD_MX=$(lab_spki_sha256 "$LAB_RUN/certs/good-mx.pem")
 	lab_dns_zone good.test. good.test.zone "$good_ksk" "$good_zsk"
 	lab_dns_zone broken.test. broken.test.zone "$broken_ksk" "$broken_zsk"
+	lab_dns_zone_expired expired.test. expired.test.zone "$expired_ksk" "$expired_zsk"
 	# A fixed digest of no key in the lab: dane.test's DANE-EE record must not match.
 	LAB_TLSA_WRONG=$(printf 'mailaudit lab: no such key' | sha256sum | cut -d' ' -f1)
 	lab_dns_zone dane.test. dane.test.zone "$dane_ksk" "$dane_zsk"
@@ -84,6 +112,7 @@ lab_dns() {
 	lab_dns_zone exim.test. exim.test.zone
 	LAB_DS_GOOD=$(lab_dns_ds "$good_ksk")
 	LAB_DS_BROKEN=$(lab_dns_ds "$decoy")
+	LAB_DS_EXPIRED=$(lab_dns_ds "$expired_ksk")
 	LAB_DS_DANE=$(lab_dns_ds "$dane_ksk")
 	lab_dns_zone test. test.zone "$test_ksk" "$test_zsk"
 	LAB_DS_TEST=$(lab_dns_ds "$test_ksk")

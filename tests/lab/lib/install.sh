@@ -11,6 +11,8 @@ LAB_PACKAGES=(
 	knot knot-dnsutils bind9-dnsutils ldnsutils
 	# the validating resolver in front of the lab (lib/resolver.sh)
 	unbound
+	# lab_dnssec.rs captures mailaudit's queries to it, to see CD=1 (issue 18)
+	tcpdump
 	nginx-light
 	openssl curl iproute2 procps
 	# lib/maildir.py generates the lab mailboxes (stdlib only)

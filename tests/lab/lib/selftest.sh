@@ -72,6 +72,7 @@ cmd_selftest() {
 	st_expect "delv: good.test fully validated" '^; fully validated' "$("${delv[@]}" MX good.test 2>&1)"
 	st_expect "delv: bad.test unsigned (insecure)" '^; unsigned answer' "$("${delv[@]}" MX bad.test 2>&1)"
 	st_expect "delv: broken.test fails validation" 'resolution failed' "$("${delv[@]}" MX broken.test 2>&1)"
+	st_expect "delv: expired.test fails validation" 'resolution failed' "$("${delv[@]}" MX expired.test 2>&1)"
 	st_expect "delv: dane.test TLSA fully validated" '^; fully validated' "$("${delv[@]}" TLSA _25._tcp.mx.dane.test 2>&1)"
 	st_expect "dane.test: mx2 has no TLSA" '^$' "$(dig +short @"$LAB_DNS_ADDR" TLSA _25._tcp.mx2.dane.test)"
 

@@ -188,7 +188,7 @@ lab_service_logs() {
 # the port is open: ask each zone for its SOA.
 lab_dns_ready() {
 	local z
-	for z in . test. good.test. bad.test. broken.test. dane.test. legacy.test. cyrus.test. exim.test.; do
+	for z in . test. good.test. bad.test. broken.test. expired.test. dane.test. legacy.test. cyrus.test. exim.test.; do
 		dig +norec +time=1 +tries=1 @"$LAB_DNS_ADDR" SOA "$z" 2>/dev/null | grep -q 'status: NOERROR' || return 1
 	done
 }
