@@ -7,6 +7,7 @@
 //! directly, and reports parse errors with line, column and a caret.
 
 mod engine;
+pub mod examples;
 pub mod file;
 mod literals;
 mod load;
