@@ -12,10 +12,12 @@ use crate::finding::Finding;
 use crate::report::{LEGAL_SNAPSHOT, Report, Settings, Target};
 use crate::rules::RULE_SET_VERSION;
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 /// One line of the JSON Lines stream: one finished domain.
@@ -46,7 +48,7 @@ impl DomainLine {
 /// Reads a JSONL file. A missing file reads as empty when `missing_ok`
 /// (a `--resume` file that a first run creates).
 pub fn read_lines(path: &Path, missing_ok: bool) -> Result<Vec<DomainLine>, BatchError> {
-    LineReader::open(path, missing_ok)?
+    LineReader::<DomainLine>::open(path, missing_ok)?
         .map(|read| read.map(|(_, line)| line))
         .collect()
 }
@@ -59,19 +61,21 @@ pub struct Span {
     pub len: u64,
 }
 
-/// The lines of a JSONL file one at a time, each with its [`Span`]; blank
-/// lines are skipped. Only one line is held at a time.
-pub struct LineReader {
+/// The lines of a JSONL file one at a time, each with its [`Span`], read as
+/// `T` (a [`DomainLine`], or the part of one a caller needs); blank lines
+/// are skipped. Only one line is held at a time.
+pub struct LineReader<T = DomainLine> {
     reader: Option<BufReader<File>>,
     path: PathBuf,
     offset: u64,
     number: usize,
     buffer: String,
+    parsed: PhantomData<fn() -> T>,
 }
 
-impl LineReader {
+impl<T: DeserializeOwned> LineReader<T> {
     /// Opens `path`; a missing file reads as empty when `missing_ok`.
-    pub fn open(path: &Path, missing_ok: bool) -> Result<LineReader, BatchError> {
+    pub fn open(path: &Path, missing_ok: bool) -> Result<LineReader<T>, BatchError> {
         let reader = match File::open(path) {
             Ok(file) => Some(BufReader::with_capacity(1 << 16, file)),
             Err(error) if missing_ok && error.kind() == std::io::ErrorKind::NotFound => None,
@@ -83,12 +87,13 @@ impl LineReader {
             offset: 0,
             number: 0,
             buffer: String::new(),
+            parsed: PhantomData,
         })
     }
 }
 
-impl Iterator for LineReader {
-    type Item = Result<(Span, DomainLine), BatchError>;
+impl<T: DeserializeOwned> Iterator for LineReader<T> {
+    type Item = Result<(Span, T), BatchError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let reader = self.reader.as_mut()?;
@@ -145,16 +150,23 @@ fn io_error(path: &Path, error: std::io::Error) -> BatchError {
     }
 }
 
+/// A line read for its version only (the rest is skipped unparsed).
+#[derive(Deserialize)]
+struct VersionOnly {
+    schema_version: Option<serde_json::Value>,
+}
+
 /// Parses one line, refusing a schema major version this build does not read.
-fn parse_line(raw: &str, path: &Path, number: usize) -> Result<DomainLine, BatchError> {
+fn parse_line<T: DeserializeOwned>(raw: &str, path: &Path, number: usize) -> Result<T, BatchError> {
     let bad = |error| BatchError::BadLine {
         path: path.to_path_buf(),
         line: number,
         error,
     };
-    let value: serde_json::Value = serde_json::from_str(raw).map_err(bad)?;
-    let found = value
-        .get("schema_version")
+    let version: VersionOnly = serde_json::from_str(raw).map_err(bad)?;
+    let found = version
+        .schema_version
+        .as_ref()
         .and_then(|v| v.as_str())
         .unwrap_or("none");
     if found.split('.').next() != SCHEMA_VERSION.split('.').next() {
@@ -164,7 +176,7 @@ fn parse_line(raw: &str, path: &Path, number: usize) -> Result<DomainLine, Batch
             found: found.to_string(),
         });
     }
-    serde_json::from_value(value).map_err(bad)
+    serde_json::from_str(raw).map_err(bad)
 }
 
 /// Builds the report of all `lines` (one per domain, first one wins), with

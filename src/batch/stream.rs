@@ -73,7 +73,9 @@ pub fn open(
         let unterminated = check_last_line(path)?;
         let mut skip = HashSet::new();
         let mut done = Vec::new();
-        for read in LineReader::open(path, true)? {
+        // Each line is read whole, so a damaged file is refused before the
+        // scan; only one line is held at a time unless `keep_done`.
+        for read in LineReader::<DomainLine>::open(path, true)? {
             let (_, line) = read?;
             if skip.insert(line.domain.clone()) && keep_done {
                 done.push(Target {

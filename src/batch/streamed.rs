@@ -66,7 +66,11 @@ impl Index {
             .collect();
         let mut spans: Vec<Option<(Span, bool)>> = vec![None; domains.len()];
         let mut winners = HashMap::new();
-        for read in LineReader::open(path, false)? {
+        let mut file = File::open(path).map_err(|error| BatchError::Io {
+            source_name: path.display().to_string(),
+            error,
+        })?;
+        for read in LineReader::<FindingsOf>::open(path, false)? {
             let (span, line) = read?;
             let Some(&index) = position.get(line.domain.as_str()) else {
                 continue;
@@ -76,7 +80,7 @@ impl Index {
             }
             let again = judge_again.contains(&line.domain);
             let findings = if again {
-                judge(&line.evidence)
+                judge(&read_at_as::<TargetOnly>(&mut file, path, span)?.evidence)
             } else {
                 line.findings
             };
@@ -137,6 +141,13 @@ impl Tally {
 /// A line read for its findings only (the evidence is skipped unparsed).
 #[derive(serde::Deserialize)]
 struct FindingsOnly {
+    findings: Vec<Finding>,
+}
+
+/// A line read for its domain and findings.
+#[derive(serde::Deserialize)]
+struct FindingsOf {
+    domain: String,
     findings: Vec<Finding>,
 }
 
