@@ -314,3 +314,60 @@ fn slim(target: Target) -> Target {
         evidence,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Writes `{"k": 1, "targets": values, "z": []}` as `write` does: the
+    /// head with an empty array, the elements spliced in.
+    fn spliced(values: &[serde_json::Value]) -> String {
+        let head = serde_json::to_string_pretty(&json!({"k": 1, "targets": [], "z": []}))
+            .expect("serialises");
+        let (before, after) = split_at_field(&head, "targets");
+        let mut out = before.as_bytes().to_vec();
+        let mut array = Array::new();
+        for value in values {
+            array.element(&mut out, value).expect("written");
+        }
+        array.end(&mut out).expect("written");
+        out.extend(after.as_bytes());
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn spliced_elements_read_as_the_pretty_printer_writes_them() {
+        for values in [
+            vec![
+                json!({"a": [1, {"b": "two\nlines"}], "c": {}}),
+                json!([]),
+                json!("s"),
+            ],
+            Vec::new(),
+        ] {
+            let whole = serde_json::to_string_pretty(&json!({"k": 1, "targets": values, "z": []}))
+                .expect("serialises");
+            assert_eq!(spliced(&values), whole);
+        }
+    }
+
+    #[test]
+    fn a_key_is_the_rule_and_the_subject() {
+        let finding = |rule: &str, subject: &str| Finding {
+            rule: rule.into(),
+            subject: subject.into(),
+            status: Status::Pass,
+            severity: Severity::Low,
+            area: "dns".into(),
+            title: String::new(),
+            detail: String::new(),
+            references: Vec::new(),
+            remediation: String::new(),
+            change: None,
+            accepted: None,
+        };
+        assert_eq!(key_of(&finding("A", "b")), key_of(&finding("A", "b")));
+        assert_ne!(key_of(&finding("A", "b")), key_of(&finding("Ab", "")));
+    }
+}
