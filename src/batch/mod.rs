@@ -6,8 +6,9 @@
 //!
 //! A batch with a JSONL file and no format but `json` keeps no finished
 //! domain in memory: each line is written as its domain finishes, and
-//! `report.json` is read back from the file afterwards, so peak memory
-//! follows `--concurrency`, not the number of domains.
+//! `report.json` is read back from the file afterwards, so the domains'
+//! evidence and findings do not add up in memory (the run's DNS answer
+//! cache in `probe/dns.rs` still grows with the domains).
 
 pub mod judged;
 pub mod line;

@@ -1,6 +1,5 @@
 //! `report.json` of a batch, assembled by streaming from its JSON Lines, so
-//! that no finished domain is held in memory: peak memory follows
-//! `--concurrency`, not the number of domains.
+//! that no finished domain is held in memory.
 //!
 //! Two passes over the file. [`Index::build`] reads it once and keeps, per
 //! target, where its line is, and per (rule, subject) which domain's finding
