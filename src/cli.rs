@@ -1,6 +1,17 @@
-//! Command-line types (clap). Parsing only; `main` does the work.
+//! Command-line types (clap), with a value parser for every flag that is
+//! not free text, so a bad value is refused by clap with exit code 2 and a
+//! message naming the flag and the input. [`crate::command`] does the work.
 
+pub mod values;
+
+use crate::Language;
+use crate::batch::Shard;
+use crate::finding::Severity;
+use crate::report::Format;
+use crate::report::pdf::PdfStandard;
+use crate::target::Endpoint;
 use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
@@ -104,10 +115,10 @@ pub struct OutputArgs {
         value_delimiter = ',',
         default_value = "html,json"
     )]
-    pub format: Vec<String>,
+    pub format: Vec<Format>,
     /// Standard of report.pdf: a-3b (PDF/A-3b with report.json attached, the default), a-2b (PDF/A-2b for archives that do not take PDF/A-3; it forbids attachments, so report.json is NOT attached, only its SHA-256 printed) or ua-1 (PDF/UA-1, accessible, with report.json attached).
     #[arg(long, value_name = "a-3b|a-2b|ua-1", default_value = "a-3b")]
-    pub pdf_standard: String,
+    pub pdf_standard: PdfStandard,
     /// A report.json of an earlier scan: failed findings are marked new or unchanged, and fixed ones are listed.
     #[arg(long, value_name = "PREVIOUS.json")]
     pub baseline: Option<PathBuf>,
@@ -117,17 +128,17 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Mail domains to audit, e.g. example.org.
-    #[arg(required_unless_present = "targets", value_name = "DOMAIN")]
+    #[arg(required_unless_present = "targets", value_name = "DOMAIN", value_parser = values::domain)]
     pub domains: Vec<String>,
     /// File of domains to audit, one per line (`#` comments, blank lines and duplicates ignored); `-` reads stdin. Combines with DOMAIN arguments. With --targets, --shard or --resume the domains are scanned and reported in sorted order.
     #[arg(long, value_name = "FILE|-")]
     pub targets: Option<String>,
     /// Most domains scanned at once. The per-address limit (--connections-per-host) holds across all of them, and an endpoint several domains share is probed once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = values::at_least_one)]
     pub concurrency: usize,
     /// Scan only shard I of N (counted from 1): the domains whose name's SHA-256 (first 8 bytes, big-endian), modulo N, is I-1. Every domain is in exactly one shard; combine the outputs with `mailaudit merge`.
     #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
+    pub shard: Option<Shard>,
     /// Continue the JSON Lines file of an interrupted scan: domains with a line in FILE are not scanned again, and new lines are appended (FILE is never truncated; it is created if missing). Implies --format jsonl, streamed into FILE.
     #[arg(long, value_name = "FILE.jsonl")]
     pub resume: Option<PathBuf>,
@@ -135,10 +146,10 @@ pub struct ScanArgs {
     pub output: OutputArgs,
     /// Report language: de (German) or en (English).
     #[arg(long, value_name = "de|en", default_value = "de")]
-    pub lang: String,
+    pub lang: Language,
     /// Send every DNS query to this server (UDP and TCP), e.g. 10.0.0.53 or [::1]:5353. Default: the system resolver.
-    #[arg(long, value_name = "IP[:PORT]")]
-    pub resolver: Option<String>,
+    #[arg(long, value_name = "IP[:PORT]", value_parser = values::resolver)]
+    pub resolver: Option<SocketAddr>,
     /// DNSSEC trust anchors (DS or DNSKEY zone-file lines) for zones not under the public root. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub dnssec_anchor: Vec<PathBuf>,
@@ -146,25 +157,25 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PEM")]
     pub ca_file: Vec<PathBuf>,
     /// Limit in seconds for each network step (DNS query, protocol command, TLS handshake). TCP connects use at most 5 s.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = values::timeout)]
     pub timeout: f64,
     /// Also probe this endpoint: HOST:PORT on a standard mail port, or PROTOCOL://HOST:PORT (smtp, submission, submissions, imap, imaps, pop3, pop3s, sieve). Repeatable.
-    #[arg(long = "host", value_name = "HOST:PORT")]
-    pub hosts: Vec<String>,
+    #[arg(long = "host", value_name = "HOST:PORT", value_parser = values::host)]
+    pub hosts: Vec<Endpoint>,
     /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
-    pub fail_on: String,
+    pub fail_on: Severity,
     /// Most simultaneous connections to one IP address (providers rate-limit).
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = values::at_least_one)]
     pub connections_per_host: usize,
     /// DKIM selector to look up at SELECTOR._domainkey.DOMAIN, besides the built-in common ones (default, selector1, google, …). Repeatable.
-    #[arg(long = "dkim-selector", value_name = "SELECTOR")]
+    #[arg(long = "dkim-selector", value_name = "SELECTOR", value_parser = values::dkim_selector)]
     pub dkim_selectors: Vec<String>,
     /// Mailbox whose OPENPGPKEY (RFC 7929) and SMIMEA (RFC 8162) records are looked up, e.g. alice@example.org; the records' names hash the local part, so they cannot be found without one. Only looked up when its domain is scanned. Repeatable.
-    #[arg(long = "key-lookup", value_name = "ADDRESS")]
+    #[arg(long = "key-lookup", value_name = "ADDRESS", value_parser = values::key_lookup)]
     pub key_lookups: Vec<String>,
     /// Base URL of the RDAP bootstrap registry (RFC 9224) under which ipv4.json and ipv6.json are fetched, for LOC-001 (data location). Default: https://data.iana.org/rdap/. With this flag, loopback and private addresses are looked up too (for a test or internal registry).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = values::rdap_bootstrap)]
     pub rdap_bootstrap: Option<String>,
     /// Do not look up where the servers are (no RDAP queries); LOC-001 is then inconclusive.
     #[arg(long, conflicts_with = "rdap_bootstrap")]
@@ -216,10 +227,10 @@ pub struct ReportArgs {
     pub output: OutputArgs,
     /// Report language: de (German) or en (English). Default: the language of the saved report.
     #[arg(long, value_name = "de|en")]
-    pub lang: Option<String>,
+    pub lang: Option<Language>,
     /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
-    pub fail_on: String,
+    pub fail_on: Severity,
     #[command(flatten)]
     pub profile: ProfileArg,
     #[command(flatten)]
@@ -236,10 +247,10 @@ pub struct MergeArgs {
     pub output: OutputArgs,
     /// Report language: de or en. Default: the language of the first line.
     #[arg(long, value_name = "de|en")]
-    pub lang: Option<String>,
+    pub lang: Option<Language>,
     /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
-    pub fail_on: String,
+    pub fail_on: Severity,
     #[command(flatten)]
     pub profile: ProfileArg,
     #[command(flatten)]
@@ -254,10 +265,10 @@ pub struct EvaluateArgs {
     pub evidence: PathBuf,
     /// Language of titles and details: de or en. Default: the language of the saved report.
     #[arg(long, value_name = "de|en")]
-    pub lang: Option<String>,
+    pub lang: Option<Language>,
     /// Exit with code 1 when a failed finding has at least this severity: critical, high, medium, low, info.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
-    pub fail_on: String,
+    pub fail_on: Severity,
     /// Print the terminal summary instead of the findings JSON.
     #[arg(long)]
     pub summary: bool,

@@ -5,13 +5,15 @@
 //! [`finding`] → [`report`].
 
 pub mod batch;
+pub mod cli;
+pub mod command;
 pub mod credentials;
 pub mod dnssec_anchor;
 pub mod evidence;
 pub mod finding;
+#[cfg(feature = "fuzz-api")]
 #[doc(hidden)]
 pub mod fuzz_api;
-pub mod judged;
 pub mod mail_class;
 pub mod probe;
 pub mod profile;

@@ -272,6 +272,27 @@ fn shards_cover_every_target_once_and_merge_equals_the_unsharded_run() {
             .collect()
     };
     assert_eq!(domains(&merged), domains(&unsharded));
+    // The batch kept no domain: its report.json was streamed from its JSONL,
+    // and is byte for byte what `merge` of that JSONL writes from memory,
+    // but for the finishing time.
+    let remerged = mailaudit()
+        .arg("merge")
+        .arg(format!("{whole}/report.jsonl"))
+        .args(["--format", "json", "--out", "-"])
+        .output()
+        .expect("merge runs");
+    let without_finish = |text: &str| -> String {
+        text.lines()
+            .filter(|l| !l.starts_with("  \"finished_at\": "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let streamed = std::fs::read_to_string(format!("{whole}/report.json")).expect("report.json");
+    assert!(streamed.ends_with("}\n") && streamed.contains("\n  \"targets\": [\n    {"));
+    assert_eq!(
+        without_finish(&streamed),
+        without_finish(&String::from_utf8_lossy(&remerged.stdout))
+    );
     // Merged into a directory, the summary ends with the per-domain table.
     let merged_dir = dir.path().join("merged");
     let output = mailaudit()

@@ -100,6 +100,8 @@ pub enum Format {
     Sarif,
     /// PDF (feature `pdf`): PDF/A-3b with `report.json` attached by default.
     Pdf,
+    /// JSON Lines, one line per domain, written by a batch scan as each domain finishes.
+    Jsonl,
 }
 
 /// Settings that only some formats read.
@@ -119,6 +121,7 @@ impl Format {
             Format::Junit => "report.junit.xml",
             Format::Sarif => "report.sarif",
             Format::Pdf => "report.pdf",
+            Format::Jsonl => "report.jsonl",
         }
     }
 
@@ -132,6 +135,7 @@ impl Format {
             Format::Junit => Ok(junit::render(report)),
             Format::Sarif => sarif::render(report),
             Format::Pdf => Err(RenderError::NotText),
+            Format::Jsonl => Err(RenderError::Streamed),
         }
     }
 
@@ -177,8 +181,9 @@ impl std::str::FromStr for Format {
             "junit" => Ok(Format::Junit),
             "sarif" => Ok(Format::Sarif),
             "pdf" => Ok(Format::Pdf),
+            "jsonl" => Ok(Format::Jsonl),
             other => Err(format!(
-                "unknown format '{other}'; use html, pdf, json, md, junit or sarif"
+                "unknown format '{other}'; use html, pdf, json, md, junit or sarif (and jsonl for scan)"
             )),
         }
     }
@@ -199,6 +204,8 @@ pub enum RenderError {
     PdfNotBuilt,
     #[error("the PDF is binary; render it with Format::render_bytes")]
     NotText,
+    #[error("JSON Lines are written by a batch scan as each domain finishes, not from a report")]
+    Streamed,
     #[error("cannot write the report: {0}")]
     Write(#[from] std::io::Error),
 }

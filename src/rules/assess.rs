@@ -6,12 +6,13 @@
 
 use super::retention_view;
 use super::{Rule, Thresholds};
-use crate::finding::{Finding, Status};
+use crate::finding::{Citation, Finding, Severity, Status};
 use crate::profile::AuditProfile;
 use crate::report::Target;
 use crate::report::assessment::{Assessment, CertificateExpiry, Grade, MailboxRetention};
 use crate::retention::{RetentionClass, deadline};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashSet;
 
 /// Assesses `targets` and their `findings` with the thresholds of `rules`,
 /// at the scan time `now`, under `profile`.
@@ -22,52 +23,108 @@ pub fn assess(
     now: DateTime<Utc>,
     profile: &AuditProfile,
 ) -> Assessment {
-    let thresholds = Thresholds::of(rules);
-    let as_of = now.date_naive();
-    let worst = findings
+    let mut assessor = Assessor::new(rules, now, profile);
+    targets
         .iter()
-        .filter(|f| f.status == Status::Fail)
-        .map(|f| f.severity)
-        .max();
-    let mut certificates: Vec<CertificateExpiry> = Vec::new();
-    for endpoint in targets.iter().flat_map(|t| &t.evidence.endpoints) {
-        let Some(leaf) = endpoint.tls.value().and_then(|t| t.chain.first()) else {
-            continue;
-        };
-        if certificates.iter().any(|c| c.sha256 == leaf.sha256) {
-            continue;
+        .for_each(|target| assessor.add_target(target));
+    findings
+        .iter()
+        .for_each(|finding| assessor.add_finding(finding));
+    assessor.finish()
+}
+
+/// [`assess`] one target and one finding at a time, for a batch report
+/// written by streaming (`batch::streamed`): it keeps only what the
+/// assessment holds, never a target or a finding.
+pub struct Assessor<'a> {
+    thresholds: Thresholds,
+    profile: &'a AuditProfile,
+    as_of: NaiveDate,
+    worst: Option<Severity>,
+    certificates: Vec<CertificateExpiry>,
+    seen: HashSet<String>,
+    mailboxes: Vec<MailboxRetention>,
+    /// The first citation of each work, in order of first citation.
+    citations: Vec<Citation>,
+}
+
+impl<'a> Assessor<'a> {
+    /// An assessment of nothing yet, with the thresholds of `rules`, at the
+    /// scan time `now`, under `profile`.
+    pub fn new(rules: &[Rule], now: DateTime<Utc>, profile: &'a AuditProfile) -> Assessor<'a> {
+        Assessor {
+            thresholds: Thresholds::of(rules),
+            profile,
+            as_of: now.date_naive(),
+            worst: None,
+            certificates: Vec::new(),
+            seen: HashSet::new(),
+            mailboxes: Vec::new(),
+            citations: Vec::new(),
         }
-        certificates.push(CertificateExpiry {
-            sha256: leaf.sha256.clone(),
-            days_left: leaf.days_left,
-            expiring: thresholds
-                .expiring_days
-                .is_some_and(|days| leaf.days_left < days),
-        });
     }
-    let mailboxes = targets
-        .iter()
-        .flat_map(|t| &t.evidence.mailboxes)
-        .map(|mailbox| MailboxRetention {
-            user: mailbox.user.clone(),
-            server: mailbox.server.clone(),
-            retention: retention_view::view(mailbox, profile, as_of, &thresholds),
-        })
-        .collect();
-    // Mail of the scan's own year: the longest period mail can have today.
-    let unclassified = deadline(
-        RetentionClass::Unclassified,
-        as_of,
-        &profile.retention(),
-        as_of,
-    );
-    Assessment {
-        grade: Some(Grade::of(worst)),
-        expiring_days: thresholds.expiring_days,
-        certificates,
-        mailboxes,
-        unclassified_retention_years: Some(unclassified.period_years),
-        sources: super::references::works_cited(findings.iter().flat_map(|f| &f.citations)),
+
+    /// Takes in a target's leaf certificates and mailboxes.
+    pub fn add_target(&mut self, target: &Target) {
+        for endpoint in &target.evidence.endpoints {
+            let Some(leaf) = endpoint.tls.value().and_then(|t| t.chain.first()) else {
+                continue;
+            };
+            if !self.seen.insert(leaf.sha256.clone()) {
+                continue;
+            }
+            self.certificates.push(CertificateExpiry {
+                sha256: leaf.sha256.clone(),
+                days_left: leaf.days_left,
+                expiring: self
+                    .thresholds
+                    .expiring_days
+                    .is_some_and(|days| leaf.days_left < days),
+            });
+        }
+        for mailbox in &target.evidence.mailboxes {
+            self.mailboxes.push(MailboxRetention {
+                user: mailbox.user.clone(),
+                server: mailbox.server.clone(),
+                retention: retention_view::view(
+                    mailbox,
+                    self.profile,
+                    self.as_of,
+                    &self.thresholds,
+                ),
+            });
+        }
+    }
+
+    /// Takes in a finding's status, severity and citations.
+    pub fn add_finding(&mut self, finding: &Finding) {
+        if finding.status == Status::Fail {
+            self.worst = self.worst.max(Some(finding.severity));
+        }
+        for citation in &finding.citations {
+            if !self.citations.iter().any(|c| c.work == citation.work) {
+                self.citations.push(citation.clone());
+            }
+        }
+    }
+
+    /// The assessment of everything taken in.
+    pub fn finish(self) -> Assessment {
+        // Mail of the scan's own year: the longest period mail can have today.
+        let unclassified = deadline(
+            RetentionClass::Unclassified,
+            self.as_of,
+            &self.profile.retention(),
+            self.as_of,
+        );
+        Assessment {
+            grade: Some(Grade::of(self.worst)),
+            expiring_days: self.thresholds.expiring_days,
+            certificates: self.certificates,
+            mailboxes: self.mailboxes,
+            unclassified_retention_years: Some(unclassified.period_years),
+            sources: super::references::works_cited(&self.citations),
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 mod assess;
 mod engine;
 mod evidence_path;
+pub mod examples;
 pub mod file;
 mod literals;
 mod load;
@@ -19,7 +20,7 @@ mod spans;
 mod thresholds;
 mod value;
 
-pub use assess::assess;
+pub use assess::{Assessor, assess};
 pub use engine::{Verdict, evaluate, evaluate_rule};
 pub use file::{Example, SubjectKind, Text};
 pub use literals::{SchemaIndex, literal_problems};

@@ -109,8 +109,8 @@ def main():
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--dns-listen", default="127.0.20.53")
     args = parser.parse_args()
-    if not 1 <= args.domains <= 9999:
-        parser.error("--domains takes 1 to 9999")
+    if not 1 <= args.domains <= 99999:
+        parser.error("--domains takes 1 to 99999")
     zones_dir = args.out / "zones"
     zones_dir.mkdir(parents=True, exist_ok=True)
     for old in zones_dir.glob("*.zone"):
@@ -128,7 +128,8 @@ def main():
     expected = {}
     targets = []
     for number in range(1, args.domains + 1):
-        domain = f"d{number:04d}.test"
+        # d0001.test … d9999.test; five digits from 10,000 domains on.
+        domain = f"d{number:0{max(4, len(str(args.domains)))}d}.test"
         provider = provider_of(number)
         lines = soa(domain) + [f"@ IN MX 10 mx.{provider}."]
         lines += [record.format(domain=domain) for record in CUSTOMER_RECORDS[provider]]

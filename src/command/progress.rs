@@ -2,9 +2,9 @@
 //! ETA. A batch: domains done, endpoints in flight, failed endpoint probes
 //! and ETA. Hidden when stderr is not a terminal or with --quiet.
 
+use crate::evidence::{AttemptStatus, EndpointEvidence, PortState};
+use crate::probe::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mailaudit::evidence::{AttemptStatus, EndpointEvidence, PortState};
-use mailaudit::probe::Progress;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
