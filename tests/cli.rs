@@ -204,12 +204,16 @@ fn rules_check_refuses_an_unknown_reference_and_a_vague_one_naming_file_and_line
         let broken = text.replace("\"hgb-257 Abs. 1 Nr. 3\"", bad);
         assert_ne!(broken, text, "RET-001 cites hgb-257 Abs. 1 Nr. 3");
         std::fs::write(dir.path().join("RET-001.toml"), &broken).unwrap();
+        // The error names the line and the column where the citation starts.
+        let column = broken.lines().nth(line - 1).unwrap().find(bad).unwrap() + 1;
         mailaudit()
             .args(["rules", "check"])
             .arg(dir.path())
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(format!("RET-001.toml:{line}: ")))
+            .stderr(predicate::str::contains(format!(
+                "RET-001.toml:{line}:{column}: "
+            )))
             .stderr(predicate::str::contains(why));
     }
 }

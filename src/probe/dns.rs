@@ -31,9 +31,16 @@ pub struct ResolverError(String);
 /// Most CNAMEs followed when looking for a loop (hickory follows 8).
 const MAX_ALIASES: usize = 8;
 
+/// Most answers the scan's cache holds before finished ones are dropped: a
+/// batch of 10,000 domains would otherwise keep every name it ever asked
+/// for (about 12 KB per domain). 32 domains in flight ask for about 1,500
+/// names, so the answers a scan still shares stay in.
+const CACHE_ENTRIES: usize = 4096;
+
 /// A resolver bound to one server, or to the system configuration. Answers
 /// are cached for the scan, so a name asked for twice (an MX host that is
-/// also an SRV target, an SPF include seen twice) costs one query.
+/// also an SRV target, an SPF include seen twice) costs one query; the
+/// cache is bounded ([`CACHE_ENTRIES`]), so a long batch does not grow.
 pub struct Dns {
     resolver: ScanResolver,
     /// The server every query goes to (`--resolver`), or none for the
@@ -51,6 +58,13 @@ pub struct Dns {
 
 /// One cached lookup, filled by the first caller and shared by the rest.
 type CachedAnswer = Arc<OnceCell<Result<Answer, String>>>;
+
+/// Drops the answers no lookup is waiting for: those already filled, or
+/// abandoned, that only the cache still holds. Lookups in flight keep
+/// theirs, so two callers of one name still share one query.
+fn drop_finished<K>(cache: &mut HashMap<K, CachedAnswer>) {
+    cache.retain(|_, cell| Arc::strong_count(cell) > 1 && !cell.initialized());
+}
 
 /// Resolver options shared by discovery and validation: our own timeout,
 /// two attempts, and names always taken as fully qualified.
@@ -207,6 +221,9 @@ impl Dns {
                 .cache
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if cache.len() >= CACHE_ENTRIES && !cache.contains_key(&key) {
+                drop_finished(&mut cache);
+            }
             cache.entry(key).or_default().clone()
         };
         cell.get_or_init(|| self.query_uncached(name, record_type))
@@ -370,6 +387,25 @@ impl Dns {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_cache_drops_finished_answers_and_keeps_lookups_in_flight() {
+        let mut cache: HashMap<&str, CachedAnswer> = HashMap::new();
+        let finished: CachedAnswer = Arc::default();
+        finished
+            .set(Ok(Answer::NoRecords { nxdomain: true }))
+            .unwrap();
+        cache.insert("finished", finished);
+        let waiting: CachedAnswer = Arc::default();
+        cache.insert("waiting", waiting.clone());
+        cache.insert("abandoned", Arc::default());
+        drop_finished(&mut cache);
+        // Only the lookup someone still waits for stays.
+        assert_eq!(cache.keys().copied().collect::<Vec<_>>(), vec!["waiting"]);
+        drop(waiting);
+        drop_finished(&mut cache);
+        assert!(cache.is_empty());
+    }
 
     #[test]
     fn names_idna_refuses_are_sent_with_their_labels_as_written() {
