@@ -209,7 +209,7 @@ fn rules_check_refuses_an_unknown_reference_and_a_vague_one_naming_file_and_line
             .arg(dir.path())
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(format!("RET-001.toml:{line}: ")))
+            .stderr(predicate::str::contains(format!("RET-001.toml:{line}:")))
             .stderr(predicate::str::contains(why));
     }
 }
