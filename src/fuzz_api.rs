@@ -24,7 +24,7 @@ use crate::probe::mailbox::{folders, managesieve, pop3_view, sieve_script};
 use crate::probe::protocol::MailProtocol;
 use crate::probe::protocol::{imap, pop3, sieve, smtp};
 use crate::probe::starttls_injection::judge::{Judge, Watch};
-use crate::probe::tls_scan::{answer, classification, sslv2};
+use crate::probe::tls_scan::{answer, registry, sslv2};
 use crate::probe::{client_config, key_discovery};
 use crate::target::Protocol;
 use hickory_resolver::proto::rr::RecordType;
@@ -306,9 +306,9 @@ pub fn client_config(data: &[u8]) {
 /// The suite family whose ServerKeyExchange is read: the table's, else
 /// one picked by the suite's low bits so every branch of
 /// `key_exchange::parse` is reached.
-fn family(suite: u16) -> Option<classification::KeyExchange> {
-    use classification::KeyExchange;
-    classification::table()
+fn family(suite: u16) -> Option<registry::KeyExchange> {
+    use registry::KeyExchange;
+    registry::table()
         .suite(suite)
         .map(|entry| entry.kx)
         .or(match suite % 8 {

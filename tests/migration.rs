@@ -12,16 +12,17 @@ use mailaudit::report::assessment::{Assessment, Grade};
 use mailaudit::report::{Format, offline};
 use mailaudit::rules;
 
-/// The verdicts of `findings`, sorted: rule, subject, status and severity.
-/// Texts are left out: the rule set that judges again may word a detail or
-/// cite its sources differently (issues 14 and 18) without changing a
-/// verdict.
-fn sorted(findings: &[Finding]) -> Vec<String> {
+/// The verdicts of `findings` by rules the 1.3 report knew, sorted: rule,
+/// subject, status and severity. References are left out: the rule set that
+/// judges again may cite its sources differently (issue 14's catalogue)
+/// without changing a verdict; so is the detail, whose wording of missing
+/// evidence has changed since (rules/evidence_path.rs); and so are rules
+/// added since (TLS-013), which have no verdict in the saved report.
+fn sorted(findings: &[Finding], known: &[&str]) -> Vec<String> {
     let mut all: Vec<String> = findings
         .iter()
-        .map(|f| {
-            serde_json::to_string(&(&f.rule, &f.subject, f.status, f.severity)).unwrap()
-        })
+        .filter(|f| known.contains(&f.rule.as_str()))
+        .map(|f| serde_json::to_string(&(&f.rule, &f.subject, f.status, f.severity)).unwrap())
         .collect();
     all.sort();
     all
@@ -53,7 +54,12 @@ fn a_schema_1_3_report_loads_renders_and_is_judged_again_with_the_same_findings(
     let report = rules::reevaluate(&saved, &rules, Language::En, None);
     // Then it is a 1.4 report with the findings main wrote ...
     assert_eq!(report.schema_version, SCHEMA_VERSION);
-    assert_eq!(sorted(&report.findings), sorted(&saved.findings));
+    let known: Vec<&str> = saved.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(
+        sorted(&report.findings, &known),
+        sorted(&saved.findings, &known)
+    );
+    assert!(report.findings.iter().any(|f| f.rule == "TLS-013"));
     // ... and the assessment: bad.test fails critical checks (grade F), its
     // expired certificate (-2166 days) is expiring, the one valid for 364
     // days is not, and bob's mailbox has its retention view.

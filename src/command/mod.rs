@@ -135,10 +135,17 @@ pub fn load_rules(source: &RuleSource) -> Result<Vec<Rule>, CommandError> {
             .map_err(|e| CommandError::usage_in("the built-in rules are broken", e))?
     };
     Ok(match &source.rules {
-        Some(dir) => rule_files::merge(
-            defaults,
-            rule_files::from_dir(dir).map_err(CommandError::usage)?,
-        ),
+        Some(dir) => {
+            let merged = rule_files::merge(
+                defaults,
+                rule_files::from_dir(dir).map_err(CommandError::usage)?,
+            );
+            // DIR/tables/ (an adapted TR-02102-2 or country table) judges
+            // the built-in rules too, also when DIR holds no rule file.
+            let (tables, _) =
+                crate::rules::tables::Tables::with_overrides(dir).map_err(CommandError::usage)?;
+            rule_files::use_tables(merged, tables)
+        }
         None => defaults,
     })
 }

@@ -2,8 +2,11 @@
 //! and ManageSieve address, the network RDAP says it belongs to and that
 //! network's country. The probe records facts; the country's
 //! classification (EEA, adequacy decision, third country) is a lookup in
-//! the dated table `src/probe/location/countries.toml`, recorded with the
-//! table's snapshot date so a report states which legal state it used.
+//! the dated table `rules/tables/countries.toml` that the rules stage makes
+//! when it judges, so a saved report is judged again under a newer list of
+//! adequacy decisions. Reports of schema 1.3/1.4 wrote the class, the
+//! decision and the table's date here; they still load, and those saved
+//! values are ignored.
 
 use super::Attempt;
 use serde::{Deserialize, Serialize};
@@ -14,10 +17,6 @@ use std::net::IpAddr;
 pub struct LocationEvidence {
     /// The RDAP bootstrap base URL (`ipv4.json` and `ipv6.json` under it).
     pub bootstrap: String,
-    /// Snapshot date of the country table the classification comes from.
-    pub table_snapshot: String,
-    /// Where the country table was taken from.
-    pub table_source: String,
     /// One entry per distinct address, sorted.
     pub addresses: Vec<AddressLocation>,
 }
@@ -49,26 +48,6 @@ pub struct RdapNetwork {
     pub end_address: Option<String>,
     /// ISO 3166-1 alpha-2 code, upper case, as registered.
     pub country: String,
-    /// The country's class in the table of `table_snapshot`.
-    pub classification: CountryClass,
-    /// The adequacy decision, for class `adequacy`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adequacy_decision: Option<String>,
-    /// The table's note on the decision's scope or uncertainty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// Where a country stands under Art. 44 ff. DSGVO.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum CountryClass {
-    /// EU or EEA: no transfer in the sense of Art. 44.
-    Eea,
-    /// A third country with an Art. 45 adequacy decision.
-    Adequacy,
-    /// Any other country: transfers need Art. 46 safeguards.
-    ThirdCountry,
 }
 
 /// The default of evidence written before location was recorded.

@@ -29,9 +29,7 @@ pub use dnssec::{
 };
 pub use endpoint::{AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TcpEvidence};
 pub use key_discovery::{KeyDiscoveryEvidence, KeyRecord, KeyRecordLookup, WkdPolicyEvidence};
-pub use location::{
-    AddressLocation, CountryClass, LocationEvidence, RdapNetwork, location_not_recorded,
-};
+pub use location::{AddressLocation, LocationEvidence, RdapNetwork, location_not_recorded};
 pub use mail_auth::{
     DkimEvidence, DkimKey, DmarcEvidence, DmarcReportAddress, MailAuthEvidence, MtaStsEvidence,
     MtaStsPolicy, MxCoverage, SpfEvidence, SpfWalkStep, TlsRptEvidence,
@@ -45,14 +43,13 @@ pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
 pub use starttls_injection::StarttlsInjectionEvidence;
 pub use tls::{ChainStructure, TlsEvidence, Validation};
 pub use tls_scan::{
-    GroupClass, GroupResult, HelloFeatures, KeyExchangeResult, SuiteClass, SuiteResult,
-    TlsScanEvidence, VersionResult,
+    GroupResult, HelloFeatures, KeyExchangeResult, SuiteResult, TlsScanEvidence, VersionResult,
 };
 
 use serde::{Deserialize, Serialize};
 
 /// Version of the evidence and report JSON shape.
-pub const SCHEMA_VERSION: &str = "1.4.0";
+pub const SCHEMA_VERSION: &str = "1.5.0";
 
 /// The evidence of one scanned domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -1,33 +1,14 @@
 //! Evidence of the raw-handshake TLS scan (issue 4): which protocol versions,
-//! cipher suites and key-exchange groups an endpoint accepts, each suite and
-//! group classified against BSI TR-02102-2, and a few features seen in the
-//! ServerHello. Collected by `probe::tls_scan`; judged by TLS-003 to TLS-012.
+//! cipher suites and key-exchange groups an endpoint accepts, by code point,
+//! and a few features seen in the ServerHello. Collected by
+//! `probe::tls_scan`; judged by TLS-003 to TLS-013. The TR-02102-2 class of
+//! a suite or group is not a fact of the scan: the rules stage adds it from
+//! its dated table (`rules/tables/tr-02102-2.toml`) when it judges, so a
+//! saved report is judged again under a newer edition. Reports of schema
+//! 1.3/1.4 wrote `class` and `classification` here; they still load, and
+//! the saved classes are ignored.
 
 use serde::{Deserialize, Serialize};
-
-/// The classification of a cipher suite under BSI TR-02102-2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SuiteClass {
-    /// Listed by the guideline.
-    Recommended,
-    /// Not listed, so not conformant (static RSA, SHA-1 MAC, ChaCha20, …).
-    NotListed,
-    /// Never acceptable (NULL, EXPORT, anon, RC4, DES, 3DES, MD5).
-    Broken,
-}
-
-/// The classification of a key-exchange group under BSI TR-02102-2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupClass {
-    Recommended,
-    NotListed,
-    /// Below the guideline's sizes (ffdhe2048, EC below 250 bit).
-    TooSmall,
-    /// Not listed, but only worth a note (X25519, hybrid ML-KEM groups).
-    Info,
-}
 
 /// Everything the scan found on one endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -54,8 +35,6 @@ pub struct TlsScanEvidence {
     pub features: Option<HelloFeatures>,
     /// How many handshakes the scan made.
     pub handshakes: u32,
-    /// Source and date of the classification table.
-    pub classification: String,
     /// Steps that could not be completed (timeouts, resets), for the report.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -111,7 +90,6 @@ pub struct SuiteResult {
     /// The IANA code point, `0xc02f`.
     pub id: String,
     pub name: String,
-    pub class: SuiteClass,
     pub forward_secrecy: bool,
 }
 
@@ -121,7 +99,6 @@ pub struct GroupResult {
     pub id: String,
     pub name: String,
     pub bits: u32,
-    pub class: GroupClass,
 }
 
 /// What the ServerHello says about TLS features (TR-02102-2 §3.4).

@@ -12,14 +12,16 @@
 //!
 //! Answers are cached per address for the whole scan ([`RdapCache`]): the
 //! endpoints of one provider usually share a handful of addresses.
+//!
+//! Only the country code is recorded; whether it is in the EEA or has an
+//! adequacy decision is judged by the rules stage under its dated table
+//! (`rules/tables/countries.toml`).
 
 mod bootstrap;
 pub mod cache;
-mod table;
 
 pub use bootstrap::{Bootstrap, special_purpose};
 pub use cache::{LocationSettings, RdapCache};
-pub use table::CountryTable;
 
 use crate::evidence::{
     AddressLocation, Attempt, EndpointEvidence, LocationEvidence, MxHostEvidence, RdapNetwork,
@@ -53,10 +55,6 @@ pub async fn probe(
         LocationSettings::Off => return Attempt::skipped("skipped: --no-location"),
         LocationSettings::Rdap { base, .. } => base.clone(),
     };
-    let table = match cache.table.as_ref() {
-        Ok(table) => table,
-        Err(reason) => return Attempt::failed(reason.clone()),
-    };
     let mut addresses: BTreeMap<IpAddr, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for endpoint in endpoints {
         if let Some(tcp) = endpoint.tcp.value() {
@@ -72,7 +70,7 @@ pub async fn probe(
     }
     let mut located = Vec::new();
     for (address, (hosts, subjects)) in addresses {
-        let rdap = lookup(context, dns, table, address).await;
+        let rdap = lookup(context, dns, address).await;
         located.push(AddressLocation {
             address,
             hosts,
@@ -82,8 +80,6 @@ pub async fn probe(
     }
     Attempt::completed(LocationEvidence {
         bootstrap: base,
-        table_snapshot: table.snapshot.clone(),
-        table_source: table.source.clone(),
         addresses: located,
     })
 }
@@ -95,12 +91,7 @@ fn push_unique(list: &mut Vec<String>, item: &str) {
 }
 
 /// The RDAP network of one address, from the cache or the network.
-async fn lookup(
-    context: &ProbeContext,
-    dns: &Dns,
-    table: &CountryTable,
-    address: IpAddr,
-) -> Attempt<RdapNetwork> {
+async fn lookup(context: &ProbeContext, dns: &Dns, address: IpAddr) -> Attempt<RdapNetwork> {
     let cache = &context.location;
     let LocationSettings::Rdap { base, explicit } = &cache.settings else {
         return Attempt::skipped("skipped: --no-location");
@@ -149,7 +140,7 @@ async fn lookup(
         let separator = if service.ends_with('/') { "" } else { "/" };
         let url = format!("{service}{separator}ip/{address}");
         let (url, json) = fetch_json(context, dns, &url, ANSWER_LIMIT).await?;
-        network(&url, &json, table)
+        network(&url, &json)
     }
     .await;
     let attempt = Attempt::from(result).timed(started);
@@ -160,7 +151,7 @@ async fn lookup(
 }
 
 /// Reads an RFC 9083 §5.4 ip network object.
-pub fn network(url: &str, json: &Value, table: &CountryTable) -> Result<RdapNetwork, String> {
+pub fn network(url: &str, json: &Value) -> Result<RdapNetwork, String> {
     let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_string);
     if let Some(code) = json.get("errorCode") {
         return Err(format!(
@@ -177,7 +168,6 @@ pub fn network(url: &str, json: &Value, table: &CountryTable) -> Result<RdapNetw
         .map(|c| c.trim().to_ascii_uppercase())
         .filter(|c| c.len() == 2 && c.chars().all(|c| c.is_ascii_alphabetic()))
         .ok_or_else(|| format!("{url}: the RDAP network names no country"))?;
-    let classified = table.classify(&country);
     Ok(RdapNetwork {
         url: url.to_string(),
         handle: text("handle"),
@@ -185,9 +175,6 @@ pub fn network(url: &str, json: &Value, table: &CountryTable) -> Result<RdapNetw
         start_address: text("startAddress"),
         end_address: text("endAddress"),
         country,
-        classification: classified.class,
-        adequacy_decision: classified.decision,
-        note: classified.note,
     })
 }
 
@@ -303,21 +290,17 @@ async fn get(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::CountryClass;
     use serde_json::json;
 
     #[test]
-    fn an_ip_network_gives_its_country_and_class() {
-        let table = CountryTable::embedded().unwrap();
+    fn an_ip_network_gives_its_country() {
         let network = network(
             "https://rdap.example/ip/192.0.2.1",
             &json!({"objectClassName": "ip network", "handle": "NET-1", "name": "EXAMPLE",
                     "startAddress": "192.0.2.0", "endAddress": "192.0.2.255", "country": "us"}),
-            &table,
         )
         .unwrap();
         assert_eq!(network.country, "US");
-        assert_eq!(network.classification, CountryClass::Adequacy);
         assert_eq!(network.handle.as_deref(), Some("NET-1"));
         for bad in [
             json!({"objectClassName": "ip network"}),
@@ -328,11 +311,11 @@ mod tests {
             json!([1, 2, 3]),
             json!(null),
         ] {
-            assert!(network_err(&bad, &table), "{bad}");
+            assert!(network_err(&bad), "{bad}");
         }
     }
 
-    fn network_err(json: &Value, table: &CountryTable) -> bool {
-        network("u", json, table).is_err()
+    fn network_err(json: &Value) -> bool {
+        network("u", json).is_err()
     }
 }

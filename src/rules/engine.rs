@@ -7,6 +7,7 @@
 
 use super::evidence_path::{attempts_in, missing};
 use super::retention_view;
+use super::tables::Tables;
 use super::value::{display, to_cel};
 use super::{Rule, SubjectKind, Template, TemplatePart, Thresholds};
 use crate::Language;
@@ -16,6 +17,7 @@ use crate::profile::AuditProfile;
 use chrono::{DateTime, Utc};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 /// The judgement of one rule on one subject, before it is worded.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,12 +46,16 @@ pub fn evaluate<'a>(
 ) -> Vec<Finding> {
     let profile_json = serde_json::to_value(profile).unwrap_or(Json::Null);
     let thresholds = Thresholds::of(rules);
+    let tables = tables_of(rules);
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for target in targets {
         // The domain's evidence is large: it is converted to CEL once and
         // shared by the domain's subjects as the parent scope.
-        let domain = serde_json::to_value(target).unwrap_or(Json::Null);
+        let mut domain = serde_json::to_value(target).unwrap_or(Json::Null);
+        if let Some(tables) = &tables {
+            tables.classify_domain(&mut domain);
+        }
         let mut domain_scope = cel::Context::default();
         domain_scope.add_variable_from_value("domain", to_cel(&domain));
         domain_scope.add_variable_from_value("now", cel::Value::Timestamp(now.fixed_offset()));
@@ -68,8 +74,14 @@ pub fn evaluate<'a>(
                 .iter()
                 .filter(|e| e.host == endpoint.host)
                 .collect();
-            let endpoint_json = serde_json::to_value(endpoint).unwrap_or(Json::Null);
-            let host_json = json!({ "name": endpoint.host, "endpoints": same_host });
+            let mut endpoint_json = serde_json::to_value(endpoint).unwrap_or(Json::Null);
+            let mut host_json = json!({ "name": endpoint.host, "endpoints": same_host });
+            if let Some(tables) = &tables {
+                tables.classify_endpoint(&mut endpoint_json);
+                for same in host_json["endpoints"].as_array_mut().into_iter().flatten() {
+                    tables.classify_endpoint(same);
+                }
+            }
             let mut endpoint_scope = domain_scope.new_inner_scope();
             endpoint_scope.add_variable_from_value("endpoint", to_cel(&endpoint_json));
             endpoint_scope.add_variable_from_value("host", to_cel(&host_json));
@@ -116,6 +128,17 @@ pub fn evaluate<'a>(
     }
     profile.accept(&mut findings, now.date_naive());
     findings
+}
+
+/// The tables the rules judge by: those of their rule set, or the embedded
+/// ones for rules parsed alone. `None` only if the embedded tables are
+/// broken (a unit test keeps them whole); the classes are then missing and
+/// the rules reading them inconclusive, never passed.
+fn tables_of(rules: &[Rule]) -> Option<Arc<Tables>> {
+    rules
+        .iter()
+        .find_map(|rule| rule.tables.clone())
+        .or_else(|| Tables::embedded().ok().map(Arc::new))
 }
 
 /// A mailbox's evidence and its retention view at the scan date.
@@ -196,6 +219,21 @@ pub fn evaluate_rule(
         let thresholds = Thresholds::of(std::slice::from_ref(rule));
         let (_, view) = mailbox_variables(&mailbox, &profile, now, &thresholds);
         variables.insert("retention".into(), view);
+    }
+    // A fixture, like saved evidence, holds facts; the classes come from
+    // the rule's tables.
+    if let Some(tables) = tables_of(std::slice::from_ref(rule)) {
+        if let Some(domain) = variables.get_mut("domain") {
+            tables.classify_domain(domain);
+        }
+        if let Some(endpoint) = variables.get_mut("endpoint") {
+            tables.classify_endpoint(endpoint);
+        }
+        if let Some(host) = variables.get_mut("host") {
+            for same in host["endpoints"].as_array_mut().into_iter().flatten() {
+                tables.classify_endpoint(same);
+            }
+        }
     }
     let variables = &variables;
     let mut context = cel::Context::default();

@@ -7,6 +7,10 @@
 //! literal in `path == 'x'`, `path != 'x'`, `'x' == path` and
 //! `path in ['x', 'y']` with the values the report's JSON Schema allows.
 //!
+//! The schema is the rules' view of the evidence
+//! (`tables::schema::rule_view`): the report's, with the classes the
+//! dated tables add at evaluation time.
+//!
 //! The field is found by following the path's segments through the schema
 //! (`rdap` → `Attempt_for_RdapNetwork`, `value` → `RdapNetwork`,
 //! `classification` → `CountryClass`). A path's first segment is a
@@ -385,7 +389,7 @@ mod tests {
     }
 
     fn problems(when: &str) -> Vec<String> {
-        let schema = schema::generate();
+        let schema = crate::rules::tables::schema::rule_view(schema::generate());
         let index = SchemaIndex::new(&schema);
         literal_problems(&rule_with(when), &index)
             .iter()

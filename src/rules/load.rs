@@ -3,10 +3,12 @@
 
 use super::file::{AREAS, CheckFile, RuleFile, SubjectKind, parse_severity, reference_problem};
 use super::spans::{Position, Spans, Step, Step::Index, Step::Key};
+use super::tables::Tables;
 use super::{Check, Expression, Rule, Template};
 use include_dir::{Dir, include_dir};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// The variables a rule's example may set (see [`SubjectKind`]).
@@ -35,8 +37,9 @@ pub enum RuleError {
     Read { path: String, reason: String },
 }
 
-/// The embedded default rules.
+/// The embedded default rules, with the embedded tables.
 pub fn defaults() -> Result<Vec<Rule>, RuleError> {
+    let tables = Arc::new(Tables::embedded()?);
     let mut files: Vec<_> = DEFAULT_RULES
         .files()
         .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
@@ -52,13 +55,24 @@ pub fn defaults() -> Result<Vec<Rule>, RuleError> {
                 column: 1,
                 reason: "the file is not UTF-8".into(),
             })?;
-            parse(&name, text)
+            parse(&name, text).map(|rule| with_tables(rule, &tables))
         })
         .collect()
 }
 
-/// Rules from `*.toml` files in `dir`.
+fn with_tables(rule: Rule, tables: &Arc<Tables>) -> Rule {
+    Rule {
+        tables: Some(tables.clone()),
+        ..rule
+    }
+}
+
+/// Rules from `*.toml` files in `dir`, with the embedded tables, each
+/// replaced by `dir/tables/NAME` where that exists. A directory may hold
+/// only tables: a DPO's adapted table without rules of its own.
 pub fn from_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
+    let (tables, _) = Tables::with_overrides(dir)?;
+    let tables = Arc::new(tables);
     let read_error = |e: std::io::Error| RuleError::Read {
         path: dir.display().to_string(),
         reason: e.to_string(),
@@ -69,10 +83,10 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     paths.sort();
-    if paths.is_empty() {
+    if paths.is_empty() && !Tables::present_in(dir) {
         return Err(RuleError::Read {
             path: dir.display().to_string(),
-            reason: "the directory holds no *.toml rule files".into(),
+            reason: "the directory holds no *.toml rule files and no tables/ (tr-02102-2.toml, countries.toml)".into(),
         });
     }
     paths
@@ -82,13 +96,32 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })?;
-            parse(&path.display().to_string(), &text)
+            parse(&path.display().to_string(), &text).map(|rule| with_tables(rule, &tables))
         })
         .collect()
 }
 
-/// Merges `extra` over `base`: a rule with the same ID replaces the default.
+/// `rules`, all judged by `tables` (`--rules DIR` with `DIR/tables/`
+/// applies its tables to the built-in rules too).
+pub fn use_tables(rules: Vec<Rule>, tables: Tables) -> Vec<Rule> {
+    let tables = Arc::new(tables);
+    rules
+        .into_iter()
+        .map(|rule| with_tables(rule, &tables))
+        .collect()
+}
+
+/// Merges `extra` over `base`: a rule with the same ID replaces the default,
+/// and the tables of `extra` (when it has rules) judge the whole set.
 pub fn merge(base: Vec<Rule>, extra: Vec<Rule>) -> Vec<Rule> {
+    let tables = extra.iter().find_map(|rule| rule.tables.clone());
+    let base = match &tables {
+        Some(tables) => base
+            .into_iter()
+            .map(|rule| with_tables(rule, tables))
+            .collect(),
+        None => base,
+    };
     let mut by_id: BTreeMap<String, Rule> = base.into_iter().map(|r| (r.id.clone(), r)).collect();
     for rule in extra {
         by_id.insert(rule.id.clone(), rule);
@@ -332,6 +365,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         undecided,
         examples: raw.example,
         parameters: raw.parameters,
+        tables: None,
     })
 }
 

@@ -17,6 +17,7 @@ mod offline;
 pub mod references;
 pub mod retention_view;
 mod spans;
+pub mod tables;
 mod thresholds;
 mod value;
 
@@ -24,7 +25,7 @@ pub use assess::{Assessor, assess};
 pub use engine::{Verdict, evaluate, evaluate_rule};
 pub use file::{Example, SubjectKind, Text};
 pub use literals::{SchemaIndex, literal_problems};
-pub use load::{RuleError, defaults, from_dir, merge, parse};
+pub use load::{RuleError, defaults, from_dir, merge, parse, use_tables};
 pub use offline::reevaluate;
 pub use spans::Position;
 pub use thresholds::{OWNED as OWNED_PARAMETERS, Thresholds};
@@ -32,6 +33,7 @@ pub use thresholds::{OWNED as OWNED_PARAMETERS, Thresholds};
 use crate::Language;
 use crate::finding::Severity;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A compiled CEL expression with its source.
 #[derive(Debug)]
@@ -146,6 +148,10 @@ pub struct Rule {
     /// `[parameters]`: named numbers the rule's CEL reads as `parameters`
     /// and the rules stage reads as [`Thresholds`].
     pub parameters: BTreeMap<String, i64>,
+    /// The dated tables of the rule set this rule was loaded with (the
+    /// same for every rule of a set, see [`merge`]); `None` for a rule
+    /// parsed alone, which is judged by the embedded tables.
+    pub tables: Option<Arc<tables::Tables>>,
 }
 
 impl Rule {
@@ -174,4 +180,4 @@ impl Rule {
 }
 
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.12.1";
+pub const RULE_SET_VERSION: &str = "2026.12.2";

@@ -4,7 +4,6 @@
 //! shared `ProbeContext` can hold it without depending on the probe.
 
 use super::bootstrap::Bootstrap;
-use super::table::CountryTable;
 use crate::evidence::{Attempt, RdapNetwork};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -27,7 +26,6 @@ pub enum LocationSettings {
 #[derive(Clone)]
 pub struct RdapCache {
     pub settings: LocationSettings,
-    pub(super) table: Arc<Result<CountryTable, String>>,
     pub(super) ipv4: Arc<OnceCell<Result<Bootstrap, String>>>,
     pub(super) ipv6: Arc<OnceCell<Result<Bootstrap, String>>>,
     pub(super) answers: Arc<Mutex<HashMap<IpAddr, Attempt<RdapNetwork>>>>,
@@ -38,7 +36,6 @@ impl RdapCache {
     pub fn new(settings: LocationSettings) -> RdapCache {
         RdapCache {
             settings,
-            table: Arc::new(CountryTable::embedded()),
             ipv4: Arc::default(),
             ipv6: Arc::default(),
             answers: Arc::default(),

@@ -166,7 +166,7 @@ pub async fn handshake(
 /// registry (RFC 8446 §B.4) has `TLS_`.
 fn iana_suite_name(suite: rustls::CipherSuite) -> String {
     let code_point = u16::from(suite);
-    if let Some(entry) = crate::probe::tls_scan::classification::table().suite(code_point) {
+    if let Some(entry) = crate::probe::tls_scan::registry::table().suite(code_point) {
         return entry.name.clone();
     }
     let rustls_name = format!("{suite:?}");

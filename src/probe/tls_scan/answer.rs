@@ -10,8 +10,8 @@
 //! `tls-parser`. When the key exchange is wanted, reading goes on to the
 //! ServerKeyExchange, parsed in `key_exchange`.
 
-use super::classification::KeyExchange;
 use super::key_exchange::{self, ServerKeyExchange};
+use super::registry::KeyExchange;
 use tls_parser::parse_tls_handshake_server_hello;
 
 /// Most bytes read for one answer (a ServerHello plus a certificate chain

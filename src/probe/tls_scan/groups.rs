@@ -3,12 +3,12 @@
 //! DHE prime from the ServerKeyExchange (RFC 8422 §5.4, RFC 5246 §7.4.3),
 //! and how the server signed that key exchange (read by CRT-005).
 
-use super::classification::{KeyExchange, table};
 use super::hello::ProtocolVersion;
 use super::key_exchange::{self, KeyExchangeGroup, KeyExchangeSignature, ServerKeyExchange};
+use super::registry::{KeyExchange, table};
 use super::strike::{self, Pick};
 use super::{Scanner, accepted};
-use crate::evidence::{GroupClass, GroupResult, KeyExchangeResult};
+use crate::evidence::{GroupResult, KeyExchangeResult};
 
 /// What the group step found.
 pub(super) struct Groups {
@@ -233,13 +233,11 @@ fn group_result(id: u16) -> GroupResult {
             id: format!("{id:#06x}"),
             name: entry.name.clone(),
             bits: entry.bits,
-            class: entry.class,
         },
         None => GroupResult {
             id: format!("{id:#06x}"),
             name: format!("unknown group {id:#06x}"),
             bits: 0,
-            class: GroupClass::NotListed,
         },
     }
 }

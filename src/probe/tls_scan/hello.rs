@@ -15,7 +15,7 @@
 //! The handshake is never finished, so the random and the X25519 key share
 //! only have to look like the real thing; they need not be secret.
 
-use super::classification::table;
+use super::registry::table;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
 

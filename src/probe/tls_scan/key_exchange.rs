@@ -14,7 +14,7 @@
 //! Parsing is bounded by the message body and never panics: a field that
 //! does not fit leaves what follows it unread.
 
-use super::classification::KeyExchange;
+use super::registry::KeyExchange;
 
 /// What a ServerKeyExchange said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,17 +21,17 @@
 //! then everything else at once, and holds the retry logic they share.
 
 pub(crate) mod answer;
-pub(crate) mod classification;
 mod groups;
 mod hello;
 mod key_exchange;
+pub(crate) mod registry;
 pub(crate) mod sslv2;
 mod strike;
 mod suites;
 mod transport;
 mod versions;
 
-pub use classification::{Table, table};
+pub use registry::{Table, table};
 pub use transport::ScanTarget;
 
 use crate::evidence::TlsScanEvidence;
@@ -181,7 +181,6 @@ impl Scanner {
         if let (Some(features), Some(etm)) = (features.as_mut(), cbc_encrypt_then_mac) {
             features.encrypt_then_mac = etm;
         }
-        let classification = table();
         self.busy_note();
         TlsScanEvidence {
             versions,
@@ -191,7 +190,6 @@ impl Scanner {
             key_exchanges: groups.key_exchanges,
             features,
             handshakes: self.handshakes.load(Ordering::Relaxed),
-            classification: format!("{} ({})", classification.source, classification.date),
             notes: self.notes.lock().map(|n| n.clone()).unwrap_or_default(),
         }
     }

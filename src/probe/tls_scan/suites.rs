@@ -3,12 +3,12 @@
 //!
 //! [`strike`]: super::strike
 
-use super::classification::table;
 use super::groups::default_groups;
 use super::hello::ProtocolVersion;
+use super::registry::table;
 use super::strike::{self, Pick};
 use super::{Scanner, accepted};
-use crate::evidence::{SuiteClass, SuiteResult};
+use crate::evidence::SuiteResult;
 
 impl Scanner {
     /// The suites of `version` that the server accepts, in the table's
@@ -117,14 +117,12 @@ pub(super) fn suite_result(id: u16) -> SuiteResult {
         Some(entry) => SuiteResult {
             id: format!("{id:#06x}"),
             name: entry.name.clone(),
-            class: entry.class,
             forward_secrecy: entry.forward_secrecy,
         },
-        // Only offered suites can be accepted, and they are all classified.
+        // Only offered suites can be accepted, and they are all listed.
         None => SuiteResult {
             id: format!("{id:#06x}"),
             name: format!("unknown suite {id:#06x}"),
-            class: SuiteClass::NotListed,
             forward_secrecy: false,
         },
     }

@@ -8,8 +8,8 @@
 //! server's positive reply, so the hello is the next thing written.
 
 use super::answer::{Answer, MAX_ANSWER, Progress, interpret};
-use super::classification::{KeyExchange, table};
 use super::hello::{HelloSpec, client_hello};
+use super::registry::{KeyExchange, table};
 use super::sslv2::{self, Sslv2Answer};
 use crate::probe::connection::LineConnection;
 use crate::probe::protocol::upgrade::{self, UpgradeFailure};

@@ -9,7 +9,7 @@ use super::answer::{Answer, ServerHello};
 use super::hello::{ProtocolVersion, version_name};
 use super::sslv2::{self, Sslv2Answer};
 use super::{Scanner, accepted, groups::default_groups, transport};
-use crate::evidence::{HelloFeatures, SuiteClass, SuiteResult, VersionResult};
+use crate::evidence::{HelloFeatures, SuiteResult, VersionResult};
 use futures::future::join_all;
 
 /// What the versions step found.
@@ -80,7 +80,6 @@ impl Scanner {
                     .map(|kind| SuiteResult {
                         id: format!("{kind:#08x}"),
                         name: sslv2::cipher_kind_name(*kind),
-                        class: SuiteClass::Broken,
                         forward_secrecy: false,
                     })
                     .collect()

@@ -1,16 +1,17 @@
-//! The classification of cipher suites and key-exchange groups against
-//! BSI TR-02102-2 (2026), loaded from the embedded `tr02102.toml`.
+//! The cipher suites and key-exchange groups the scan offers, loaded from
+//! the embedded `registry.toml`: IANA code points with the facts the scan
+//! needs to read an answer (key exchange, forward secrecy, group size).
 //!
-//! The table is data so that a new edition of the guideline is a reviewed
-//! change to one file; it names its source and date, which go into the
-//! evidence. Suite and group code points are the IANA registry values
-//! (RFC 8446 §B.4, RFC 5246 §A.5, RFC 8422 §5.1.1, RFC 7919 §2).
+//! No class is kept here: whether a suite is recommended by BSI
+//! TR-02102-2 is a judgement under a dated edition, applied by the rules
+//! stage (`rules/tables/tr-02102-2.toml`), never written into the evidence.
+//! Suite and group code points are the IANA registry values (RFC 8446
+//! §B.4, RFC 5246 §A.5, RFC 8422 §5.1.1, RFC 7919 §2).
 
-use crate::evidence::{GroupClass, SuiteClass};
 use serde::Deserialize;
 use std::sync::OnceLock;
 
-const TABLE: &str = include_str!("tr02102.toml");
+const TABLE: &str = include_str!("registry.toml");
 
 /// How a suite establishes its keys; decides how a ServerKeyExchange reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -32,7 +33,6 @@ pub struct SuiteEntry {
     pub id: u16,
     pub name: String,
     pub kx: KeyExchange,
-    pub class: SuiteClass,
     pub forward_secrecy: bool,
 }
 
@@ -45,7 +45,6 @@ pub struct GroupEntry {
     /// `ec`, `ffdhe` or `hybrid`.
     pub kind: String,
     pub bits: u32,
-    pub class: GroupClass,
 }
 
 /// The whole table.
@@ -53,7 +52,6 @@ pub struct GroupEntry {
 #[serde(deny_unknown_fields)]
 pub struct Table {
     pub source: String,
-    pub date: String,
     pub suite: Vec<SuiteEntry>,
     pub group: Vec<GroupEntry>,
 }
@@ -116,7 +114,7 @@ impl Table {
 pub fn table() -> &'static Table {
     static PARSED: OnceLock<Table> = OnceLock::new();
     PARSED.get_or_init(|| {
-        toml::from_str(TABLE).unwrap_or_else(|e| panic!("tr02102.toml is malformed: {e}"))
+        toml::from_str(TABLE).unwrap_or_else(|e| panic!("registry.toml is malformed: {e}"))
     })
 }
 
@@ -127,10 +125,9 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn the_table_loads_with_source_and_date_and_unique_ids() {
+    fn the_table_loads_with_source_and_unique_ids() {
         let table = table();
-        assert!(table.source.contains("TR-02102-2"));
-        assert!(table.date.starts_with("2026"));
+        assert!(table.source.contains("IANA"));
         let ids: HashSet<u16> = table.suite.iter().map(|s| s.id).collect();
         assert_eq!(ids.len(), table.suite.len(), "duplicate suite ids");
         let groups: HashSet<u16> = table.group.iter().map(|g| g.id).collect();
@@ -139,38 +136,18 @@ mod tests {
     }
 
     #[test]
-    fn every_offered_suite_and_group_is_classified() {
+    fn every_offered_suite_and_group_is_listed() {
         let table = table();
         for version in ProtocolVersion::ALL {
             for id in version.default_suites() {
-                assert!(table.suite(id).is_some(), "suite {id:#06x} unclassified");
+                assert!(
+                    table.suite(id).is_some(),
+                    "suite {id:#06x} not in registry.toml"
+                );
             }
         }
         for id in table.all_groups() {
             assert!(table.group(id).is_some());
         }
-    }
-
-    #[test]
-    fn the_classes_follow_the_guideline() {
-        let table = table();
-        let class = |id| table.suite(id).unwrap().class;
-        assert_eq!(class(0xc02f), SuiteClass::Recommended); // ECDHE-RSA-AES128-GCM
-        assert_eq!(class(0x000a), SuiteClass::Broken); // 3DES
-        assert_eq!(class(0x009c), SuiteClass::NotListed); // static RSA
-        assert_eq!(class(0x1303), SuiteClass::NotListed); // ChaCha20
-        assert_eq!(class(0x1304), SuiteClass::Recommended); // AES_128_CCM
-        for suite in &table.suite {
-            let name = &suite.name;
-            let weak = ["NULL", "EXPORT", "anon", "RC4", "_DES_", "3DES", "MD5"];
-            if weak.iter().any(|w| name.contains(w)) {
-                assert_eq!(suite.class, SuiteClass::Broken, "{name}");
-            }
-            if suite.class == SuiteClass::Recommended {
-                assert!(suite.forward_secrecy, "{name}");
-            }
-        }
-        assert_eq!(table.group(256).unwrap().class, GroupClass::TooSmall);
-        assert_eq!(table.group(29).unwrap().class, GroupClass::Info);
     }
 }

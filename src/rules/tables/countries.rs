@@ -1,16 +1,31 @@
-//! The dated country table (`countries.toml`, embedded): EEA members and
-//! Art. 45 DSGVO adequacy decisions. A classification is a lookup here, not
-//! a judgement; LOC-001 judges it.
+//! The country table: EEA members and Art. 45 DSGVO adequacy decisions.
+//! A country's class is a lookup here; LOC-001 and GOV-002 judge it.
 
-use crate::evidence::CountryClass;
-use serde::Deserialize;
+use super::{Checked, date_problem};
+use serde::{Deserialize, Serialize};
 
-/// The embedded table as written.
-#[derive(Debug, Clone, Deserialize)]
+/// Where a country stands under Art. 44 ff. DSGVO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CountryClass {
+    /// EU or EEA: no transfer in the sense of Art. 44.
+    Eea,
+    /// A third country with an Art. 45 adequacy decision.
+    Adequacy,
+    /// Any other country: transfers need Art. 46 safeguards.
+    ThirdCountry,
+}
+
+/// The table as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CountryTable {
-    pub snapshot: String,
     pub source: String,
+    pub edition: String,
+    /// The legal state the lists describe (`YYYY-MM-DD`).
+    pub date: String,
+    /// Ids in `rules/references/references.toml`.
+    pub references: Vec<String>,
     pub eea: Vec<String>,
     #[serde(default)]
     pub eea_territories: Vec<String>,
@@ -18,7 +33,7 @@ pub struct CountryTable {
 }
 
 /// One adequacy decision.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Adequacy {
     pub code: String,
@@ -35,27 +50,21 @@ pub struct Classified {
 }
 
 impl CountryTable {
-    /// The embedded table. Its validity is checked by a unit test, so this
-    /// cannot fail in a released binary; a broken edit shows as an error.
-    pub fn embedded() -> Result<CountryTable, String> {
-        toml::from_str(include_str!("countries.toml"))
-            .map_err(|e| format!("the embedded country table is broken: {e}"))
-    }
-
     /// Classifies an ISO 3166-1 alpha-2 code (any case).
     pub fn classify(&self, country: &str) -> Classified {
         let code = country.trim().to_ascii_uppercase();
+        let unlisted = |class| Classified {
+            class,
+            decision: None,
+            note: None,
+        };
         if self
             .eea
             .iter()
             .chain(&self.eea_territories)
             .any(|c| *c == code)
         {
-            return Classified {
-                class: CountryClass::Eea,
-                decision: None,
-                note: None,
-            };
+            return unlisted(CountryClass::Eea);
         }
         match self.adequacy.iter().find(|a| a.code == code) {
             Some(adequacy) => Classified {
@@ -63,42 +72,48 @@ impl CountryTable {
                 decision: Some(adequacy.decision.clone()),
                 note: Some(adequacy.note.clone()),
             },
-            None => Classified {
-                class: CountryClass::ThirdCountry,
-                decision: None,
-                note: None,
-            },
+            None => unlisted(CountryClass::ThirdCountry),
         }
+    }
+}
+
+impl Checked for CountryTable {
+    fn cited(&self) -> &[String] {
+        &self.references
+    }
+
+    fn problem(&self) -> Option<String> {
+        let codes = self
+            .eea
+            .iter()
+            .chain(&self.eea_territories)
+            .chain(self.adequacy.iter().map(|a| &a.code));
+        for code in codes {
+            if !(code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase())) {
+                return Some(format!(
+                    "'{code}' is not an upper-case ISO 3166-1 alpha-2 code"
+                ));
+            }
+        }
+        date_problem("date", &self.date)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Tables;
     use super::*;
 
     #[test]
     fn the_embedded_table_is_complete() {
-        let table = CountryTable::embedded().unwrap();
+        let table = Tables::embedded().unwrap().countries;
         assert_eq!(table.eea.len(), 30, "EU 27 + IS, LI, NO");
         assert_eq!(table.adequacy.len(), 15);
-        assert!(chrono::NaiveDate::parse_from_str(&table.snapshot, "%Y-%m-%d").is_ok());
-        for code in table.eea.iter().chain(
-            &table
-                .adequacy
-                .iter()
-                .map(|a| a.code.clone())
-                .collect::<Vec<_>>(),
-        ) {
-            assert!(
-                code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase()),
-                "{code}"
-            );
-        }
     }
 
     #[test]
     fn countries_are_classified() {
-        let table = CountryTable::embedded().unwrap();
+        let table = Tables::embedded().unwrap().countries;
         assert_eq!(table.classify("DE").class, CountryClass::Eea);
         assert_eq!(table.classify("no").class, CountryClass::Eea);
         assert_eq!(table.classify("GR").class, CountryClass::Eea);
@@ -108,7 +123,6 @@ mod tests {
         assert!(us.note.unwrap().contains("certified"));
         assert_eq!(table.classify("CH").class, CountryClass::Adequacy);
         assert_eq!(table.classify("CN").class, CountryClass::ThirdCountry);
-        assert_eq!(table.classify("IN").class, CountryClass::ThirdCountry);
         assert_eq!(table.classify("ZZ").class, CountryClass::ThirdCountry);
     }
 }
