@@ -175,7 +175,7 @@ fn every_rule_has_a_failing_and_a_passing_fixture_and_all_fixtures_hold() {
 
 #[test]
 fn the_example_runner_reports_a_status_a_severity_and_a_placeholder_that_do_not_hold() {
-    let text = "id = \"TLS-001\"\narea = \"transport\"\nsubject = \"endpoint\"\nseverity = \"critical\"\nreferences = [\"RFC 3207\"]\ntitle = { de = \"a\", en = \"b\" }\nremediation = { de = \"a\", en = \"b\" }\npass = { de = \"a\", en = \"b\" }\n\n[[fail]]\nwhen = \"endpoint.port == 25\"\ndetail = { de = \"a {{ endpoint.missing }}\", en = \"b {{ endpoint.missing }}\" }\n\n[[example]]\nexpect = \"pass\"\nendpoint = { port = 25 }\n\n[[example]]\nexpect = \"fail\"\nseverity = \"low\"\nendpoint = { port = 25 }\n";
+    let text = "id = \"TLS-001\"\narea = \"transport\"\nsubject = \"endpoint\"\nseverity = \"critical\"\nreferences = [\"rfc3207-4\"]\ntitle = { de = \"a\", en = \"b\" }\nremediation = { de = \"a\", en = \"b\" }\npass = { de = \"a\", en = \"b\" }\n\n[[fail]]\nwhen = \"endpoint.port == 25\"\ndetail = { de = \"a {{ endpoint.missing }}\", en = \"b {{ endpoint.missing }}\" }\n\n[[example]]\nexpect = \"pass\"\nendpoint = { port = 25 }\n\n[[example]]\nexpect = \"fail\"\nseverity = \"low\"\nendpoint = { port = 25 }\n";
     let rule = rules::parse("custom/TLS-001.toml", text).expect("parses");
     let run = examples::run(&[rule], &[Language::En]).expect("runs");
     assert_eq!(run.examples, 2);
