@@ -101,7 +101,9 @@ fn legacy_weak_endpoints_are_affected_by_logjam_beast_and_lucky13_only() {
             detail(report, "TLS-109", subject)
         );
         // and what OpenSSL 3 cannot do any more is proven absent.
-        for rule in ["TLS-101", "TLS-102", "TLS-103", "TLS-105", "TLS-107", "TLS-108"] {
+        for rule in [
+            "TLS-101", "TLS-102", "TLS-103", "TLS-105", "TLS-107", "TLS-108",
+        ] {
             expect(report, rule, subject, "pass", None);
         }
     }

@@ -174,4 +174,4 @@ impl Rule {
 }
 
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.12.1";
+pub const RULE_SET_VERSION: &str = "2026.12.2";
