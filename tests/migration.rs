@@ -50,9 +50,19 @@ fn a_schema_1_3_report_loads_renders_and_is_judged_again_with_the_same_findings(
     // When it is judged again with the built-in rules
     let rules = rules::defaults().unwrap();
     let report = rules::reevaluate(&saved, &rules, Language::En, None);
-    // Then it is a 1.4 report with the findings main wrote ...
+    // Then it is a 1.4 report with the findings main wrote (rules added
+    // since, such as the named vulnerabilities TLS-101 to TLS-109, add
+    // verdicts of their own and are left out) ...
     assert_eq!(report.schema_version, SCHEMA_VERSION);
-    assert_eq!(sorted(&report.findings), sorted(&saved.findings));
+    let known: std::collections::HashSet<&str> =
+        saved.findings.iter().map(|f| f.rule.as_str()).collect();
+    let rejudged: Vec<Finding> = report
+        .findings
+        .iter()
+        .filter(|f| known.contains(f.rule.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(sorted(&rejudged), sorted(&saved.findings));
     // ... and the assessment: bad.test fails critical checks (grade F), its
     // expired certificate (-2166 days) is expiring, the one valid for 364
     // days is not, and bob's mailbox has its retention view.
