@@ -24,14 +24,16 @@ use toml::Spanned;
 pub const CATALOGUE_FILE: &str = "rules/references/references.toml";
 
 /// Hosts an entry's URL may point to: the official publishers of the
-/// sources (federal law, EU law, BSI, DSK, BMF, RFC Editor).
-pub const OFFICIAL_HOSTS: [&str; 6] = [
+/// sources (federal law, EU law, BSI, DSK, BMF, RFC Editor, CVE Program).
+pub const OFFICIAL_HOSTS: [&str; 7] = [
     "www.gesetze-im-internet.de",
     "eur-lex.europa.eu",
     "www.bsi.bund.de",
     "www.datenschutzkonferenz-online.de",
     "www.bundesfinanzministerium.de",
     "www.rfc-editor.org",
+    // The CVE Program's own site, for the records of TLS-101 to TLS-109.
+    "www.cve.org",
 ];
 
 static EMBEDDED: LazyLock<Result<Catalogue, Located>> = LazyLock::new(|| {

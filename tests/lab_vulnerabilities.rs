@@ -1,0 +1,152 @@
+//! The named TLS vulnerabilities (TLS-101 to TLS-109: POODLE, SWEET32,
+//! FREAK, Logjam, DROWN, BEAST, RC4, CRIME, Lucky13) judged on the lab's
+//! real servers, per endpoint subject: legacy.test (TLS 1.0–1.2, CBC suites
+//! in the client's order, a 1024-bit DHE group) is affected by Logjam,
+//! BEAST and Lucky13; good.test and the TLS-1.3-only endpoints are not
+//! affected by any; a scan without the TLS scan leaves every rule
+//! inconclusive, never pass. Needs the lab (tests/lab) to be up.
+//!
+//! Debian's OpenSSL 3 has no SSLv2, SSLv3, 3DES, RC4, EXPORT suites or
+//! compression left, so POODLE, SWEET32, FREAK, DROWN, RC4 and CRIME are
+//! "not affected" everywhere in the lab; their failing side is shown by
+//! the rule files' examples (`cargo test --test rules`).
+
+mod common;
+
+use common::{expect, scan_lab};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// The named rules, in catalogue order.
+const NAMED: [&str; 9] = [
+    "TLS-101", "TLS-102", "TLS-103", "TLS-104", "TLS-105", "TLS-106", "TLS-107", "TLS-108",
+    "TLS-109",
+];
+
+/// legacy.test's endpoints with TLS 1.0–1.2, CBC suites and a 1024-bit
+/// DHE group (tests/lab/lib/legacy.sh).
+const LEGACY_WEAK: [&str; 6] = [
+    "mx.legacy.test:25",
+    "imap.legacy.test:110",
+    "imap.legacy.test:143",
+    "imap.legacy.test:993",
+    "imap.legacy.test:995",
+    "imap.legacy.test:4190",
+];
+
+/// legacy.test's strict endpoints: 465 and tls13.legacy.test speak TLS 1.3
+/// only, 587 TLS 1.2 with DHE-AES-GCM on ffdhe2048.
+const LEGACY_STRICT: [&str; 4] = [
+    "mx.legacy.test:465",
+    "mx.legacy.test:587",
+    "tls13.legacy.test:143",
+    "tls13.legacy.test:993",
+];
+
+/// good.test's endpoints that answer with TLS.
+const GOOD: [&str; 12] = [
+    "mx.good.test:25",
+    "mx.good.test:465",
+    "mx.good.test:587",
+    "mail.good.test:25",
+    "mail.good.test:465",
+    "mail.good.test:587",
+    "smtp.good.test:25",
+    "smtp.good.test:465",
+    "smtp.good.test:587",
+    "imap.good.test:143",
+    "imap.good.test:993",
+    "imap.good.test:4190",
+];
+
+/// One scan of legacy.test and good.test shared by the tests of this file.
+fn report() -> &'static Value {
+    static REPORT: OnceLock<Value> = OnceLock::new();
+    REPORT.get_or_init(|| scan_lab(&["legacy.test", "good.test"], &[]).1)
+}
+
+/// The detail of `rule`'s finding on `subject`.
+fn detail<'a>(report: &'a Value, rule: &str, subject: &str) -> &'a str {
+    common::finding(report, rule, subject)["detail"]
+        .as_str()
+        .expect("detail")
+}
+
+#[test]
+fn legacy_weak_endpoints_are_affected_by_logjam_beast_and_lucky13_only() {
+    // Given legacy.test's weak endpoints scanned once,
+    let report = report();
+    for subject in LEGACY_WEAK {
+        // then the 1024-bit DHE group is Logjam (medium: not export-grade),
+        expect(report, "TLS-104", subject, "fail", Some("medium"));
+        assert!(
+            detail(report, "TLS-104", subject).contains("1024-bit"),
+            "{subject}: {}",
+            detail(report, "TLS-104", subject)
+        );
+        // TLS 1.0 gives a CBC suite to a client that prefers one (the server
+        // follows the client's order), which is BEAST,
+        expect(report, "TLS-106", subject, "fail", Some("low"));
+        assert!(
+            detail(report, "TLS-106", subject).contains("TLSv1.0")
+                && detail(report, "TLS-106", subject).contains("client order"),
+            "{subject}: {}",
+            detail(report, "TLS-106", subject)
+        );
+        // CBC suites on TLS 1.0 to 1.2 are Lucky13, informational,
+        expect(report, "TLS-109", subject, "fail", Some("info"));
+        assert!(
+            detail(report, "TLS-109", subject).contains("TLSv1.2"),
+            "{subject}: {}",
+            detail(report, "TLS-109", subject)
+        );
+        // and what OpenSSL 3 cannot do any more is proven absent.
+        for rule in [
+            "TLS-101", "TLS-102", "TLS-103", "TLS-105", "TLS-107", "TLS-108",
+        ] {
+            expect(report, rule, subject, "pass", None);
+        }
+    }
+}
+
+#[test]
+fn legacy_strict_endpoints_are_not_affected() {
+    // Given legacy.test's TLS-1.3-only and DHE-2048-GCM endpoints,
+    let report = report();
+    for subject in LEGACY_STRICT {
+        // then no named vulnerability applies to them (a TLS-1.3-only
+        // server has no compression, CBC or DHE prime to judge).
+        for rule in NAMED {
+            expect(report, rule, subject, "pass", None);
+        }
+    }
+}
+
+#[test]
+fn good_endpoints_are_not_affected_by_any_named_vulnerability() {
+    // Given good.test (TLS 1.2 and 1.3, AEAD suites in server order, a
+    // 4096-bit DHE group on IMAP), every named rule says "not affected".
+    let report = report();
+    for subject in GOOD {
+        for rule in NAMED {
+            expect(report, rule, subject, "pass", None);
+        }
+    }
+}
+
+#[test]
+fn without_the_tls_scan_every_named_rule_is_inconclusive_never_pass() {
+    // Given good.test scanned with --no-tls-scan, the facts are missing:
+    let (_, report) = scan_lab(&["good.test"], &["--no-tls-scan"]);
+    for subject in GOOD {
+        for rule in NAMED {
+            // then every named rule is inconclusive and names the reason.
+            expect(&report, rule, subject, "inconclusive", None);
+            assert!(
+                detail(&report, rule, subject).contains("--no-tls-scan"),
+                "{rule} on {subject}: {}",
+                detail(&report, rule, subject)
+            );
+        }
+    }
+}
