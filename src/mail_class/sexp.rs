@@ -8,6 +8,7 @@
 //! stops after [`MAX_ITEMS`] items, so a hostile or broken response costs at
 //! most a linear scan and ends in a [`SexpError`].
 
+use crate::probe::connection::literal_length;
 use thiserror::Error;
 
 /// Deepest list nesting accepted. A real BODYSTRUCTURE of a message with a
@@ -208,22 +209,21 @@ impl Reader<'_> {
 
     fn literal(&mut self) -> Result<Value, SexpError> {
         let start = self.pos;
-        self.pos += 1; // '{'
-        let digits_start = self.pos;
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            self.pos += 1;
-        }
-        let digits = &self.input[digits_start..self.pos];
-        if self.peek() == Some(b'+') {
-            self.pos += 1; // LITERAL+ form, harmless to accept
-        }
-        if digits.is_empty() || digits.len() > 10 || self.peek() != Some(b'}') {
+        // The announcement `{n}` or `{n+}`, read as everywhere else in the
+        // project (`probe::connection::literal_length`).
+        let close = self.input[start..]
+            .iter()
+            .take(13)
+            .position(|&c| c == b'}')
+            .map(|at| start + at);
+        let length = close.and_then(|close| literal_length(&self.input[start..=close]));
+        let (Some(close), Some(length)) = (close, length) else {
             return Err(SexpError::BadLiteral {
                 at: start,
                 reason: "expected {digits}",
             });
-        }
-        self.pos += 1; // '}'
+        };
+        self.pos = close + 1;
         if self.input.get(self.pos..self.pos + 2) != Some(b"\r\n") {
             return Err(SexpError::BadLiteral {
                 at: start,
@@ -231,13 +231,6 @@ impl Reader<'_> {
             });
         }
         self.pos += 2;
-        let length: usize = std::str::from_utf8(digits)
-            .ok()
-            .and_then(|d| d.parse().ok())
-            .ok_or(SexpError::BadLiteral {
-                at: start,
-                reason: "length out of range",
-            })?;
         let end = self
             .pos
             .checked_add(length)
