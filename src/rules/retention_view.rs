@@ -174,6 +174,9 @@ mod tests {
             my_rights: Attempt::skipped("test"),
             acl: Attempt::skipped("test"),
             samples: BTreeMap::new(),
+            classes: BTreeMap::new(),
+            class_reasons: BTreeMap::new(),
+            unclassified_undated: 0,
         }
     }
 
@@ -190,6 +193,7 @@ mod tests {
             sieve: Attempt::skipped("test"),
             pop3: Attempt::skipped("test"),
             commands: vec![],
+            class_file: None,
         }
     }
 

@@ -3,9 +3,12 @@
 //! NAMESPACE ([`super::namespace`]), LIST, STATUS (UNSEEN) and EXAMINE per
 //! folder, the counts by year ([`super::folder_counts`]: UID SORT or
 //! UID SEARCH, and UID FETCH of INTERNALDATE for a few messages only),
-//! MYRIGHTS and GETACL (RFC 4314), GETQUOTAROOT (RFC 9208), LOGOUT.
+//! the classes of the messages ([`super::classes`]: metadata only, with
+//! `BODY.PEEK`), MYRIGHTS and GETACL (RFC 4314), GETQUOTAROOT (RFC 9208),
+//! LOGOUT.
 
 use super::MailboxOptions;
+use super::classes;
 use super::folder_counts;
 use super::folders;
 use super::guard::{ReadOnlyGuard, Trail};
@@ -15,7 +18,7 @@ use super::scope::Server;
 use super::secure::{self, Start};
 use crate::credentials::Password;
 use crate::evidence::{
-    AclEntry, Attempt, FolderEvidence, ImapNamespaces, MailboxLogin, QuotaResource,
+    AclEntry, Attempt, ClassFileUsed, FolderEvidence, ImapNamespaces, MailboxLogin, QuotaResource,
 };
 use crate::probe::context::ProbeContext;
 use async_imap::imap_proto::Response;
@@ -36,6 +39,8 @@ pub struct ImapFindings {
     pub namespaces: Attempt<ImapNamespaces>,
     pub folders: Attempt<Vec<FolderEvidence>>,
     pub quota: Attempt<Vec<QuotaResource>>,
+    /// The class file the messages were sorted by, when any was.
+    pub class_file: Option<ClassFileUsed>,
 }
 
 /// Runs the audit. Every failure is an attempt with a reason.
@@ -65,6 +70,7 @@ pub async fn audit(
         namespaces: Attempt::skipped(format!("no login: {reason}")),
         folders: Attempt::skipped(format!("no login: {reason}")),
         quota: Attempt::skipped(format!("no login: {reason}")),
+        class_file: None,
     };
     let secured = match secure::connect(target, start, context, accept_invalid).await {
         Ok(secured) => secured,
@@ -98,6 +104,7 @@ pub async fn audit(
         namespaces: Attempt::failed("not reached"),
         folders: Attempt::failed("not reached"),
         quota: Attempt::failed("not reached"),
+        class_file: None,
     };
     let capabilities: Vec<String> = match timed(step, session.capabilities()).await {
         Ok(Ok(caps)) => {
@@ -148,9 +155,18 @@ pub async fn audit(
         show_messages: options.show_messages,
         sort: has("SORT"),
         namespaces: findings.namespaces.value().cloned(),
+        classes: classes::default_class_file().map(std::sync::Arc::new),
     };
     findings.folders = match list_folders(&mut session, &plan).await {
-        Ok(folders) => Attempt::completed(folders),
+        Ok(folders) => {
+            if folders.iter().any(|f| !f.class_reasons.is_empty()) {
+                findings.class_file = plan
+                    .classes
+                    .as_ref()
+                    .and_then(|_| classes::default_class_file_used());
+            }
+            Attempt::completed(folders)
+        }
         Err(reason) => Attempt::failed(reason),
     };
     findings.quota = if has("QUOTA") {
@@ -269,10 +285,16 @@ async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEv
             my_rights: Attempt::skipped("the server does not announce ACL (RFC 4314)"),
             acl: Attempt::skipped("the server does not announce ACL (RFC 4314)"),
             samples: BTreeMap::new(),
+            classes: BTreeMap::new(),
+            class_reasons: BTreeMap::new(),
+            unclassified_undated: 0,
         };
         let started = std::time::Instant::now();
         if mailbox.exists > 0 {
             folder_counts::count_years(session, plan, &mut folder).await?;
+            if let Some(class_file) = &plan.classes {
+                classes::classify_folder(session, plan, class_file, &mut folder).await?;
+            }
         }
         tracing::debug!(
             folder = %folder.display_name,

@@ -9,6 +9,7 @@
 //! [`guard::ReadOnlyGuard`], ManageSieve sends only LISTSCRIPTS and
 //! GETSCRIPT, POP3 only STAT and UIDL. Passwords go only over TLS.
 
+mod classes;
 mod folder_counts;
 pub mod folders;
 pub mod guard;
@@ -89,6 +90,7 @@ pub async fn audit(
                 sieve: Attempt::skipped(reason.clone()),
                 pop3: Attempt::skipped(reason),
                 commands: Vec::new(),
+                class_file: None,
             };
         }
     };
@@ -163,6 +165,7 @@ pub async fn audit(
         sieve,
         pop3,
         commands,
+        class_file: imap.class_file,
     }
 }
 
