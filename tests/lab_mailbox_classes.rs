@@ -8,13 +8,13 @@
 
 mod common;
 
-use common::scan_lab;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 const PASSWORD: &str = "lab-secret-org";
+const MASTER_PASSWORD: &str = "lab-secret-master";
 
 /// year → class → count
 type Counts = BTreeMap<String, BTreeMap<String, u64>>;
@@ -54,46 +54,58 @@ fn maildir_snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
     files
 }
 
-fn password_file() -> PathBuf {
+fn temp_file(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mailaudit-classes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("org.pw");
-    std::fs::write(&path, format!("{PASSWORD}\n")).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
     path
 }
 
-#[test]
-fn the_probe_records_every_class_count_of_the_manifest_and_changes_nothing() {
-    // Given the 22 mailboxes of org.test and their manifest.
-    let manifest = manifest();
-    let mailboxes = manifest["mailboxes"].as_object().unwrap();
-    assert!(mailboxes.len() >= 20);
-    let root = common::repo("tests/lab/run/mail/org.test");
-    let before = maildir_snapshot(&root);
-    assert!(before.len() > 1000, "{} message files", before.len());
-    // When the binary audits every one of them.
-    let password = password_file();
-    let mut args = vec![
-        "--no-tls-scan".to_string(),
-        "--password-file".to_string(),
-        password.display().to_string(),
-    ];
-    for user in mailboxes.keys() {
-        args.extend(["--mailbox".to_string(), user.clone()]);
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (_, report) = scan_lab(&["org.test"], &args);
-    // Then every folder's classes by year equal the manifest's.
-    let audited = report["targets"][0]["evidence"]["mailboxes"]
+/// Runs the binary on org.test with `args`; returns the report and stderr.
+fn scan(args: &[&str]) -> (Value, String) {
+    let ca = common::lab_ca();
+    let output = common::mailaudit()
+        .args(["scan", "org.test", "--resolver", common::LAB_RESOLVER])
+        .args([
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "--lang",
+            "en",
+            "--timeout",
+            "5",
+        ])
+        .arg("--ca-file")
+        .arg(&ca)
+        .args(["--no-tls-scan", "--no-location"])
+        .args(args)
+        .output()
+        .expect("mailaudit runs");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}); stderr: {stderr}"));
+    (report, stderr)
+}
+
+fn audited<'a>(report: &'a Value, user: &str) -> &'a Value {
+    report["targets"][0]["evidence"]["mailboxes"]
         .as_array()
-        .expect("mailboxes");
-    assert_eq!(audited.len(), mailboxes.len());
+        .expect("mailboxes")
+        .iter()
+        .find(|m| m["user"] == user)
+        .unwrap_or_else(|| panic!("no mailbox {user}"))
+}
+
+/// Asserts every mailbox's classes per folder and year against the
+/// manifest, the totals, and that only read-only commands were sent.
+fn assert_every_class_count(report: &Value, manifest: &Value) {
+    let mailboxes = manifest["mailboxes"].as_object().unwrap();
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
     for (user, folders) in mailboxes {
-        let mailbox = audited
-            .iter()
-            .find(|m| m["user"] == user.as_str())
-            .unwrap_or_else(|| panic!("no mailbox {user}"));
+        let mailbox = audited(report, user);
         assert_eq!(mailbox["folders"]["status"], "completed", "{user}");
         assert_eq!(
             mailbox["class_file"]["file"], "rules/classes/mail-classes.toml",
@@ -160,6 +172,124 @@ fn the_probe_records_every_class_count_of_the_manifest_and_changes_nothing() {
         serde_json::to_value(&totals).unwrap(),
         manifest["totals"]["classes"]
     );
+}
+
+#[test]
+fn the_probe_records_every_class_count_of_the_manifest_and_changes_nothing() {
+    // Given the 22 mailboxes of org.test, their manifest and each user's
+    // own password.
+    let manifest = manifest();
+    let mailboxes = manifest["mailboxes"].as_object().unwrap();
+    assert!(mailboxes.len() >= 20);
+    let root = common::repo("tests/lab/run/mail/org.test");
+    let before = maildir_snapshot(&root);
+    assert!(before.len() > 1000, "{} message files", before.len());
+    // When the binary audits every one of them (--mailbox each).
+    let password = temp_file("org.pw", &format!("{PASSWORD}\n"));
+    let mut args = vec![
+        "--password-file".to_string(),
+        password.display().to_string(),
+    ];
+    for user in mailboxes.keys() {
+        args.extend(["--mailbox".to_string(), user.clone()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (report, _) = scan(&args);
+    // Then every folder's classes by year equal the manifest's.
+    assert_eq!(
+        report["targets"][0]["evidence"]["mailboxes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        mailboxes.len()
+    );
+    assert_every_class_count(&report, &manifest);
     // And no message file changed: not its flags, not its content.
     assert_eq!(before, maildir_snapshot(&root), "a message file changed");
+}
+
+#[test]
+fn one_admin_login_opens_every_listed_mailbox_and_an_unknown_one_is_inconclusive() {
+    // Given a list of the 22 mailboxes and one that does not exist, and
+    // only the master user's password.
+    let manifest = manifest();
+    let mailboxes = manifest["mailboxes"].as_object().unwrap();
+    let root = common::repo("tests/lab/run/mail/org.test");
+    let before = maildir_snapshot(&root);
+    let mut list = String::from("# org.test staff\n\n");
+    for user in mailboxes.keys() {
+        list.push_str(&format!("{user}\n"));
+    }
+    list.push_str("ghost@org.test\n");
+    let list = temp_file("mailboxes.txt", &list);
+    let password = temp_file("admin.pw", &format!("auditor:{MASTER_PASSWORD}\n"));
+    // When the binary opens each with SASL PLAIN as the master user.
+    let (report, stderr) = scan(&[
+        "--mailboxes",
+        list.to_str().unwrap(),
+        "--admin",
+        "auditor",
+        "--sessions-per-server",
+        "3",
+        "--password-file",
+        password.to_str().unwrap(),
+    ]);
+    // Then every class count matches, as with the users' own passwords.
+    assert_every_class_count(&report, &manifest);
+    // The unknown mailbox is a subject of its own, inconclusive with the
+    // server's reason, and the run went on.
+    let ghost = audited(&report, "ghost@org.test");
+    assert_eq!(ghost["login"]["status"], "failed");
+    let reason = ghost["login"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("auditor may not open the mailbox ghost@org.test")
+            && reason.contains("AUTHORIZATIONFAILED"),
+        "{reason}"
+    );
+    common::expect(
+        &report,
+        "RET-002",
+        "mailbox:ghost@org.test",
+        "inconclusive",
+        None,
+    );
+    common::expect(&report, "RET-003", "mailbox:user01@org.test", "fail", None);
+    // Progress: one line per login attempt, before it.
+    assert_eq!(
+        stderr.matches("one login attempt as ").count(),
+        mailboxes.len() + 1,
+        "{stderr}"
+    );
+    // The admin's password appears nowhere.
+    assert!(!report.to_string().contains(MASTER_PASSWORD));
+    assert!(!stderr.contains(MASTER_PASSWORD));
+    assert_eq!(before, maildir_snapshot(&root), "a message file changed");
+}
+
+#[test]
+fn a_user_who_is_not_an_admin_may_not_open_another_mailbox() {
+    // Given user04's own password, used as if user04 were an admin.
+    let password = temp_file("user04.pw", &format!("{PASSWORD}\n"));
+    let (report, _) = scan(&[
+        "--mailbox",
+        "user05@org.test",
+        "--admin",
+        "user04@org.test",
+        "--password-file",
+        password.to_str().unwrap(),
+    ]);
+    // Then Dovecot refuses the authorization identity, and the mailbox is
+    // inconclusive with that reason.
+    let mailbox = audited(&report, "user05@org.test");
+    assert_eq!(mailbox["login"]["status"], "failed");
+    let reason = mailbox["login"]["reason"].as_str().unwrap();
+    assert!(reason.contains("user04@org.test may not open"), "{reason}");
+    assert!(reason.contains("AUTHENTICATIONFAILED"), "{reason}");
+    common::expect(
+        &report,
+        "RET-001",
+        "mailbox:user05@org.test",
+        "inconclusive",
+        None,
+    );
 }

@@ -43,10 +43,21 @@ pub struct ImapFindings {
     pub class_file: Option<ClassFileUsed>,
 }
 
+/// Who logs in.
+#[derive(Debug, Clone, Copy)]
+pub enum Identity<'a> {
+    /// The mailbox's user with its own password.
+    User,
+    /// An admin or master user on the user's behalf: SASL PLAIN with the
+    /// user as authorization identity (RFC 4616 §2).
+    Admin(&'a str),
+}
+
 /// Runs the audit. Every failure is an attempt with a reason.
 pub async fn audit(
     target: &Server,
     user: &str,
+    identity: Identity<'_>,
     password: &Password,
     context: &ProbeContext,
     options: &MailboxOptions,
@@ -88,13 +99,29 @@ pub async fn audit(
         }
     }
     // One attempt only: providers lock accounts after failed logins.
-    let plain = Plain {
-        user: user.to_string(),
-        password: password.clone(),
+    let plain = match identity {
+        Identity::User => Plain {
+            authorization: None,
+            user: user.to_string(),
+            password: password.clone(),
+        },
+        Identity::Admin(admin) => Plain {
+            authorization: Some(user.to_string()),
+            user: admin.to_string(),
+            password: password.clone(),
+        },
     };
     let mut session = match timed(step, client.authenticate("PLAIN", plain)).await {
         Ok(Ok(session)) => session,
-        Ok(Err((error, _))) => return failed(format!("login refused: {}", login_error(&error))),
+        Ok(Err((error, _))) => {
+            return failed(match identity {
+                Identity::User => format!("login refused: {}", login_error(&error)),
+                Identity::Admin(admin) => format!(
+                    "the admin {admin} may not open the mailbox {user} (it does not exist, or the authorization identity was refused): {}",
+                    login_error(&error)
+                ),
+            });
+        }
         Err(reason) => return failed(reason),
     };
     let mut findings = ImapFindings {
@@ -204,8 +231,10 @@ pub async fn audit(
     findings
 }
 
-/// SASL PLAIN (RFC 4616): NUL, login name, NUL, password, wiped after use.
+/// SASL PLAIN (RFC 4616): authorization identity (empty for the user
+/// itself), NUL, login name, NUL, password; wiped after use.
 struct Plain {
+    authorization: Option<String>,
     user: String,
     password: Password,
 }
@@ -215,6 +244,9 @@ impl async_imap::Authenticator for Plain {
 
     fn process(&mut self, _challenge: &[u8]) -> Self::Response {
         let mut response = Zeroizing::new(Vec::new());
+        if let Some(authorization) = &self.authorization {
+            response.extend_from_slice(authorization.as_bytes());
+        }
         response.push(0);
         response.extend_from_slice(self.user.as_bytes());
         response.push(0);
@@ -226,9 +258,20 @@ impl async_imap::Authenticator for Plain {
 /// The server's words without anything the client sent.
 fn login_error(error: &async_imap::error::Error) -> String {
     match error {
-        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => text.clone(),
+        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+            server_words(text)
+        }
         other => other.to_string(),
     }
+}
+
+/// async-imap writes a NO's text as `code: None, info: Some("…")`; the
+/// quoted part is what the server said.
+fn server_words(text: &str) -> String {
+    text.split_once("info: Some(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map(|(words, _)| words.replace("\\\"", "\""))
+        .unwrap_or_else(|| text.to_string())
 }
 
 async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEvidence>, String> {
@@ -370,4 +413,18 @@ async fn rights(
         }
     }
     Err(format!("{command}: no end to the answer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_words;
+
+    #[test]
+    fn a_refusal_is_given_in_the_servers_words() {
+        assert_eq!(
+            server_words(r#"code: None, info: Some("[AUTHORIZATIONFAILED] Authorization failed")"#),
+            "[AUTHORIZATIONFAILED] Authorization failed"
+        );
+        assert_eq!(server_words("plain words"), "plain words");
+    }
 }
