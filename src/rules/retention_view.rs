@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 
 /// Computes the view. Folders the profile names as non-business get the
 /// organisation's own period instead of a statutory one. RET-001's
-/// `sent_window_years` bounds the years checked for sent mail (none checked
-/// without it); the profile's messages per year, else RET-007's
+/// `sent_window_years` is how many finished years are checked for sent
+/// mail (none without it); the profile's messages per year, else RET-007's
 /// `expected_messages_per_year`, sets the expected minimum (0 without).
 pub fn view(
     mailbox: &MailboxEvidence,
@@ -106,12 +106,17 @@ pub fn view(
             }
         }
     }
+    // The window is `sent_window_years` finished years, ending with the
+    // last finished year of activity: a scan in 2026 of a mailbox in use
+    // checks 2020..=2025; one whose mail ends in 2023 checks 2018..=2023.
     let last = activity.iter().next_back().copied().unwrap_or(as_of.year());
+    let last_finished = last.min(as_of.year() - 1);
     let missing_sent_years = match thresholds.sent_window_years {
         Some(window) => other_activity
             .iter()
             .copied()
-            .filter(|&y| y > last - window && y < as_of.year() && !sent_years.contains(&y))
+            .filter(|&y| y > last_finished - window && y <= last_finished)
+            .filter(|y| !sent_years.contains(y))
             .collect(),
         None => Vec::new(),
     };
@@ -271,5 +276,44 @@ mod tests {
         assert_eq!(v.activity_span_years, 6);
         assert_eq!(v.expected_minimum, 300);
         assert_eq!(v.inbox_messages, 21);
+    }
+
+    #[test]
+    fn the_sent_window_covers_all_six_finished_years() {
+        // Given mail in every year 2019..=2026 and sent mail in none of them.
+        let years: Vec<(i32, u32)> = (2019..=2026).map(|y| (y, 2)).collect();
+        let m = mailbox(vec![
+            folder("INBOX", FolderRole::Inbox, &years),
+            folder("Sent", FolderRole::Sent, &[]),
+        ]);
+        // When scanned in 2026, the six finished years 2020..=2025 count.
+        let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+        assert_eq!(v.missing_sent_years, [2020, 2021, 2022, 2023, 2024, 2025]);
+        // A mailbox whose mail ends in 2023 is judged on 2018..=2023.
+        let dormant: Vec<(i32, u32)> = (2016..=2023).map(|y| (y, 2)).collect();
+        let m = mailbox(vec![folder("INBOX", FolderRole::Inbox, &dormant)]);
+        let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+        assert_eq!(v.missing_sent_years, [2018, 2019, 2020, 2021, 2022, 2023]);
+    }
+
+    #[test]
+    fn a_legal_hold_covers_non_business_folders_too() {
+        // Given a private folder with no period of its own, and a hold.
+        let m = mailbox(vec![folder("Privat", FolderRole::Other, &[(2018, 3)])]);
+        let mut profile = AuditProfile::default();
+        profile
+            .retention
+            .non_business_folders
+            .insert("Privat".into(), 0);
+        let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+        assert_eq!(v.past_deadline_total, 3, "no hold: due for review");
+        profile.retention.holds.push(ProfileHold {
+            until: day(2027, 12, 31),
+            reason: "Rechtsstreit".into(),
+        });
+        // Then nothing in it is due before the hold ends.
+        let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+        assert!(v.past_deadline.is_empty(), "{:?}", v.past_deadline);
+        assert!(v.basis.iter().any(|b| b.contains("held until 2027-12-31")));
     }
 }
