@@ -8,8 +8,9 @@
 
 use super::Thresholds;
 use crate::evidence::{FolderRole, MailboxEvidence};
+use crate::mail_class::ClassFile;
 use crate::profile::AuditProfile;
-pub use crate::report::assessment::{RetentionView, YearCount};
+pub use crate::report::assessment::{ClassCount, RetentionView, YearCount};
 use crate::retention::{RetentionClass, deadline, own_period_erasure};
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeSet;
@@ -39,6 +40,8 @@ pub fn view(
     let mut past_deadline = Vec::new();
     let mut retained_in_trash = Vec::new();
     let mut inbox_messages = 0u64;
+    let mut invoices_in_trash = Vec::new();
+    let invoices = invoice_classes();
     for folder in folders {
         let own_period = profile
             .retention
@@ -103,6 +106,15 @@ pub fn view(
                 past_deadline.push(entry);
             } else if matches!(folder.role, FolderRole::Trash | FolderRole::Junk) {
                 retained_in_trash.push(entry);
+                let classes = folder.classes.get(&year).into_iter().flatten();
+                for (class, &count) in classes.filter(|(c, _)| invoices.contains(*c)) {
+                    invoices_in_trash.push(ClassCount {
+                        folder: folder.display_name.clone(),
+                        year,
+                        class: class.clone(),
+                        count,
+                    });
+                }
             }
         }
     }
@@ -143,10 +155,26 @@ pub fn view(
         past_deadline,
         retained_in_trash_total: retained_in_trash.iter().map(|c| u64::from(c.count)).sum(),
         retained_in_trash,
+        invoices_in_trash_total: invoices_in_trash.iter().map(|c| u64::from(c.count)).sum(),
+        invoices_in_trash,
         inbox_messages,
         activity_span_years,
         expected_minimum: u64::from(per_year) * activity_span_years.max(0) as u64,
     }
+}
+
+/// The invoice classes of the embedded class file: every class kept for
+/// the voucher period (§ 147(1) Nr. 4, (3) AO) except the fallback, which
+/// gets that period only because doubt must not shorten a period.
+fn invoice_classes() -> BTreeSet<String> {
+    let Ok(file) = ClassFile::defaults() else {
+        return BTreeSet::new();
+    };
+    file.classes
+        .iter()
+        .filter(|c| c.period == "voucher" && c.id != file.fallback)
+        .map(|c| c.id.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -315,5 +343,41 @@ mod tests {
         let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
         assert!(v.past_deadline.is_empty(), "{:?}", v.past_deadline);
         assert!(v.basis.iter().any(|b| b.contains("held until 2027-12-31")));
+    }
+
+    #[test]
+    fn invoices_in_trash_are_named_by_class() {
+        // Given a Trash with an e-invoice, a likely invoice, a newsletter
+        // and unclassified mail in 2025.
+        let mut trash = folder("Trash", FolderRole::Trash, &[(2025, 6)]);
+        trash.classes.insert(
+            2025,
+            [
+                ("e_invoice", 1),
+                ("likely_invoice", 2),
+                ("bulk", 1),
+                ("unclassified", 2),
+            ]
+            .into_iter()
+            .map(|(c, n)| (c.to_string(), n))
+            .collect(),
+        );
+        let m = mailbox(vec![trash]);
+        let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+        // Then only the invoice classes are named, by folder and year.
+        assert_eq!(v.retained_in_trash_total, 6);
+        assert_eq!(v.invoices_in_trash_total, 3);
+        let named: Vec<(&str, i32, &str, u32)> = v
+            .invoices_in_trash
+            .iter()
+            .map(|c| (c.folder.as_str(), c.year, c.class.as_str(), c.count))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("Trash", 2025, "e_invoice", 1),
+                ("Trash", 2025, "likely_invoice", 2)
+            ]
+        );
     }
 }
