@@ -233,6 +233,10 @@ fn one_admin_login_opens_every_listed_mailbox_and_an_unknown_one_is_inconclusive
         "3",
         "--password-file",
         password.to_str().unwrap(),
+        "--profile",
+        common::repo("tests/lab/conf/org/profile.toml")
+            .to_str()
+            .unwrap(),
     ]);
     // Then every class count matches, as with the users' own passwords.
     assert_every_class_count(&report, &manifest);
@@ -277,6 +281,37 @@ fn one_admin_login_opens_every_listed_mailbox_and_an_unknown_one_is_inconclusive
             assert!(!detail.contains("invoices"), "{user}: {detail}");
         }
     }
+    // RET-008: the profile declares no GoBD archive, so every mailbox with
+    // invoices fails, naming as many as the manifest holds.
+    for (user, folders) in mailboxes {
+        let invoices: u64 = folders
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|info| info["classes"].as_object().unwrap().values())
+            .flat_map(|per_class| per_class.as_object().unwrap().iter())
+            .filter(|(class, _)| *class == "e_invoice" || *class == "likely_invoice")
+            .filter_map(|(_, n)| n.as_u64())
+            .sum();
+        let ret008 = common::finding(&report, "RET-008", &format!("mailbox:{user}"));
+        let detail = ret008["detail"].as_str().unwrap();
+        if invoices > 0 {
+            assert_eq!(ret008["status"], "fail", "{user}: {detail}");
+            assert!(
+                detail.starts_with(&format!("{invoices} messages are")),
+                "{user}: {detail}"
+            );
+        } else {
+            assert_eq!(ret008["status"], "pass", "{user}: {detail}");
+        }
+    }
+    common::expect(
+        &report,
+        "RET-008",
+        "mailbox:ghost@org.test",
+        "inconclusive",
+        None,
+    );
     // Progress: one line per login attempt, before it.
     assert_eq!(
         stderr.matches("one login attempt as ").count(),

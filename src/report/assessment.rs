@@ -159,6 +159,13 @@ pub struct RetentionView {
     pub invoices_in_trash: Vec<ClassCount>,
     #[serde(default)]
     pub invoices_in_trash_total: u64,
+    /// Whether the evidence holds the classes of the mailbox's messages
+    /// (recorded since schema 1.5); RET-008 requires it.
+    #[serde(default)]
+    pub messages_classified: bool,
+    /// Messages of the invoice classes in every folder (RET-008).
+    #[serde(default)]
+    pub invoices_total: u64,
     /// Messages in INBOX, and the span of activity in years (RET-007).
     pub inbox_messages: u64,
     pub activity_span_years: i32,

@@ -42,6 +42,13 @@ pub fn view(
     let mut inbox_messages = 0u64;
     let mut invoices_in_trash = Vec::new();
     let invoices = invoice_classes();
+    let invoices_total: u64 = folders
+        .iter()
+        .flat_map(|f| f.classes.values())
+        .flat_map(|per_class| per_class.iter())
+        .filter(|(class, _)| invoices.contains(*class))
+        .map(|(_, &count)| u64::from(count))
+        .sum();
     for folder in folders {
         let own_period = profile
             .retention
@@ -157,6 +164,8 @@ pub fn view(
         retained_in_trash,
         invoices_in_trash_total: invoices_in_trash.iter().map(|c| u64::from(c.count)).sum(),
         invoices_in_trash,
+        messages_classified: mailbox.class_file.is_some(),
+        invoices_total,
         inbox_messages,
         activity_span_years,
         expected_minimum: u64::from(per_year) * activity_span_years.max(0) as u64,
