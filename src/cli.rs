@@ -126,6 +126,7 @@ pub struct OutputArgs {
 
 /// `mailaudit scan`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mailbox_input").multiple(true).args(["mailboxes", "mailbox_list"])))]
 pub struct ScanArgs {
     /// Mail domains to audit, e.g. example.org.
     #[arg(required_unless_present = "targets", value_name = "DOMAIN", value_parser = values::domain)]
@@ -186,22 +187,31 @@ pub struct ScanArgs {
     /// Audit this mailbox read-only (folders, message ages by year, Sent, Trash, quota, ACLs, Sieve redirects, POP3 view; rules RET-001..007, LOC-002). Forms: USER@DOMAIN (e.g. alice@example.org, DOMAIN a scanned domain) on the IMAP server the domain announces; imaps://USER@HOST[:PORT] (or imap:// for STARTTLS on 143) on the server HOST, with @ in USER written %40, e.g. imaps://carol%40example.org@imap.provider.example; or the older USER@DOMAIN@HOST[:PORT]. When a server is named, the password goes to that host only (IMAP, POP3 and ManageSieve), never to a server the domain announces. Which user on which server is printed before the one login attempt. Only EXAMINE, SEARCH and FETCH with BODY.PEEK, never SELECT, STORE or EXPUNGE. The password comes from --password-env, --password-file or a prompt, never from the command line. Repeatable.
     #[arg(long = "mailbox", value_name = "USER@DOMAIN|imaps://USER@HOST[:PORT]")]
     pub mailboxes: Vec<String>,
+    /// A file (or - for stdin) listing mailboxes to audit, one per line in the forms of --mailbox; blank lines and lines starting with # are skipped. With --admin, every one is opened with the one admin login.
+    #[arg(long = "mailboxes", value_name = "FILE|-")]
+    pub mailbox_list: Option<PathBuf>,
+    /// An admin or master identity (e.g. a Dovecot master user or a Cyrus admin) that opens every listed mailbox: SASL PLAIN with the mailbox as authorization identity and this user as authentication identity (RFC 4616). Its password comes from --password-env, --password-file (one line, or ADMIN:PASSWORD) or a prompt, never from the command line. ManageSieve and POP3 are not audited with it.
+    #[arg(long, value_name = "USER", requires = "mailbox_input")]
+    pub admin: Option<String>,
+    /// Most mailboxes audited at once on one IMAP server (each is one IMAP session).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=32), requires = "mailbox_input")]
+    pub sessions_per_server: u16,
     /// Name of the environment variable holding the mailbox password, e.g. --password-env MAILAUDIT_PASSWORD (not the password itself).
     #[arg(
         long,
         value_name = "VAR",
         conflicts_with = "password_file",
-        requires = "mailboxes"
+        requires = "mailbox_input"
     )]
     pub password_env: Option<String>,
     /// File holding the mailbox password: one line for every --mailbox, or USER:PASSWORD lines. Keep it mode 600.
-    #[arg(long, value_name = "FILE", requires = "mailboxes")]
+    #[arg(long, value_name = "FILE", requires = "mailbox_input")]
     pub password_file: Option<PathBuf>,
     /// Log in to the mailbox even when the server's certificate does not verify (expired, wrong name, unknown CA); recorded in the evidence. Without it no password is sent over unverified TLS. Passwords are never sent without TLS.
-    #[arg(long, requires = "mailboxes")]
+    #[arg(long, requires = "mailbox_input")]
     pub accept_invalid_certs: bool,
     /// Also record date, sender and subject of the first three messages of each folder and year (shown with RET-002). Off by default: the report then holds counts only (data minimisation, Art. 5(1)(c) DSGVO).
-    #[arg(long, requires = "mailboxes")]
+    #[arg(long, requires = "mailbox_input")]
     pub show_messages: bool,
     #[command(flatten)]
     pub profile: ProfileArg,

@@ -141,7 +141,12 @@ fn decode_user(text: &str) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct MailboxLogin {
     pub spec: MailboxSpec,
+    /// The password of `spec.user`, or of `admin` when there is one.
     pub password: Password,
+    /// An admin or master identity (`--admin`) that logs in on the user's
+    /// behalf: SASL PLAIN with `spec.user` as authorization identity and
+    /// this as authentication identity (RFC 4616 §2).
+    pub admin: Option<String>,
 }
 
 /// Where passwords come from.
@@ -192,6 +197,18 @@ pub enum CredentialError {
     NoSource,
     #[error("reading the password from the terminal: {0}")]
     Prompt(String),
+    #[error("cannot read --mailboxes {path}: {error}")]
+    MailboxList { path: String, error: String },
+}
+
+/// The entries of a `--mailboxes` list: one per line, without blank lines
+/// and `#` comments, each in a form of `--mailbox`.
+pub fn mailbox_list(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Parses `USER[@HOST[:PORT]]` or `imaps://USER@HOST[:PORT]`. In the first
@@ -265,10 +282,12 @@ pub fn parse_mailbox(text: &str) -> Result<MailboxSpec, CredentialError> {
     })
 }
 
-/// Reads the password of every mailbox from `source`.
+/// Reads the password of every mailbox from `source`; with `admin`, the
+/// admin's password once, for every mailbox.
 pub fn read_passwords(
     specs: Vec<MailboxSpec>,
     source: &PasswordSource,
+    admin: Option<&str>,
 ) -> Result<Vec<MailboxLogin>, CredentialError> {
     let file = match source {
         PasswordSource::File(path) => Some((
@@ -282,26 +301,45 @@ pub fn read_passwords(
         )),
         _ => None,
     };
+    let read = |user: &str, what: &str| -> Result<Password, CredentialError> {
+        Ok(match (source, &file) {
+            (PasswordSource::Environment(variable), _) => std::env::var(variable)
+                .ok()
+                .filter(|value| !value.is_empty())
+                .map(Password::new)
+                .ok_or_else(|| CredentialError::MissingEnvironment(variable.clone()))?,
+            (PasswordSource::File(_), Some((path, text))) => {
+                from_file(text, user).ok_or_else(|| CredentialError::NoPasswordFor {
+                    path: path.clone(),
+                    user: user.to_string(),
+                })?
+            }
+            _ => Password::new(
+                rpassword::prompt_password(format!("Password for {what}{user}: "))
+                    .map_err(|error| CredentialError::Prompt(error.to_string()))?,
+            ),
+        })
+    };
+    if let Some(admin) = admin {
+        let password = read(admin, "the admin ")?;
+        return Ok(specs
+            .into_iter()
+            .map(|spec| MailboxLogin {
+                spec,
+                password: password.clone(),
+                admin: Some(admin.to_string()),
+            })
+            .collect());
+    }
     specs
         .into_iter()
         .map(|spec| {
-            let password = match (source, &file) {
-                (PasswordSource::Environment(variable), _) => std::env::var(variable)
-                    .ok()
-                    .filter(|value| !value.is_empty())
-                    .map(Password::new)
-                    .ok_or_else(|| CredentialError::MissingEnvironment(variable.clone()))?,
-                (PasswordSource::File(_), Some((path, text))) => from_file(text, &spec.user)
-                    .ok_or_else(|| CredentialError::NoPasswordFor {
-                        path: path.clone(),
-                        user: spec.user.clone(),
-                    })?,
-                _ => Password::new(
-                    rpassword::prompt_password(format!("Password for {}: ", spec.user))
-                        .map_err(|error| CredentialError::Prompt(error.to_string()))?,
-                ),
-            };
-            Ok(MailboxLogin { spec, password })
+            let password = read(&spec.user, "")?;
+            Ok(MailboxLogin {
+                spec,
+                password,
+                admin: None,
+            })
         })
         .collect()
 }
@@ -430,6 +468,31 @@ mod tests {
     }
 
     #[test]
+    fn a_mailbox_list_skips_blank_lines_and_comments() {
+        let list = mailbox_list("# staff\nuser01@org.test\n\n  user02@org.test  \r\n#x\n");
+        assert_eq!(list, ["user01@org.test", "user02@org.test"]);
+    }
+
+    #[test]
+    fn an_admin_password_is_read_once_for_every_mailbox() {
+        let path = std::env::temp_dir().join(format!("mailaudit-admin-{}.pw", std::process::id()));
+        std::fs::write(&path, "user01@org.test:not-this\nauditor:master-pw\n").unwrap();
+        let specs = vec![
+            parse_mailbox("user01@org.test").unwrap(),
+            parse_mailbox("user02@org.test").unwrap(),
+        ];
+        let logins =
+            read_passwords(specs, &PasswordSource::File(path.clone()), Some("auditor")).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(logins.len(), 2);
+        for login in &logins {
+            assert_eq!(login.admin.as_deref(), Some("auditor"));
+            assert_eq!(login.password.expose(), "master-pw");
+        }
+        assert_eq!(logins[1].spec.user, "user02@org.test");
+    }
+
+    #[test]
     fn password_files_hold_one_or_per_user_lines() {
         assert_eq!(from_file("s3cret\n", "a@b").unwrap().expose(), "s3cret");
         let text = "a@b:one:two\nc@d:three\n";
@@ -446,6 +509,7 @@ mod tests {
     #[test]
     fn a_password_never_prints() {
         let login = MailboxLogin {
+            admin: None,
             spec: parse_mailbox("a@b").unwrap(),
             password: Password::new("hunter2".into()),
         };

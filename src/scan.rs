@@ -9,10 +9,15 @@ use crate::report::{Settings, Target};
 use crate::target::Endpoint;
 use crate::{Language, dnssec_anchor};
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use thiserror::Error;
+
+/// Mailbox audits of one domain in flight at once; the per-server session
+/// limit (`--sessions-per-server`, in the mailbox probe) is the real bound.
+const MAILBOXES_AT_ONCE: usize = 32;
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -89,6 +94,7 @@ impl Session {
             location: probe::location::RdapCache::new(request.location.clone()),
             tls_scan: request.tls_scan,
             address_limits: probe::AddressLimits::default(),
+            mailbox_sessions: probe::AddressLimits::default(),
             endpoints: probe::endpoint_cache::EndpointCache::default(),
         };
         let settings = Settings {
@@ -135,20 +141,27 @@ async fn scan_one(
     tracing::info!(domain = %domain, "scanning");
     let mut evidence =
         probe::scan_domain(domain, dns, &request.extra_hosts, context, progress).await;
-    for login in mailboxes_of(request, domain) {
-        tracing::info!(domain = %domain, user = %login.spec.user, "auditing mailbox");
-        evidence.mailboxes.push(
+    // Several mailboxes at once, in the order given; each waits for a
+    // session slot on its IMAP server (`--sessions-per-server`).
+    let logins = mailboxes_of(request, domain);
+    let domain_evidence = &evidence;
+    let audits: Vec<_> = futures::stream::iter(logins)
+        .map(|login| async move {
+            tracing::info!(domain = %domain, user = %login.spec.user, "auditing mailbox");
             probe::mailbox::audit(
                 login,
-                &evidence,
+                domain_evidence,
                 dns,
                 context,
                 &request.mailbox_options,
                 progress,
             )
-            .await,
-        );
-    }
+            .await
+        })
+        .buffered(MAILBOXES_AT_ONCE)
+        .collect()
+        .await;
+    evidence.mailboxes.extend(audits);
     tracing::info!(
         domain = %domain,
         endpoints = evidence.endpoints.len(),

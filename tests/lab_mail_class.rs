@@ -7,8 +7,9 @@
 //! opt-in deep check, and no message file may change (flags live in the
 //! Maildir file names).
 //!
-//! This drives the pure module over a raw IMAP session of its own; the
-//! mailbox probe is not involved yet (issue 12, integration pending).
+//! This drives the pure module over a raw IMAP session of its own, with
+//! the deep check too; tests/lab_mailbox_classes.rs asserts the same
+//! counts as the mailbox probe records them.
 
 mod common;
 

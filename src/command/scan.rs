@@ -168,8 +168,11 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
         domains.retain(|d| shard.contains(d));
     }
     let mut key_lookups = args.key_lookups.clone();
-    let specs = args
-        .mailboxes
+    let mut listed = args.mailboxes.clone();
+    if let Some(path) = &args.mailbox_list {
+        listed.extend(credentials::mailbox_list(&read_mailbox_list(path)?));
+    }
+    let specs = listed
         .iter()
         .map(|m| {
             let spec = credentials::parse_mailbox(m)?;
@@ -197,7 +200,8 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
                 return Err(CommandError::usage(credentials::CredentialError::NoSource));
             }
         };
-        credentials::read_passwords(specs, &source).map_err(CommandError::usage)?
+        credentials::read_passwords(specs, &source, args.admin.as_deref())
+            .map_err(CommandError::usage)?
     };
     let location = match (&args.rdap_bootstrap, args.no_location) {
         (_, true) => LocationSettings::Off,
@@ -227,7 +231,25 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
         mailbox_options: MailboxOptions {
             accept_invalid_certs: args.accept_invalid_certs,
             show_messages: args.show_messages,
+            sessions_per_server: usize::from(args.sessions_per_server),
         },
         profile: load_profile(&args.profile)?.unwrap_or_default(),
     })
+}
+
+/// The text of `--mailboxes FILE`, or of stdin for `-`.
+fn read_mailbox_list(path: &std::path::Path) -> Result<String, CommandError> {
+    let failed = |error: std::io::Error| {
+        CommandError::usage(credentials::CredentialError::MailboxList {
+            path: path.display().to_string(),
+            error: error.to_string(),
+        })
+    };
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(failed)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(failed)
+    }
 }

@@ -39,6 +39,25 @@ pub struct MailboxEvidence {
     /// The IMAP commands sent, in order, without arguments: the proof that
     /// the audit used only read-only commands.
     pub commands: Vec<String>,
+    /// The class file the folders' messages were classified under (issue
+    /// 12). Absent when no message was classified, and in evidence from
+    /// before 1.5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_file: Option<ClassFileUsed>,
+}
+
+/// Which class file sorted the messages: enough to judge the counts again
+/// under the same file, or to see that a later file differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClassFileUsed {
+    /// The file's name (the embedded default is
+    /// `rules/classes/mail-classes.toml`).
+    pub file: String,
+    pub edition: String,
+    /// The date of the legal state the file describes.
+    pub legal_snapshot: chrono::NaiveDate,
+    /// SHA-256 of the file's text, hex.
+    pub sha256: String,
 }
 
 fn namespaces_not_recorded() -> Attempt<ImapNamespaces> {
@@ -139,6 +158,25 @@ pub struct FolderEvidence {
     /// stands for. Empty by default (data minimisation).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub samples: BTreeMap<i32, Vec<MessageSample>>,
+    /// Messages by year of INTERNALDATE and class id of the class file
+    /// (see [`MailboxEvidence::class_file`]), from metadata only
+    /// (BODYSTRUCTURE and a few header fields, never a body). Empty when
+    /// nothing was classified.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: BTreeMap<i32, BTreeMap<String, u32>>,
+    /// Why messages got their class, counted by reason kind (`matched`,
+    /// `no_match`, `malformed_bodystructure`, `unreadable_fetch_response`,
+    /// `not_returned`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_reasons: BTreeMap<String, u32>,
+    /// Messages counted as the fallback class whose year is unknown (the
+    /// server's FETCH response could not be read, or it sent none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unclassified_undated: u32,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
 }
 
 /// One message, as ENVELOPE gives it (RFC 9051 §7.5.2).

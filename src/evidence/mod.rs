@@ -35,9 +35,9 @@ pub use mail_auth::{
     MtaStsPolicy, MxCoverage, SpfEvidence, SpfWalkStep, TlsRptEvidence,
 };
 pub use mailbox::{
-    AclEntry, FolderEvidence, FolderRole, ImapNamespace, ImapNamespaces, MailboxEvidence,
-    MailboxLogin, MessageSample, Pop3View, QuotaResource, Redirect, RoleSource, SieveEvidence,
-    SieveScript,
+    AclEntry, ClassFileUsed, FolderEvidence, FolderRole, ImapNamespace, ImapNamespaces,
+    MailboxEvidence, MailboxLogin, MessageSample, Pop3View, QuotaResource, Redirect, RoleSource,
+    SieveEvidence, SieveScript,
 };
 pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
 pub use starttls_injection::StarttlsInjectionEvidence;
@@ -49,7 +49,7 @@ pub use tls_scan::{
 use serde::{Deserialize, Serialize};
 
 /// Version of the evidence and report JSON shape.
-pub const SCHEMA_VERSION: &str = "1.5.0";
+pub const SCHEMA_VERSION: &str = "1.6.0";
 
 /// The evidence of one scanned domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

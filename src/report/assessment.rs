@@ -119,6 +119,16 @@ pub struct YearCount {
     pub samples: Vec<String>,
 }
 
+/// Messages of one class in one folder and year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClassCount {
+    pub folder: String,
+    pub year: i32,
+    /// A class id of the class file the evidence names.
+    pub class: String,
+    pub count: u32,
+}
+
 /// What the retention rules read (as `retention`) and the report shows:
 /// the evidence of one mailbox put through the retention engine with the
 /// audit profile at the scan date.
@@ -142,6 +152,20 @@ pub struct RetentionView {
     /// Messages in Trash or Junk still inside their period (RET-003).
     pub retained_in_trash: Vec<YearCount>,
     pub retained_in_trash_total: u64,
+    /// Of those, the invoices (classes with the voucher period other than
+    /// the fallback class, e.g. `e_invoice`, `likely_invoice`), by folder,
+    /// year and class (RET-003). Empty without classes in the evidence.
+    #[serde(default)]
+    pub invoices_in_trash: Vec<ClassCount>,
+    #[serde(default)]
+    pub invoices_in_trash_total: u64,
+    /// Whether the evidence holds the classes of the mailbox's messages
+    /// (recorded since schema 1.5); RET-008 requires it.
+    #[serde(default)]
+    pub messages_classified: bool,
+    /// Messages of the invoice classes in every folder (RET-008).
+    #[serde(default)]
+    pub invoices_total: u64,
     /// Messages in INBOX, and the span of activity in years (RET-007).
     pub inbox_messages: u64,
     pub activity_span_years: i32,

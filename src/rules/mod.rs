@@ -180,4 +180,4 @@ impl Rule {
 }
 
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.12.3";
+pub const RULE_SET_VERSION: &str = "2026.12.4";

@@ -8,16 +8,17 @@
 
 use super::Thresholds;
 use crate::evidence::{FolderRole, MailboxEvidence};
+use crate::mail_class::ClassFile;
 use crate::profile::AuditProfile;
-pub use crate::report::assessment::{RetentionView, YearCount};
+pub use crate::report::assessment::{ClassCount, RetentionView, YearCount};
 use crate::retention::{RetentionClass, deadline, own_period_erasure};
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeSet;
 
 /// Computes the view. Folders the profile names as non-business get the
 /// organisation's own period instead of a statutory one. RET-001's
-/// `sent_window_years` bounds the years checked for sent mail (none checked
-/// without it); the profile's messages per year, else RET-007's
+/// `sent_window_years` is how many finished years are checked for sent
+/// mail (none without it); the profile's messages per year, else RET-007's
 /// `expected_messages_per_year`, sets the expected minimum (0 without).
 pub fn view(
     mailbox: &MailboxEvidence,
@@ -39,6 +40,15 @@ pub fn view(
     let mut past_deadline = Vec::new();
     let mut retained_in_trash = Vec::new();
     let mut inbox_messages = 0u64;
+    let mut invoices_in_trash = Vec::new();
+    let invoices = invoice_classes();
+    let invoices_total: u64 = folders
+        .iter()
+        .flat_map(|f| f.classes.values())
+        .flat_map(|per_class| per_class.iter())
+        .filter(|(class, _)| invoices.contains(*class))
+        .map(|(_, &count)| u64::from(count))
+        .sum();
     for folder in folders {
         let own_period = profile
             .retention
@@ -103,15 +113,29 @@ pub fn view(
                 past_deadline.push(entry);
             } else if matches!(folder.role, FolderRole::Trash | FolderRole::Junk) {
                 retained_in_trash.push(entry);
+                let classes = folder.classes.get(&year).into_iter().flatten();
+                for (class, &count) in classes.filter(|(c, _)| invoices.contains(*c)) {
+                    invoices_in_trash.push(ClassCount {
+                        folder: folder.display_name.clone(),
+                        year,
+                        class: class.clone(),
+                        count,
+                    });
+                }
             }
         }
     }
+    // The window is `sent_window_years` finished years, ending with the
+    // last finished year of activity: a scan in 2026 of a mailbox in use
+    // checks 2020..=2025; one whose mail ends in 2023 checks 2018..=2023.
     let last = activity.iter().next_back().copied().unwrap_or(as_of.year());
+    let last_finished = last.min(as_of.year() - 1);
     let missing_sent_years = match thresholds.sent_window_years {
         Some(window) => other_activity
             .iter()
             .copied()
-            .filter(|&y| y > last - window && y < as_of.year() && !sent_years.contains(&y))
+            .filter(|&y| y > last_finished - window && y <= last_finished)
+            .filter(|y| !sent_years.contains(y))
             .collect(),
         None => Vec::new(),
     };
@@ -138,10 +162,28 @@ pub fn view(
         past_deadline,
         retained_in_trash_total: retained_in_trash.iter().map(|c| u64::from(c.count)).sum(),
         retained_in_trash,
+        invoices_in_trash_total: invoices_in_trash.iter().map(|c| u64::from(c.count)).sum(),
+        invoices_in_trash,
+        messages_classified: mailbox.class_file.is_some(),
+        invoices_total,
         inbox_messages,
         activity_span_years,
         expected_minimum: u64::from(per_year) * activity_span_years.max(0) as u64,
     }
+}
+
+/// The invoice classes of the embedded class file: every class kept for
+/// the voucher period (§ 147(1) Nr. 4, (3) AO) except the fallback, which
+/// gets that period only because doubt must not shorten a period.
+fn invoice_classes() -> BTreeSet<String> {
+    let Ok(file) = ClassFile::defaults() else {
+        return BTreeSet::new();
+    };
+    file.classes
+        .iter()
+        .filter(|c| c.period == "voucher" && c.id != file.fallback)
+        .map(|c| c.id.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -174,6 +216,9 @@ mod tests {
             my_rights: Attempt::skipped("test"),
             acl: Attempt::skipped("test"),
             samples: BTreeMap::new(),
+            classes: BTreeMap::new(),
+            class_reasons: BTreeMap::new(),
+            unclassified_undated: 0,
         }
     }
 
@@ -190,6 +235,7 @@ mod tests {
             sieve: Attempt::skipped("test"),
             pop3: Attempt::skipped("test"),
             commands: vec![],
+            class_file: None,
         }
     }
 
@@ -267,5 +313,80 @@ mod tests {
         assert_eq!(v.activity_span_years, 6);
         assert_eq!(v.expected_minimum, 300);
         assert_eq!(v.inbox_messages, 21);
+    }
+
+    #[test]
+    fn the_sent_window_covers_all_six_finished_years() {
+        // Given mail in every year 2019..=2026 and sent mail in none of them.
+        let years: Vec<(i32, u32)> = (2019..=2026).map(|y| (y, 2)).collect();
+        let m = mailbox(vec![
+            folder("INBOX", FolderRole::Inbox, &years),
+            folder("Sent", FolderRole::Sent, &[]),
+        ]);
+        // When scanned in 2026, the six finished years 2020..=2025 count.
+        let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+        assert_eq!(v.missing_sent_years, [2020, 2021, 2022, 2023, 2024, 2025]);
+        // A mailbox whose mail ends in 2023 is judged on 2018..=2023.
+        let dormant: Vec<(i32, u32)> = (2016..=2023).map(|y| (y, 2)).collect();
+        let m = mailbox(vec![folder("INBOX", FolderRole::Inbox, &dormant)]);
+        let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+        assert_eq!(v.missing_sent_years, [2018, 2019, 2020, 2021, 2022, 2023]);
+    }
+
+    #[test]
+    fn a_legal_hold_covers_non_business_folders_too() {
+        // Given a private folder with no period of its own, and a hold.
+        let m = mailbox(vec![folder("Privat", FolderRole::Other, &[(2018, 3)])]);
+        let mut profile = AuditProfile::default();
+        profile
+            .retention
+            .non_business_folders
+            .insert("Privat".into(), 0);
+        let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+        assert_eq!(v.past_deadline_total, 3, "no hold: due for review");
+        profile.retention.holds.push(ProfileHold {
+            until: day(2027, 12, 31),
+            reason: "Rechtsstreit".into(),
+        });
+        // Then nothing in it is due before the hold ends.
+        let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+        assert!(v.past_deadline.is_empty(), "{:?}", v.past_deadline);
+        assert!(v.basis.iter().any(|b| b.contains("held until 2027-12-31")));
+    }
+
+    #[test]
+    fn invoices_in_trash_are_named_by_class() {
+        // Given a Trash with an e-invoice, a likely invoice, a newsletter
+        // and unclassified mail in 2025.
+        let mut trash = folder("Trash", FolderRole::Trash, &[(2025, 6)]);
+        trash.classes.insert(
+            2025,
+            [
+                ("e_invoice", 1),
+                ("likely_invoice", 2),
+                ("bulk", 1),
+                ("unclassified", 2),
+            ]
+            .into_iter()
+            .map(|(c, n)| (c.to_string(), n))
+            .collect(),
+        );
+        let m = mailbox(vec![trash]);
+        let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+        // Then only the invoice classes are named, by folder and year.
+        assert_eq!(v.retained_in_trash_total, 6);
+        assert_eq!(v.invoices_in_trash_total, 3);
+        let named: Vec<(&str, i32, &str, u32)> = v
+            .invoices_in_trash
+            .iter()
+            .map(|c| (c.folder.as_str(), c.year, c.class.as_str(), c.count))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("Trash", 2025, "e_invoice", 1),
+                ("Trash", 2025, "likely_invoice", 2)
+            ]
+        );
     }
 }

@@ -48,6 +48,9 @@ pub struct ProbeContext {
     /// The per-address connection limits, shared by every domain of the run:
     /// many domains on one provider share its limit.
     pub address_limits: AddressLimits,
+    /// Mailbox audits at once per IMAP server address (`--sessions-per-server`),
+    /// shared by every domain of the run.
+    pub mailbox_sessions: AddressLimits,
     /// Endpoint results of the run: an endpoint several domains share is
     /// probed once.
     pub endpoints: EndpointCache,

@@ -3,9 +3,12 @@
 //! NAMESPACE ([`super::namespace`]), LIST, STATUS (UNSEEN) and EXAMINE per
 //! folder, the counts by year ([`super::folder_counts`]: UID SORT or
 //! UID SEARCH, and UID FETCH of INTERNALDATE for a few messages only),
-//! MYRIGHTS and GETACL (RFC 4314), GETQUOTAROOT (RFC 9208), LOGOUT.
+//! the classes of the messages ([`super::classes`]: metadata only, with
+//! `BODY.PEEK`), MYRIGHTS and GETACL (RFC 4314), GETQUOTAROOT (RFC 9208),
+//! LOGOUT.
 
 use super::MailboxOptions;
+use super::classes;
 use super::folder_counts;
 use super::folders;
 use super::guard::{ReadOnlyGuard, Trail};
@@ -15,7 +18,7 @@ use super::scope::Server;
 use super::secure::{self, Start};
 use crate::credentials::Password;
 use crate::evidence::{
-    AclEntry, Attempt, FolderEvidence, ImapNamespaces, MailboxLogin, QuotaResource,
+    AclEntry, Attempt, ClassFileUsed, FolderEvidence, ImapNamespaces, MailboxLogin, QuotaResource,
 };
 use crate::probe::context::ProbeContext;
 use async_imap::imap_proto::Response;
@@ -36,12 +39,25 @@ pub struct ImapFindings {
     pub namespaces: Attempt<ImapNamespaces>,
     pub folders: Attempt<Vec<FolderEvidence>>,
     pub quota: Attempt<Vec<QuotaResource>>,
+    /// The class file the messages were sorted by, when any was.
+    pub class_file: Option<ClassFileUsed>,
+}
+
+/// Who logs in.
+#[derive(Debug, Clone, Copy)]
+pub enum Identity<'a> {
+    /// The mailbox's user with its own password.
+    User,
+    /// An admin or master user on the user's behalf: SASL PLAIN with the
+    /// user as authorization identity (RFC 4616 §2).
+    Admin(&'a str),
 }
 
 /// Runs the audit. Every failure is an attempt with a reason.
 pub async fn audit(
     target: &Server,
     user: &str,
+    identity: Identity<'_>,
     password: &Password,
     context: &ProbeContext,
     options: &MailboxOptions,
@@ -65,6 +81,7 @@ pub async fn audit(
         namespaces: Attempt::skipped(format!("no login: {reason}")),
         folders: Attempt::skipped(format!("no login: {reason}")),
         quota: Attempt::skipped(format!("no login: {reason}")),
+        class_file: None,
     };
     let secured = match secure::connect(target, start, context, accept_invalid).await {
         Ok(secured) => secured,
@@ -82,13 +99,29 @@ pub async fn audit(
         }
     }
     // One attempt only: providers lock accounts after failed logins.
-    let plain = Plain {
-        user: user.to_string(),
-        password: password.clone(),
+    let plain = match identity {
+        Identity::User => Plain {
+            authorization: None,
+            user: user.to_string(),
+            password: password.clone(),
+        },
+        Identity::Admin(admin) => Plain {
+            authorization: Some(user.to_string()),
+            user: admin.to_string(),
+            password: password.clone(),
+        },
     };
     let mut session = match timed(step, client.authenticate("PLAIN", plain)).await {
         Ok(Ok(session)) => session,
-        Ok(Err((error, _))) => return failed(format!("login refused: {}", login_error(&error))),
+        Ok(Err((error, _))) => {
+            return failed(match identity {
+                Identity::User => format!("login refused: {}", login_error(&error)),
+                Identity::Admin(admin) => format!(
+                    "the admin {admin} may not open the mailbox {user} (it does not exist, or the authorization identity was refused): {}",
+                    login_error(&error)
+                ),
+            });
+        }
         Err(reason) => return failed(reason),
     };
     let mut findings = ImapFindings {
@@ -98,6 +131,7 @@ pub async fn audit(
         namespaces: Attempt::failed("not reached"),
         folders: Attempt::failed("not reached"),
         quota: Attempt::failed("not reached"),
+        class_file: None,
     };
     let capabilities: Vec<String> = match timed(step, session.capabilities()).await {
         Ok(Ok(caps)) => {
@@ -148,9 +182,18 @@ pub async fn audit(
         show_messages: options.show_messages,
         sort: has("SORT"),
         namespaces: findings.namespaces.value().cloned(),
+        classes: classes::default_class_file().map(std::sync::Arc::new),
     };
     findings.folders = match list_folders(&mut session, &plan).await {
-        Ok(folders) => Attempt::completed(folders),
+        Ok(folders) => {
+            if folders.iter().any(|f| !f.class_reasons.is_empty()) {
+                findings.class_file = plan
+                    .classes
+                    .as_ref()
+                    .and_then(|_| classes::default_class_file_used());
+            }
+            Attempt::completed(folders)
+        }
         Err(reason) => Attempt::failed(reason),
     };
     findings.quota = if has("QUOTA") {
@@ -188,8 +231,10 @@ pub async fn audit(
     findings
 }
 
-/// SASL PLAIN (RFC 4616): NUL, login name, NUL, password, wiped after use.
+/// SASL PLAIN (RFC 4616): authorization identity (empty for the user
+/// itself), NUL, login name, NUL, password; wiped after use.
 struct Plain {
+    authorization: Option<String>,
     user: String,
     password: Password,
 }
@@ -199,6 +244,9 @@ impl async_imap::Authenticator for Plain {
 
     fn process(&mut self, _challenge: &[u8]) -> Self::Response {
         let mut response = Zeroizing::new(Vec::new());
+        if let Some(authorization) = &self.authorization {
+            response.extend_from_slice(authorization.as_bytes());
+        }
         response.push(0);
         response.extend_from_slice(self.user.as_bytes());
         response.push(0);
@@ -210,9 +258,20 @@ impl async_imap::Authenticator for Plain {
 /// The server's words without anything the client sent.
 fn login_error(error: &async_imap::error::Error) -> String {
     match error {
-        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => text.clone(),
+        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+            server_words(text)
+        }
         other => other.to_string(),
     }
+}
+
+/// async-imap writes a NO's text as `code: None, info: Some("…")`; the
+/// quoted part is what the server said.
+fn server_words(text: &str) -> String {
+    text.split_once("info: Some(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map(|(words, _)| words.replace("\\\"", "\""))
+        .unwrap_or_else(|| text.to_string())
 }
 
 async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEvidence>, String> {
@@ -269,10 +328,16 @@ async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEv
             my_rights: Attempt::skipped("the server does not announce ACL (RFC 4314)"),
             acl: Attempt::skipped("the server does not announce ACL (RFC 4314)"),
             samples: BTreeMap::new(),
+            classes: BTreeMap::new(),
+            class_reasons: BTreeMap::new(),
+            unclassified_undated: 0,
         };
         let started = std::time::Instant::now();
         if mailbox.exists > 0 {
             folder_counts::count_years(session, plan, &mut folder).await?;
+            if let Some(class_file) = &plan.classes {
+                classes::classify_folder(session, plan, class_file, &mut folder).await?;
+            }
         }
         tracing::debug!(
             folder = %folder.display_name,
@@ -348,4 +413,18 @@ async fn rights(
         }
     }
     Err(format!("{command}: no end to the answer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_words;
+
+    #[test]
+    fn a_refusal_is_given_in_the_servers_words() {
+        assert_eq!(
+            server_words(r#"code: None, info: Some("[AUTHORIZATIONFAILED] Authorization failed")"#),
+            "[AUTHORIZATIONFAILED] Authorization failed"
+        );
+        assert_eq!(server_words("plain words"), "plain words");
+    }
 }

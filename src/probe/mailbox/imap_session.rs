@@ -36,4 +36,6 @@ pub(super) struct Plan {
     pub(super) sort: bool,
     /// The server's namespaces, for the folders' display names.
     pub(super) namespaces: Option<ImapNamespaces>,
+    /// The class file to sort messages by (issue 12); `None` skips it.
+    pub(super) classes: Option<std::sync::Arc<crate::mail_class::ClassFile>>,
 }

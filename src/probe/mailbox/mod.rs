@@ -9,6 +9,7 @@
 //! [`guard::ReadOnlyGuard`], ManageSieve sends only LISTSCRIPTS and
 //! GETSCRIPT, POP3 only STAT and UIDL. Passwords go only over TLS.
 
+mod classes;
 mod folder_counts;
 pub mod folders;
 pub mod guard;
@@ -37,6 +38,8 @@ pub struct MailboxOptions {
     pub accept_invalid_certs: bool,
     /// Record date, sender and subject of the first messages of each year.
     pub show_messages: bool,
+    /// Most mailbox audits at once on one IMAP server (0 counts as 1).
+    pub sessions_per_server: usize,
 }
 
 /// Audits one mailbox. `domain` is the evidence of the scanned domain the
@@ -89,6 +92,7 @@ pub async fn audit(
                 sieve: Attempt::skipped(reason.clone()),
                 pop3: Attempt::skipped(reason),
                 commands: Vec::new(),
+                class_file: None,
             };
         }
     };
@@ -108,9 +112,19 @@ pub async fn audit(
     );
     let trail = guard::Trail::default();
     let password = &login.password;
+    // One session per mailbox; at most `sessions_per_server` at once here.
+    let sessions = context
+        .mailbox_sessions
+        .of(imap_server.address().ip(), options.sessions_per_server);
+    let permit = sessions.acquire().await;
+    let identity = match &login.admin {
+        Some(admin) => imap_audit::Identity::Admin(admin),
+        None => imap_audit::Identity::User,
+    };
     let imap = imap_audit::audit(
         &imap_server,
         &user,
+        identity,
         password,
         context,
         options,
@@ -118,13 +132,20 @@ pub async fn audit(
     )
     .await;
     // The other views only after IMAP accepted the credentials: a wrong
-    // password is tried once, not three times.
-    let (sieve, pop3) = match imap.login.is_completed() {
-        false => {
+    // password is tried once, not three times. An admin's password is not
+    // the user's: ManageSieve and POP3 would need their own proxy logins.
+    let (sieve, pop3) = match (imap.login.is_completed(), &login.admin) {
+        (false, _) => {
             let reason = "the IMAP login did not succeed; the password is not tried again";
             (Attempt::skipped(reason), Attempt::skipped(reason))
         }
-        true => {
+        (true, Some(admin)) => {
+            let reason = format!(
+                "opened with the admin identity {admin}: ManageSieve and POP3 are audited with the mailbox's own password only"
+            );
+            (Attempt::skipped(reason.clone()), Attempt::skipped(reason))
+        }
+        (true, None) => {
             let sieve = async {
                 match sieve_server(domain, &scope, &imap_server) {
                     Ok(server) => {
@@ -150,6 +171,7 @@ pub async fn audit(
             futures::join!(sieve, pop3)
         }
     };
+    drop(permit);
     let commands = trail.lock().map(|t| t.clone()).unwrap_or_default();
     MailboxEvidence {
         user,
@@ -163,6 +185,7 @@ pub async fn audit(
         sieve,
         pop3,
         commands,
+        class_file: imap.class_file,
     }
 }
 

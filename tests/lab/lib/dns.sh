@@ -110,6 +110,7 @@ lab_dns() {
 	lab_dns_zone legacy.test. legacy.test.zone
 	lab_dns_zone cyrus.test. cyrus.test.zone
 	lab_dns_zone exim.test. exim.test.zone
+	lab_dns_zone org.test. org.test.zone
 	LAB_DS_GOOD=$(lab_dns_ds "$good_ksk")
 	LAB_DS_BROKEN=$(lab_dns_ds "$decoy")
 	LAB_DS_EXPIRED=$(lab_dns_ds "$expired_ksk")

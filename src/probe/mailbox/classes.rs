@@ -1,0 +1,285 @@
+//! Classifying a folder's messages by retention class (issue 12), after
+//! EXAMINE: `UID SEARCH ALL`, then `UID FETCH` of metadata only
+//! ([`fetch::fetch_items`]: UID, INTERNALDATE, RFC822.SIZE, BODYSTRUCTURE
+//! and a few header fields with `BODY.PEEK`, so `\Seen` is never set) in
+//! batches of [`BATCH`] UIDs, and the pure classifier ([`mail_class`]).
+//!
+//! The FETCH answers are read raw from the stream under the session (the
+//! read-only guard), one response with its literals at a time, bounded in
+//! size, and parsed by the bounded parsers of [`mail_class`]. Not through
+//! async-imap: its BODYSTRUCTURE parser recurses without a bound, and one
+//! malformed structure fails the whole response stream. Here a response
+//! that cannot be read counts as the fallback class with its reason, and
+//! only a broken connection fails the folder (and so the mailbox).
+
+use super::imap_session::{Plan, Session, timed};
+use crate::evidence::{ClassFileUsed, FolderEvidence};
+use crate::mail_class::{self, ClassFile, class_file, fetch};
+use crate::probe::connection::literal_length;
+use chrono::Datelike;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashSet};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+
+/// UIDs per FETCH command.
+pub(super) const BATCH: usize = 500;
+/// Most bytes of one FETCH response with its literals: the header fields
+/// and BODYSTRUCTURE of one message are a few KiB; a huge one is cut off.
+const MAX_RESPONSE: usize = 1 << 20;
+/// Most response lines per batch besides the FETCH responses (EXISTS,
+/// EXPUNGE, FLAGS updates the server may interleave).
+const MAX_OTHER_LINES: usize = 10_000;
+
+/// Why a batch could not be read to its end.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum BatchError {
+    #[error("reading the FETCH answer: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the server closed the connection during UID FETCH")]
+    Closed,
+    #[error("a FETCH response is longer than {MAX_RESPONSE} bytes")]
+    TooLong,
+    #[error("the FETCH answer has more than {MAX_OTHER_LINES} lines that are not FETCH responses")]
+    TooManyLines,
+    #[error("the server sent data after completing UID FETCH")]
+    Trailing,
+}
+
+/// The embedded class file (`rules/classes/mail-classes.toml`); `None`
+/// only if it were invalid, which its unit tests rule out.
+pub(super) fn default_class_file() -> Option<ClassFile> {
+    match ClassFile::defaults() {
+        Ok(file) => Some(file),
+        Err(error) => {
+            tracing::warn!(%error, "the embedded class file does not load; messages stay unclassified");
+            None
+        }
+    }
+}
+
+/// What the evidence records of the embedded class file.
+pub(super) fn default_class_file_used() -> Option<ClassFileUsed> {
+    let file = ClassFile::defaults().ok()?;
+    let digest = Sha256::digest(class_file::DEFAULT_CLASS_FILE.as_bytes());
+    Some(ClassFileUsed {
+        file: class_file::DEFAULT_CLASS_FILE_NAME.to_string(),
+        edition: file.edition,
+        legal_snapshot: file.legal_snapshot,
+        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+    })
+}
+
+/// Classifies every message of the folder open in `session` into
+/// `folder.classes`, `class_reasons` and `unclassified_undated`. An error
+/// means the connection can no longer be trusted.
+pub(super) async fn classify_folder(
+    session: &mut Session,
+    plan: &Plan,
+    classes: &ClassFile,
+    folder: &mut FolderEvidence,
+) -> Result<(), String> {
+    let step = plan.step;
+    let mut uids: Vec<u32> = timed(step, session.uid_search("ALL"))
+        .await?
+        .map_err(|e| format!("UID SEARCH ALL: {e}"))?
+        .into_iter()
+        .collect();
+    uids.sort_unstable();
+    let items = fetch::fetch_items(&mail_class::header_fields(classes));
+    let mut tally = Tally::default();
+    for batch in uids.chunks(BATCH) {
+        let set = uid_set(batch);
+        let tag = timed(
+            step,
+            session.run_command(format!("UID FETCH {set} {items}")),
+        )
+        .await?
+        .map_err(|e| format!("UID FETCH: {e}"))?;
+        let mut wanted: HashSet<u32> = batch.iter().copied().collect();
+        let completion = timed(
+            step,
+            read_batch(session.get_mut(), &tag.0, |response| {
+                tally.add(response, classes, &mut wanted)
+            }),
+        )
+        .await?
+        .map_err(|e| e.to_string())?;
+        if !completion.eq_ignore_ascii_case("OK") {
+            tracing::debug!(folder = %folder.display_name, %completion, "UID FETCH refused");
+        }
+        // Messages expunged meanwhile, or left out by a refusal: counted,
+        // undated, with the reason.
+        for _ in &wanted {
+            tally.undated("not_returned");
+        }
+    }
+    folder.classes = tally.by_year;
+    folder.class_reasons = tally.reasons;
+    folder.unclassified_undated = tally.undated;
+    Ok(())
+}
+
+/// The counts of one folder.
+#[derive(Default)]
+struct Tally {
+    by_year: BTreeMap<i32, BTreeMap<String, u32>>,
+    reasons: BTreeMap<String, u32>,
+    undated: u32,
+}
+
+impl Tally {
+    /// Counts one untagged response if it is a FETCH of a wanted UID.
+    fn add(&mut self, response: &[u8], classes: &ClassFile, wanted: &mut HashSet<u32>) {
+        if !is_fetch(response) {
+            return;
+        }
+        match fetch::parse_response(response) {
+            Ok(meta) => {
+                // A FETCH of a UID not asked for (a flag update) is not ours.
+                if !meta.uid.is_some_and(|uid| wanted.remove(&uid)) {
+                    return;
+                }
+                let classification = mail_class::classify(&meta, classes);
+                *self
+                    .reasons
+                    .entry(classification.reason.kind().to_string())
+                    .or_default() += 1;
+                match meta.internal_date {
+                    // The year as INTERNALDATE writes it, like the year
+                    // counts (SEARCH SINCE/BEFORE compare that date).
+                    Some(date) => {
+                        *self
+                            .by_year
+                            .entry(date.year())
+                            .or_default()
+                            .entry(classification.class)
+                            .or_default() += 1
+                    }
+                    None => self.undated += 1,
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, "unreadable FETCH response");
+                if error.uid.is_some_and(|uid| wanted.remove(&uid)) {
+                    self.undated("unreadable_fetch_response");
+                }
+            }
+        }
+    }
+
+    fn undated(&mut self, reason: &str) {
+        *self.reasons.entry(reason.to_string()).or_default() += 1;
+        self.undated += 1;
+    }
+}
+
+/// `* N FETCH …`
+fn is_fetch(response: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&response[..response.len().min(40)]).to_ascii_uppercase();
+    let mut words = head.split_ascii_whitespace();
+    words.next() == Some("*")
+        && words
+            .next()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        && words.next().is_some_and(|w| w.starts_with("FETCH"))
+}
+
+/// Sorted UIDs as a compact set: runs become `a:b`.
+fn uid_set(sorted: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut index = 0;
+    while index < sorted.len() {
+        let start = sorted[index];
+        let mut end = start;
+        while index + 1 < sorted.len() && sorted[index + 1] == end + 1 {
+            index += 1;
+            end = sorted[index];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}:{end}")
+        });
+        index += 1;
+    }
+    parts.join(",")
+}
+
+/// Reads responses up to the one tagged `tag`, hands every untagged one to
+/// `each`, and returns the completion's status word. Nothing after the
+/// tagged line may be buffered (it would be lost to the session).
+async fn read_batch<R: AsyncRead + Unpin>(
+    stream: &mut R,
+    tag: &str,
+    mut each: impl FnMut(&[u8]),
+) -> Result<String, BatchError> {
+    let mut reader = BufReader::new(stream);
+    let tagged = format!("{tag} ");
+    let mut other = 0;
+    loop {
+        let unit = read_unit(&mut reader).await?;
+        if let Some(rest) = unit.strip_prefix(tagged.as_bytes()) {
+            if !reader.buffer().is_empty() {
+                return Err(BatchError::Trailing);
+            }
+            let text = String::from_utf8_lossy(rest);
+            return Ok(text
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string());
+        }
+        if is_fetch(&unit) {
+            each(&unit);
+        } else {
+            other += 1;
+            if other > MAX_OTHER_LINES {
+                return Err(BatchError::TooManyLines);
+            }
+        }
+    }
+}
+
+/// One response line with its literals (RFC 9051 §4.3), CRLF included.
+async fn read_unit<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Result<Vec<u8>, BatchError> {
+    let mut unit = Vec::new();
+    loop {
+        let start = unit.len();
+        let limit = (MAX_RESPONSE - start) as u64;
+        let read = (&mut *reader)
+            .take(limit)
+            .read_until(b'\n', &mut unit)
+            .await?;
+        if read == 0 {
+            return Err(BatchError::Closed);
+        }
+        if !unit.ends_with(b"\n") {
+            return Err(if unit.len() >= MAX_RESPONSE {
+                BatchError::TooLong
+            } else {
+                BatchError::Closed
+            });
+        }
+        let line = unit[start..].strip_suffix(b"\n").unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(length) = literal_length(line) else {
+            return Ok(unit);
+        };
+        if unit.len() + length > MAX_RESPONSE {
+            return Err(BatchError::TooLong);
+        }
+        let at = unit.len();
+        unit.resize(at + length, 0);
+        reader.read_exact(&mut unit[at..]).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                BatchError::Closed
+            } else {
+                BatchError::Io(e)
+            }
+        })?;
+    }
+}
+
+#[cfg(test)]
+mod tests;

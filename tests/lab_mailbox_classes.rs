@@ -1,0 +1,353 @@
+//! The mailbox probe's classes (issue 12) against the real Dovecot of
+//! org.test (tests/lab, service `org-dovecot`, zone `org.test`): the real
+//! binary audits all 22 mailboxes, and the class counts it records per
+//! mailbox × folder × year must equal the generator's manifest exactly.
+//! The Maildir (file names carry the flags, contents the mail) must be
+//! byte for byte the same before and after, and the audit trail may hold
+//! only read-only commands.
+
+mod common;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const PASSWORD: &str = "lab-secret-org";
+const MASTER_PASSWORD: &str = "lab-secret-master";
+
+/// year → class → count
+type Counts = BTreeMap<String, BTreeMap<String, u64>>;
+
+fn manifest() -> Value {
+    let path = common::repo("tests/lab/run/mail/org.test/manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `bash tests/lab/lab.sh start org-dovecot`",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every file under `root` (Maildir messages, indexes aside) with the
+/// SHA-256 of its content: a changed flag renames a file, a changed
+/// message changes its digest.
+fn maildir_snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n == "cur" || n == "new")
+            {
+                let digest = Sha256::digest(std::fs::read(&path).unwrap());
+                files.insert(path, format!("{digest:x}"));
+            }
+        }
+    }
+    files
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mailaudit-classes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs the binary on org.test with `args`; returns the report and stderr.
+fn scan(args: &[&str]) -> (Value, String) {
+    let ca = common::lab_ca();
+    let output = common::mailaudit()
+        .args(["scan", "org.test", "--resolver", common::LAB_RESOLVER])
+        .args([
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "--lang",
+            "en",
+            "--timeout",
+            "5",
+        ])
+        .arg("--ca-file")
+        .arg(&ca)
+        .args(["--no-tls-scan", "--no-location"])
+        .args(args)
+        .output()
+        .expect("mailaudit runs");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}); stderr: {stderr}"));
+    (report, stderr)
+}
+
+fn audited<'a>(report: &'a Value, user: &str) -> &'a Value {
+    report["targets"][0]["evidence"]["mailboxes"]
+        .as_array()
+        .expect("mailboxes")
+        .iter()
+        .find(|m| m["user"] == user)
+        .unwrap_or_else(|| panic!("no mailbox {user}"))
+}
+
+/// Asserts every mailbox's classes per folder and year against the
+/// manifest, the totals, and that only read-only commands were sent.
+fn assert_every_class_count(report: &Value, manifest: &Value) {
+    let mailboxes = manifest["mailboxes"].as_object().unwrap();
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    for (user, folders) in mailboxes {
+        let mailbox = audited(report, user);
+        assert_eq!(mailbox["folders"]["status"], "completed", "{user}");
+        assert_eq!(
+            mailbox["class_file"]["file"], "rules/classes/mail-classes.toml",
+            "{user}"
+        );
+        assert_eq!(mailbox["class_file"]["sha256"].as_str().unwrap().len(), 64);
+        let recorded = mailbox["folders"]["value"].as_array().unwrap();
+        assert_eq!(recorded.len(), folders.as_object().unwrap().len(), "{user}");
+        for (folder, info) in folders.as_object().unwrap() {
+            let name = info["imap_name"].as_str().unwrap();
+            let found = recorded
+                .iter()
+                .find(|f| f["name"] == name)
+                .unwrap_or_else(|| panic!("{user}: no folder {name}"));
+            let classes: Counts =
+                serde_json::from_value(found.get("classes").cloned().unwrap_or(Value::Null))
+                    .unwrap_or_default();
+            let expected: Counts = serde_json::from_value(info["classes"].clone()).unwrap();
+            assert_eq!(classes, expected, "{user} {folder}");
+            assert!(
+                found.get("unclassified_undated").is_none(),
+                "{user} {folder}"
+            );
+            let reasons: u64 = found["class_reasons"]
+                .as_object()
+                .map(|r| r.values().filter_map(Value::as_u64).sum())
+                .unwrap_or(0);
+            assert_eq!(
+                reasons,
+                info["messages"].as_u64().unwrap(),
+                "{user} {folder}"
+            );
+            for per_class in classes.values() {
+                for (class, count) in per_class {
+                    *totals.entry(class.clone()).or_default() += count;
+                }
+            }
+        }
+        // Only read-only commands; the metadata came with UID FETCH.
+        let commands: Vec<&str> = mailbox["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(commands.contains(&"UID FETCH"), "{user}: {commands:?}");
+        for command in &commands {
+            assert!(
+                ![
+                    "SELECT",
+                    "STORE",
+                    "COPY",
+                    "MOVE",
+                    "EXPUNGE",
+                    "APPEND",
+                    "UID STORE"
+                ]
+                .contains(command),
+                "{user}: {command}"
+            );
+        }
+    }
+    assert_eq!(
+        serde_json::to_value(&totals).unwrap(),
+        manifest["totals"]["classes"]
+    );
+}
+
+#[test]
+fn the_probe_records_every_class_count_of_the_manifest_and_changes_nothing() {
+    // Given the 22 mailboxes of org.test, their manifest and each user's
+    // own password.
+    let manifest = manifest();
+    let mailboxes = manifest["mailboxes"].as_object().unwrap();
+    assert!(mailboxes.len() >= 20);
+    let root = common::repo("tests/lab/run/mail/org.test");
+    let before = maildir_snapshot(&root);
+    assert!(before.len() > 1000, "{} message files", before.len());
+    // When the binary audits every one of them (--mailbox each).
+    let password = temp_file("org.pw", &format!("{PASSWORD}\n"));
+    let mut args = vec![
+        "--password-file".to_string(),
+        password.display().to_string(),
+    ];
+    for user in mailboxes.keys() {
+        args.extend(["--mailbox".to_string(), user.clone()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (report, _) = scan(&args);
+    // Then every folder's classes by year equal the manifest's.
+    assert_eq!(
+        report["targets"][0]["evidence"]["mailboxes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        mailboxes.len()
+    );
+    assert_every_class_count(&report, &manifest);
+    // And no message file changed: not its flags, not its content.
+    assert_eq!(before, maildir_snapshot(&root), "a message file changed");
+}
+
+#[test]
+fn one_admin_login_opens_every_listed_mailbox_and_an_unknown_one_is_inconclusive() {
+    // Given a list of the 22 mailboxes and one that does not exist, and
+    // only the master user's password.
+    let manifest = manifest();
+    let mailboxes = manifest["mailboxes"].as_object().unwrap();
+    let root = common::repo("tests/lab/run/mail/org.test");
+    let before = maildir_snapshot(&root);
+    let mut list = String::from("# org.test staff\n\n");
+    for user in mailboxes.keys() {
+        list.push_str(&format!("{user}\n"));
+    }
+    list.push_str("ghost@org.test\n");
+    let list = temp_file("mailboxes.txt", &list);
+    let password = temp_file("admin.pw", &format!("auditor:{MASTER_PASSWORD}\n"));
+    // When the binary opens each with SASL PLAIN as the master user.
+    let (report, stderr) = scan(&[
+        "--mailboxes",
+        list.to_str().unwrap(),
+        "--admin",
+        "auditor",
+        "--sessions-per-server",
+        "3",
+        "--password-file",
+        password.to_str().unwrap(),
+        "--profile",
+        common::repo("tests/lab/conf/org/profile.toml")
+            .to_str()
+            .unwrap(),
+    ]);
+    // Then every class count matches, as with the users' own passwords.
+    assert_every_class_count(&report, &manifest);
+    // The unknown mailbox is a subject of its own, inconclusive with the
+    // server's reason, and the run went on.
+    let ghost = audited(&report, "ghost@org.test");
+    assert_eq!(ghost["login"]["status"], "failed");
+    let reason = ghost["login"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("auditor may not open the mailbox ghost@org.test")
+            && reason.contains("AUTHORIZATIONFAILED"),
+        "{reason}"
+    );
+    common::expect(
+        &report,
+        "RET-002",
+        "mailbox:ghost@org.test",
+        "inconclusive",
+        None,
+    );
+    // RET-003 names the invoices in Trash and Junk, as many as the
+    // manifest holds there.
+    for (user, folders) in mailboxes {
+        let invoices: u64 = ["Trash", "Junk"]
+            .iter()
+            .filter_map(|f| folders.get(*f))
+            .flat_map(|info| info["classes"].as_object().unwrap().values())
+            .flat_map(|per_class| per_class.as_object().unwrap().iter())
+            .filter(|(class, _)| *class == "e_invoice" || *class == "likely_invoice")
+            .filter_map(|(_, n)| n.as_u64())
+            .sum();
+        let subject = format!("mailbox:{user}");
+        let ret003 = common::finding(&report, "RET-003", &subject);
+        let detail = ret003["detail"].as_str().unwrap();
+        if invoices > 0 {
+            assert_eq!(ret003["status"], "fail", "{user}: {detail}");
+            assert!(
+                detail.contains(&format!("{invoices} of them invoices")),
+                "{user}: {detail}"
+            );
+        } else {
+            assert!(!detail.contains("invoices"), "{user}: {detail}");
+        }
+    }
+    // RET-008: the profile declares no GoBD archive, so every mailbox with
+    // invoices fails, naming as many as the manifest holds.
+    for (user, folders) in mailboxes {
+        let invoices: u64 = folders
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|info| info["classes"].as_object().unwrap().values())
+            .flat_map(|per_class| per_class.as_object().unwrap().iter())
+            .filter(|(class, _)| *class == "e_invoice" || *class == "likely_invoice")
+            .filter_map(|(_, n)| n.as_u64())
+            .sum();
+        let ret008 = common::finding(&report, "RET-008", &format!("mailbox:{user}"));
+        let detail = ret008["detail"].as_str().unwrap();
+        if invoices > 0 {
+            assert_eq!(ret008["status"], "fail", "{user}: {detail}");
+            assert!(
+                detail.starts_with(&format!("{invoices} messages are")),
+                "{user}: {detail}"
+            );
+        } else {
+            assert_eq!(ret008["status"], "pass", "{user}: {detail}");
+        }
+    }
+    common::expect(
+        &report,
+        "RET-008",
+        "mailbox:ghost@org.test",
+        "inconclusive",
+        None,
+    );
+    // Progress: one line per login attempt, before it.
+    assert_eq!(
+        stderr.matches("one login attempt as ").count(),
+        mailboxes.len() + 1,
+        "{stderr}"
+    );
+    // The admin's password appears nowhere.
+    assert!(!report.to_string().contains(MASTER_PASSWORD));
+    assert!(!stderr.contains(MASTER_PASSWORD));
+    assert_eq!(before, maildir_snapshot(&root), "a message file changed");
+}
+
+#[test]
+fn a_user_who_is_not_an_admin_may_not_open_another_mailbox() {
+    // Given user04's own password, used as if user04 were an admin.
+    let password = temp_file("user04.pw", &format!("{PASSWORD}\n"));
+    let (report, _) = scan(&[
+        "--mailbox",
+        "user05@org.test",
+        "--admin",
+        "user04@org.test",
+        "--password-file",
+        password.to_str().unwrap(),
+    ]);
+    // Then Dovecot refuses the authorization identity, and the mailbox is
+    // inconclusive with that reason.
+    let mailbox = audited(&report, "user05@org.test");
+    assert_eq!(mailbox["login"]["status"], "failed");
+    let reason = mailbox["login"]["reason"].as_str().unwrap();
+    assert!(reason.contains("user04@org.test may not open"), "{reason}");
+    assert!(reason.contains("AUTHENTICATIONFAILED"), "{reason}");
+    common::expect(
+        &report,
+        "RET-001",
+        "mailbox:user05@org.test",
+        "inconclusive",
+        None,
+    );
+}
