@@ -115,6 +115,14 @@ pub struct RetentionPolicy {
     /// without a personal namespace prefix such as Cyrus's `INBOX.`) or as
     /// the server sends it (`INBOX.Archive.2015`).
     pub non_business_folders: BTreeMap<String, u32>,
+    /// Folders whose every message is kept for one period of the class
+    /// file (`books`, `voucher`, `handelsbrief`, `no_statutory_period`),
+    /// whatever its class: `"Rechnungen" = "voucher"`. Named like
+    /// `non_business_folders`, which take precedence.
+    pub folder_periods: BTreeMap<String, String>,
+    /// The period for mail no class pattern matched (the class file's
+    /// fallback), instead of the cautious default, the voucher period.
+    pub unclassified_period: Option<String>,
     /// Legal holds and open tax assessments: nothing is erasable before.
     pub holds: Vec<ProfileHold>,
 }
@@ -125,6 +133,10 @@ pub struct RetentionPolicy {
 pub struct ProfileHold {
     pub until: NaiveDate,
     pub reason: String,
+    /// The folders the hold covers, named as in `non_business_folders`;
+    /// empty (the default): every folder of every mailbox.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub folders: Vec<String>,
 }
 
 /// The mail provider as a processor (GOV-002).
@@ -164,6 +176,20 @@ impl AuditProfile {
             path: path.display().to_string(),
             error,
         };
+        let periods = crate::mail_class::PERIOD_KEYS;
+        let named = profile.retention.folder_periods.iter();
+        let unclassified = profile.retention.unclassified_period.iter();
+        for (place, key) in named
+            .map(|(folder, key)| (format!("[retention.folder_periods] \"{folder}\""), key))
+            .chain(unclassified.map(|key| ("[retention] unclassified_period".to_string(), key)))
+        {
+            if !periods.contains(&key.as_str()) {
+                return Err(bad(format!(
+                    "{place} = \"{key}\" is not a period of the class file; use one of {}; ",
+                    periods.join(", ")
+                )));
+            }
+        }
         if let Some(colour) = &profile.branding.colour {
             let hex = colour.strip_prefix('#').unwrap_or("");
             if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -227,14 +253,28 @@ impl AuditProfile {
         }
     }
 
-    /// The retention engine's view of the profile.
+    /// The retention engine's view of the profile, with every hold.
     pub fn retention(&self) -> RetentionProfile {
+        self.retention_where(|_| true)
+    }
+
+    /// The retention engine's view of the profile for one folder, named as
+    /// the report shows it (`display_name`) and as the server sends it:
+    /// the holds that cover it.
+    pub fn retention_in(&self, display_name: &str, name: &str) -> RetentionProfile {
+        self.retention_where(|hold| {
+            hold.folders.is_empty() || hold.folders.iter().any(|f| f == display_name || f == name)
+        })
+    }
+
+    fn retention_where(&self, covers: impl Fn(&ProfileHold) -> bool) -> RetentionProfile {
         RetentionProfile {
             financial_sector: self.organisation.financial_sector,
             holds: self
                 .retention
                 .holds
                 .iter()
+                .filter(|h| covers(h))
                 .map(|h| Hold {
                     until: h.until,
                     reason: h.reason.clone(),
@@ -254,7 +294,37 @@ mod tests {
         let profile = AuditProfile::load(&path).expect("the example is valid");
         assert!(profile.declared);
         assert_eq!(profile.provider.avv, Some(true));
-        assert_eq!(profile.retention.holds.len(), 1);
+        assert_eq!(profile.retention.holds.len(), 2);
+        assert_eq!(profile.retention.folder_periods["Rechnungen"], "voucher");
+        // The second hold covers its folder only.
+        assert_eq!(profile.retention_in("INBOX", "INBOX").holds.len(), 1);
+        assert_eq!(
+            profile
+                .retention_in("Rechtsstreit", "Rechtsstreit")
+                .holds
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_period_the_class_file_does_not_know_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[retention]\nfolder_periods = { Rechnungen = \"beleg\" }\n",
+        )
+        .unwrap();
+        let error = AuditProfile::load(&path).unwrap_err().to_string();
+        assert!(error.contains("\"Rechnungen\" = \"beleg\""), "{error}");
+        assert!(
+            error.contains("books, voucher, handelsbrief, no_statutory_period"),
+            "{error}"
+        );
+        std::fs::write(&path, "[retention]\nunclassified_period = \"forever\"\n").unwrap();
+        let error = AuditProfile::load(&path).unwrap_err().to_string();
+        assert!(error.contains("unclassified_period"), "{error}");
     }
 
     #[test]

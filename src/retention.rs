@@ -154,15 +154,27 @@ pub fn own_period_erasure(
     years: u32,
     profile: &RetentionProfile,
 ) -> (NaiveDate, String) {
+    policy_erasure(year, years, "non-business folder", profile)
+}
+
+/// Like [`own_period_erasure`], for any mail no statutory period covers
+/// (`what` names it in the basis: a non-business folder, or a class such
+/// as newsletters that the class file maps to no statutory period).
+pub fn policy_erasure(
+    year: i32,
+    years: u32,
+    what: &str,
+    profile: &RetentionProfile,
+) -> (NaiveDate, String) {
     let (mut due, mut basis) = if years == 0 {
         (
             first_of_year(year),
-            "non-business folder, no retention period by the organisation's policy".to_string(),
+            format!("{what}, no retention period by the organisation's policy"),
         )
     } else {
         (
             first_of_year(year.saturating_add_unsigned(years).saturating_add(1)),
-            format!("non-business folder, kept {years} years by the organisation's policy"),
+            format!("{what}, kept {years} years by the organisation's policy"),
         )
     };
     apply_holds(&mut due, &mut basis, profile);

@@ -312,6 +312,102 @@ fn one_admin_login_opens_every_listed_mailbox_and_an_unknown_one_is_inconclusive
         "inconclusive",
         None,
     );
+    // RET-002: what is due for erasure review, per mailbox and class,
+    // worked out here from the manifest and the lab profile's periods.
+    let year = manifest["year"].as_i64().unwrap();
+    let mut org_due: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (user, folders) in mailboxes {
+        let mut due_total = 0;
+        for (folder, info) in folders.as_object().unwrap() {
+            let classes: Counts = serde_json::from_value(info["classes"].clone()).unwrap();
+            for (y, per_class) in classes {
+                let y: i64 = y.parse().unwrap();
+                for (class, count) in per_class {
+                    let due = review_due(folder, &class, y, year);
+                    let entry = org_due.entry(class).or_default();
+                    entry.0 += count;
+                    if due {
+                        entry.1 += count;
+                        due_total += count;
+                    }
+                }
+            }
+        }
+        let ret002 = common::finding(&report, "RET-002", &format!("mailbox:{user}"));
+        let detail = ret002["detail"].as_str().unwrap();
+        assert_eq!(ret002["status"], "fail", "{user}: {detail}");
+        assert!(
+            detail.starts_with(&format!("{due_total} messages are due for erasure review")),
+            "{user}: expected {due_total}: {detail}"
+        );
+    }
+    // The organisation: one subject with every mailbox added up, the
+    // ghost named as not audited.
+    let org = &report["assessment"]["organisations"][0];
+    assert_eq!(org["domain"], "org.test");
+    assert_eq!(org["mailboxes"], mailboxes.len() + 1);
+    assert_eq!(org["audited"], mailboxes.len());
+    assert_eq!(org["incomplete"][0]["user"], "ghost@org.test");
+    let classes: BTreeMap<String, (u64, u64)> = org["retention"]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let n = |k: &str| c[k].as_u64().unwrap();
+            (
+                c["class"].as_str().unwrap().to_string(),
+                (n("messages"), n("review_due")),
+            )
+        })
+        .collect();
+    assert_eq!(classes, org_due);
+    for (rule, expected) in [
+        ("RET-002", "fail"),
+        ("RET-003", "fail"),
+        ("RET-008", "fail"),
+    ] {
+        let finding = common::finding(&report, rule, "org:org.test");
+        let detail = finding["detail"].as_str().unwrap();
+        assert_eq!(finding["status"], expected, "{rule}: {detail}");
+        assert!(
+            detail.contains(&format!(
+                "1 of {} mailboxes could not be audited (ghost@org.test: ",
+                mailboxes.len() + 1
+            )),
+            "{rule}: {detail}"
+        );
+    }
+    let org_due_total: u64 = org_due.values().map(|(_, due)| due).sum();
+    let ret002 = common::finding(&report, "RET-002", "org:org.test");
+    assert!(
+        ret002["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{org_due_total} messages are due")),
+        "{ret002}"
+    );
+    let org_invoices: u64 = ["e_invoice", "likely_invoice"]
+        .iter()
+        .map(|c| org_due[*c].0)
+        .sum();
+    let ret008 = common::finding(&report, "RET-008", "org:org.test");
+    assert!(
+        ret008["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{org_invoices} messages are")),
+        "{ret008}"
+    );
+    // Counts only: the organisation's findings name no audited user.
+    for finding in report["findings"].as_array().unwrap() {
+        if finding["subject"] == "org:org.test" {
+            let detail = finding["detail"].as_str().unwrap();
+            assert!(
+                mailboxes.keys().all(|u| !detail.contains(u.as_str())),
+                "{detail}"
+            );
+        }
+    }
     // Progress: one line per login attempt, before it.
     assert_eq!(
         stderr.matches("one login attempt as ").count(),
@@ -322,6 +418,26 @@ fn one_admin_login_opens_every_listed_mailbox_and_an_unknown_one_is_inconclusive
     assert!(!report.to_string().contains(MASTER_PASSWORD));
     assert!(!stderr.contains(MASTER_PASSWORD));
     assert_eq!(before, maildir_snapshot(&root), "a message file changed");
+}
+
+/// Whether messages of `class` dated in `year`, in `folder`, are due for
+/// erasure review in the scan year `now` under tests/lab/conf/org/
+/// profile.toml and the class file: its own reading of the periods (end of
+/// the calendar year, then the period; BEG IV's 8 years for vouchers).
+fn review_due(folder: &str, class: &str, year: i64, now: i64) -> bool {
+    // Due from 1 January of year + period + 1.
+    let erasable_from = |years: i64| year + years < now;
+    match folder {
+        "Privat" => true,                 // non-business, 0 years
+        "Newsletter" => erasable_from(1), // non-business, 1 year
+        "Rechtsstreit" => now > 2027,     // held until 2027-12-31
+        "Rechnungen" => erasable_from(8), // folder_periods: voucher
+        _ => match class {
+            "bulk" | "automatic" => true,   // no statutory period, 0 years
+            "calendar" => erasable_from(6), // Handelsbrief
+            _ => erasable_from(8),          // vouchers and unclassified
+        },
+    }
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub mod pattern;
 pub mod sexp;
 
 pub use bodystructure::{BodyStructureError, BodySummary, Part};
-pub use class_file::{ClassFile, ClassFileError, Condition, MailClass, Period};
+pub use class_file::{ClassFile, ClassFileError, Condition, MailClass, PERIOD_KEYS, Period};
 pub use headers::Headers;
 
 use chrono::{DateTime, FixedOffset};

@@ -28,6 +28,9 @@ pub struct Assessment {
     /// Each audited mailbox, in the order of the targets' evidence.
     #[serde(default)]
     pub mailboxes: Vec<MailboxRetention>,
+    /// Each domain with audited mailboxes: their views added up.
+    #[serde(default)]
+    pub organisations: Vec<OrganisationRetention>,
     /// The years unclassified mail is kept (like vouchers, BEG IV's
     /// transition and the financial sector included) at the scan date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +132,66 @@ pub struct ClassCount {
     pub count: u32,
 }
 
+/// Messages of one class in one folder and year, with the period they are
+/// kept for and when they are due for erasure review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClassYear {
+    pub folder: String,
+    pub year: i32,
+    pub class: String,
+    pub count: u32,
+    /// The period key (`voucher`, `handelsbrief`, `books`,
+    /// `no_statutory_period`), or `organisation` for a non-business folder
+    /// of the audit profile.
+    pub period: String,
+    /// The last day of retention ("keep until").
+    pub retention_ends: NaiveDate,
+    /// The first day erasure may be reviewed, holds included.
+    pub earliest_erasure: NaiveDate,
+    /// `earliest_erasure` is on or before the scan date.
+    pub review_due: bool,
+}
+
+/// One class over a mailbox (or an organisation): what must still be
+/// kept, until when, and what is due for erasure review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClassSummary {
+    pub class: String,
+    /// The class's name in the class file, German and English.
+    pub title_de: String,
+    pub title_en: String,
+    pub messages: u64,
+    /// Messages whose earliest erasure date has passed.
+    pub review_due: u64,
+    /// The latest last day of retention of the messages still kept; none
+    /// when every message of the class is due.
+    pub keep_until: Option<NaiveDate>,
+    /// The next day more of the class becomes due for review; none when
+    /// every message is due.
+    pub next_review: Option<NaiveDate>,
+}
+
+/// The retention view of every audited mailbox of one domain together,
+/// judged as the subject `org:DOMAIN`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OrganisationRetention {
+    pub domain: String,
+    /// Mailboxes named for the domain, and of those, whose folders were read.
+    pub mailboxes: u32,
+    pub audited: u32,
+    /// The mailboxes that could not be audited, with why.
+    pub incomplete: Vec<MailboxProblem>,
+    /// Their views added up: counts summed by folder name, year and class.
+    pub retention: RetentionView,
+}
+
+/// A mailbox the audit could not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MailboxProblem {
+    pub user: String,
+    pub reason: String,
+}
+
 /// What the retention rules read (as `retention`) and the report shows:
 /// the evidence of one mailbox put through the retention engine with the
 /// audit profile at the scan date.
@@ -166,6 +229,13 @@ pub struct RetentionView {
     /// Messages of the invoice classes in every folder (RET-008).
     #[serde(default)]
     pub invoices_total: u64,
+    /// Messages by folder, year and class with their deadlines (since
+    /// schema 1.6; without classes in the evidence, one fallback class).
+    #[serde(default)]
+    pub class_years: Vec<ClassYear>,
+    /// Each class over the mailbox, in the class file's order (RET-002).
+    #[serde(default)]
+    pub classes: Vec<ClassSummary>,
     /// Messages in INBOX, and the span of activity in years (RET-007).
     pub inbox_messages: u64,
     pub activity_span_years: i32,

@@ -9,7 +9,9 @@ use super::{Rule, Thresholds};
 use crate::finding::{Citation, Finding, Severity, Status};
 use crate::profile::AuditProfile;
 use crate::report::Target;
-use crate::report::assessment::{Assessment, CertificateExpiry, Grade, MailboxRetention};
+use crate::report::assessment::{
+    Assessment, CertificateExpiry, Grade, MailboxRetention, OrganisationRetention,
+};
 use crate::retention::{RetentionClass, deadline};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashSet;
@@ -44,6 +46,7 @@ pub struct Assessor<'a> {
     certificates: Vec<CertificateExpiry>,
     seen: HashSet<String>,
     mailboxes: Vec<MailboxRetention>,
+    organisations: Vec<OrganisationRetention>,
     /// The first citation of each work, in order of first citation.
     citations: Vec<Citation>,
 }
@@ -60,6 +63,7 @@ impl<'a> Assessor<'a> {
             certificates: Vec::new(),
             seen: HashSet::new(),
             mailboxes: Vec::new(),
+            organisations: Vec::new(),
             citations: Vec::new(),
         }
     }
@@ -82,6 +86,7 @@ impl<'a> Assessor<'a> {
                     .is_some_and(|days| leaf.days_left < days),
             });
         }
+        let first = self.mailboxes.len();
         for mailbox in &target.evidence.mailboxes {
             self.mailboxes.push(MailboxRetention {
                 user: mailbox.user.clone(),
@@ -94,6 +99,15 @@ impl<'a> Assessor<'a> {
                 ),
             });
         }
+        let pairs: Vec<_> = target
+            .evidence
+            .mailboxes
+            .iter()
+            .zip(self.mailboxes[first..].iter().map(|m| &m.retention))
+            .collect();
+        let domain = &target.evidence.domain;
+        self.organisations
+            .extend(retention_view::organisation::aggregate(domain, &pairs));
     }
 
     /// Takes in a finding's status, severity and citations.
@@ -122,6 +136,7 @@ impl<'a> Assessor<'a> {
             expiring_days: self.thresholds.expiring_days,
             certificates: self.certificates,
             mailboxes: self.mailboxes,
+            organisations: self.organisations,
             unclassified_retention_years: Some(unclassified.period_years),
             sources: super::references::works_cited(&self.citations),
         }

@@ -7,6 +7,7 @@
 
 use super::evidence_path::{attempts_in, missing};
 use super::retention_view;
+use super::retention_view::organisation::OrganisationRetention;
 use super::tables::Tables;
 use super::value::{display, to_cel};
 use super::{Rule, SubjectKind, Template, TemplatePart, Thresholds};
@@ -105,9 +106,12 @@ pub fn evaluate<'a>(
                 );
             }
         }
+        let mut views = Vec::new();
         for mailbox in &target.mailboxes {
-            let (mailbox_json, retention_json) =
-                mailbox_variables(mailbox, profile, now, &thresholds);
+            let view = retention_view::view(mailbox, profile, now.date_naive(), &thresholds);
+            let mailbox_json = serde_json::to_value(mailbox).unwrap_or(Json::Null);
+            let retention_json = serde_json::to_value(&view).unwrap_or(Json::Null);
+            views.push(view);
             let mut mailbox_scope = domain_scope.new_inner_scope();
             mailbox_scope.add_variable_from_value("mailbox", to_cel(&mailbox_json));
             mailbox_scope.add_variable_from_value("retention", to_cel(&retention_json));
@@ -125,6 +129,42 @@ pub fn evaluate<'a>(
                 push(&mut findings, &mut seen, rule, &subject, &scope, language);
             }
         }
+        let pairs: Vec<_> = target.mailboxes.iter().zip(&views).collect();
+        if let Some(org) = retention_view::organisation::aggregate(&target.domain, &pairs) {
+            let retention_json = serde_json::to_value(&org.retention).unwrap_or(Json::Null);
+            // `mailbox.folders`, which the mailbox rules require, is read
+            // when at least one mailbox's folders were.
+            let folders = match org.audited {
+                0 => {
+                    json!({ "status": "failed", "reason": format!("no mailbox of {} could be audited", org.domain) })
+                }
+                _ => json!({ "status": "completed", "value": [] }),
+            };
+            let mailbox_json = json!({ "folders": folders });
+            let org_json = serde_json::to_value(&org).unwrap_or(Json::Null);
+            let mut org_scope = domain_scope.new_inner_scope();
+            org_scope.add_variable_from_value("mailbox", to_cel(&mailbox_json));
+            org_scope.add_variable_from_value("retention", to_cel(&retention_json));
+            org_scope.add_variable_from_value("organisation", to_cel(&org_json));
+            let scope = Scope {
+                cel: &org_scope,
+                json: BTreeMap::from([
+                    ("domain", &domain),
+                    ("mailbox", &mailbox_json),
+                    ("retention", &retention_json),
+                    ("organisation", &org_json),
+                    ("profile", &profile_json),
+                ]),
+            };
+            let subject = format!("org:{}", target.domain);
+            for rule in rules.iter().filter(|r| r.organisation) {
+                if push(&mut findings, &mut seen, rule, &subject, &scope, language)
+                    && let Some(last) = findings.last_mut()
+                {
+                    partial(last, &org, language);
+                }
+            }
+        }
     }
     profile.accept(&mut findings, now.date_naive());
     findings
@@ -139,6 +179,42 @@ fn tables_of(rules: &[Rule]) -> Option<Arc<Tables>> {
         .iter()
         .find_map(|rule| rule.tables.clone())
         .or_else(|| Tables::embedded().ok().map(Arc::new))
+}
+
+/// An organisation finding over part of its mailboxes: a pass becomes
+/// inconclusive (what was not read cannot pass), a failure stands and
+/// says how many mailboxes it covers.
+fn partial(finding: &mut Finding, org: &OrganisationRetention, language: Language) {
+    if org.incomplete.is_empty() || org.audited == 0 {
+        return;
+    }
+    let missing = org.incomplete.len();
+    let names: Vec<String> = org
+        .incomplete
+        .iter()
+        .map(|p| format!("{}: {}", p.user, p.reason))
+        .collect();
+    let german = language == Language::De;
+    let note = if german {
+        format!(
+            "{missing} von {} Postfächern konnten nicht geprüft werden ({}).",
+            org.mailboxes,
+            names.join("; ")
+        )
+    } else {
+        format!(
+            "{missing} of {} mailboxes could not be audited ({}).",
+            org.mailboxes,
+            names.join("; ")
+        )
+    };
+    if finding.status == Status::Pass {
+        finding.status = Status::Inconclusive;
+        finding.detail = note;
+    } else if finding.status == Status::Fail {
+        finding.detail.push(' ');
+        finding.detail.push_str(&note);
+    }
 }
 
 /// A mailbox's evidence and its retention view at the scan date.
@@ -173,10 +249,10 @@ fn push(
     subject: &str,
     scope: &Scope,
     language: Language,
-) {
+) -> bool {
     // Endpoints shared by several domains are judged once.
     if !seen.insert((rule.id.clone(), subject.to_string())) {
-        return;
+        return false;
     }
     let verdict = judge(rule, scope, language);
     let citations = super::references::resolve_all(&rule.references);
@@ -194,6 +270,7 @@ fn push(
         change: None,
         accepted: None,
     });
+    true
 }
 
 /// Evaluates one rule against one set of variables.
@@ -250,6 +327,7 @@ pub fn evaluate_rule(
                 "host",
                 "mailbox",
                 "retention",
+                "organisation",
                 "profile",
             ]
             .into_iter()

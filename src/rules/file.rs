@@ -67,6 +67,10 @@ pub struct RuleFile {
     pub id: String,
     pub area: String,
     pub subject: SubjectKind,
+    /// A mailbox rule judged a second time per domain, on `org:DOMAIN`,
+    /// over the retention views of all its audited mailboxes added up.
+    #[serde(default)]
+    pub organisation: bool,
     pub severity: String,
     pub references: Vec<String>,
     /// Named sub-views computed before anything else, e.g. the location

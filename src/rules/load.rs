@@ -12,7 +12,8 @@ use std::sync::Arc;
 use thiserror::Error;
 
 /// The variables a rule's example may set (see [`SubjectKind`]).
-const VARIABLES: [&str; 6] = [
+const VARIABLES: [&str; 7] = [
+    "organisation",
     "domain",
     "endpoint",
     "host",
@@ -246,7 +247,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         let allowed: &[&str] = match raw.subject {
             SubjectKind::Domain => &["domain", "profile"],
             SubjectKind::Endpoint => &["endpoint", "domain", "profile"],
-            SubjectKind::Mailbox => &["mailbox", "retention", "domain", "profile"],
+            SubjectKind::Mailbox => &["mailbox", "retention", "domain", "profile", "organisation"],
         };
         if !allowed.contains(&root) && !raw.bind.iter().any(|b| b.name == root) {
             return Err(invalid(
@@ -257,6 +258,12 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
                 ),
             ));
         }
+    }
+    if raw.organisation && raw.subject != SubjectKind::Mailbox {
+        return Err(invalid(
+            at(&[Key("organisation")]),
+            "organisation = true adds up mailboxes: it needs subject = \"mailbox\"".into(),
+        ));
     }
     if raw.fail.is_empty() {
         return Err(invalid(
@@ -352,6 +359,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         file: file.to_string(),
         area: raw.area,
         subject: raw.subject,
+        organisation: raw.organisation,
         bindings,
         severity,
         references: raw.references,

@@ -128,6 +128,9 @@ pub struct Rule {
     pub file: String,
     pub area: String,
     pub subject: SubjectKind,
+    /// Also judged on `org:DOMAIN` (mailbox rules only; see
+    /// [`retention_view::organisation`]).
+    pub organisation: bool,
     pub severity: Severity,
     pub references: Vec<String>,
     /// Named sub-views, in order.
