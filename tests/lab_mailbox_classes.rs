@@ -398,6 +398,30 @@ fn one_admin_login_opens_every_listed_mailbox_and_an_unknown_one_is_inconclusive
             .starts_with(&format!("{org_invoices} messages are")),
         "{ret008}"
     );
+    // The same organisation table in Markdown and HTML, re-rendered
+    // offline from the saved report.
+    let saved = temp_file("org-report.json", &report.to_string());
+    let out = saved.with_file_name("org-rendered");
+    let rendered = common::mailaudit()
+        .arg("report")
+        .arg(&saved)
+        .args(["--format", "markdown,html", "--lang", "en", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    // Exit code 1: failed findings, as documented; 2 would be an error.
+    assert_eq!(rendered.status.code(), Some(1), "{rendered:?}");
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let org_section = &markdown[markdown.find("### org:org.test").expect("org table")..];
+    let org_section = &org_section[..org_section.find("\n### ").unwrap_or(org_section.len())];
+    let messages: u64 = org_due.values().map(|(m, _)| m).sum();
+    assert!(
+        org_section.contains(&format!("| **{messages}** | **{org_due_total}** |")),
+        "{org_section}"
+    );
+    assert!(html.contains(&format!("<td>{messages}</td><td>{org_due_total}</td>")));
+    assert!(html.contains("<section id=\"organisations\">"));
     // Counts only: the organisation's findings name no audited user.
     for finding in report["findings"].as_array().unwrap() {
         if finding["subject"] == "org:org.test" {

@@ -66,7 +66,7 @@ impl Charts {
 }
 
 /// The colour of a severity or status key, as in the HTML's CSS.
-fn colour(key: &str) -> &'static str {
+pub(super) fn colour(key: &str) -> &'static str {
     match key {
         "critical" => "#8b0000",
         "high" => "#c0392b",
@@ -78,7 +78,7 @@ fn colour(key: &str) -> &'static str {
 }
 
 /// XML text escaping for element content and attribute values.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -94,7 +94,7 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn open_svg(out: &mut String, width: u32, height: u32, title: &str) {
+pub(super) fn open_svg(out: &mut String, width: u32, height: u32, title: &str) {
     let _ = write!(
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" font-family="Libertinus Serif, sans-serif" font-size="12"><title>{}</title>"##,

@@ -5,6 +5,7 @@
 //! report's assumptions. Nothing here judges: it formats.
 
 use super::Report;
+use super::classes::{self, ClassTable};
 use crate::evidence::FolderRole;
 use crate::profile::AuditProfile;
 use serde::Serialize;
@@ -25,6 +26,40 @@ pub struct MailboxView {
     pub retained_in_trash_total: u64,
     pub quota: Vec<String>,
     pub redirects: Vec<String>,
+    /// Messages by class and year, with keep-until and review-due per
+    /// class; none when the view counts no message.
+    pub classes: Option<ClassTable>,
+}
+
+/// One domain's audited mailboxes together (`org:DOMAIN`).
+#[derive(Debug, Serialize)]
+pub struct OrganisationView {
+    pub domain: String,
+    pub mailboxes: u32,
+    pub audited: u32,
+    /// "user: reason" of each mailbox that could not be audited.
+    pub incomplete: Vec<String>,
+    pub classes: Option<ClassTable>,
+}
+
+/// The organisation views of a report.
+pub fn organisations(report: &Report) -> Vec<OrganisationView> {
+    report
+        .assessment
+        .organisations
+        .iter()
+        .map(|o| OrganisationView {
+            domain: o.domain.clone(),
+            mailboxes: o.mailboxes,
+            audited: o.audited,
+            incomplete: o
+                .incomplete
+                .iter()
+                .map(|p| format!("{}: {}", p.user, p.reason))
+                .collect(),
+            classes: classes::table(&o.retention, report.language),
+        })
+        .collect()
 }
 
 /// One folder row.
@@ -95,6 +130,7 @@ pub fn build(report: &Report) -> Vec<MailboxView> {
                             .collect()
                     })
                     .unwrap_or_default(),
+                classes: view.and_then(|v| classes::table(v, report.language)),
                 past_deadline_total: view.map_or(0, |v| v.past_deadline_total),
                 retained_in_trash_total: view.map_or(0, |v| v.retained_in_trash_total),
                 quota: mailbox

@@ -1,12 +1,14 @@
 //! `report.md`: Markdown for a CI step summary (`$GITHUB_STEP_SUMMARY`) or a
 //! pull-request comment. Failed findings by severity, the failed findings
-//! themselves, the inconclusive count and, with `--baseline`, what is new and
-//! what was fixed. In the report language, and closing with the disclaimer
+//! themselves, the inconclusive count, with `--baseline` what is new and
+//! what was fixed, and the retention class × year tables of audited
+//! mailboxes. In the report language, and closing with the disclaimer
 //! legal-basis.md requires of every report, followed by the legal snapshot
 //! date and the rule-set version (the same texts HTML and PDF print, from
 //! `report-templates/i18n.toml`).
 
-use super::{Report, strings};
+use super::classes::ClassTable;
+use super::{Report, mailboxes, strings};
 use crate::finding::{Change, Finding, Severity};
 use std::fmt::Write;
 
@@ -57,6 +59,7 @@ pub fn render(report: &Report) -> String {
         let fixed: Vec<&Finding> = baseline.fixed.iter().collect();
         table(&mut out, &fixed, false, &t);
     }
+    retention(&mut out, report, &t);
     // A step summary or PR comment is a report too: it carries the same
     // disclaimer, snapshot date and rule-set version as HTML and PDF.
     let _ = writeln!(out, "## {}\n", t("disclaimer_title"));
@@ -70,6 +73,69 @@ pub fn render(report: &Report) -> String {
         report.rule_set_version
     );
     out
+}
+
+/// The class × year tables: each organisation, then each mailbox (counts
+/// only, as in HTML and PDF; the chart is for those).
+fn retention(out: &mut String, report: &Report, t: &dyn Fn(&str) -> String) {
+    let organisations = mailboxes::organisations(report);
+    let tables: Vec<(String, ClassTable)> = organisations
+        .into_iter()
+        .filter_map(|o| {
+            let audited = format!(
+                "org:{} ({}: {} / {})",
+                o.domain,
+                t("mailboxes_audited"),
+                o.audited,
+                o.mailboxes
+            );
+            o.classes.map(|c| (audited, c))
+        })
+        .chain(
+            mailboxes::build(report)
+                .into_iter()
+                .filter_map(|m| m.classes.map(|c| (format!("mailbox:{}", m.user), c))),
+        )
+        .collect();
+    if tables.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## {}\n", t("classes"));
+    for (subject, classes) in tables {
+        let _ = writeln!(out, "### {}\n", cell(&subject));
+        let years: String = classes.years.iter().map(|y| format!(" {y} |")).collect();
+        let _ = writeln!(
+            out,
+            "| {} |{years} {} | {} | {} | {} |",
+            t("mail_class"),
+            t("total"),
+            t("past_deadline"),
+            t("keep_until"),
+            t("next_review")
+        );
+        let align: String = classes.years.iter().map(|_| " ---: |").collect();
+        let _ = writeln!(out, "| --- |{align} ---: | ---: | --- | --- |");
+        for row in &classes.rows {
+            let counts: String = row.by_year.iter().map(|n| format!(" {n} |")).collect();
+            let _ = writeln!(
+                out,
+                "| {} |{counts} {} | {} | {} | {} |",
+                cell(&row.class),
+                row.messages,
+                row.review_due,
+                row.keep_until,
+                row.next_review
+            );
+        }
+        let blanks: String = classes.years.iter().map(|_| " |").collect();
+        let _ = writeln!(
+            out,
+            "| **{}** |{blanks} **{}** | **{}** | | |\n",
+            t("total"),
+            classes.messages,
+            classes.review_due
+        );
+    }
 }
 
 fn table(out: &mut String, findings: &[&Finding], with_change: bool, t: &dyn Fn(&str) -> String) {

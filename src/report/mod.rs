@@ -5,6 +5,7 @@ pub mod appendix;
 pub mod assessment;
 pub mod baseline;
 pub mod charts;
+pub mod classes;
 pub mod html;
 pub mod json;
 pub mod junit;

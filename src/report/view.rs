@@ -49,6 +49,8 @@ pub struct View<'a> {
     pub sources: Vec<crate::finding::Work>,
     /// Audited mailboxes (`--mailbox`): folders, years, retention.
     pub mailboxes: Vec<mailboxes::MailboxView>,
+    /// Each domain with two or more audited mailboxes, added up.
+    pub organisations: Vec<mailboxes::OrganisationView>,
     /// What the audit profile declared, as the report's assumptions.
     pub assumptions: Vec<String>,
 }
@@ -243,6 +245,7 @@ pub fn build(report: &Report) -> View<'_> {
         appendix: appendix::build(report),
         sources: report.assessment.sources.clone(),
         mailboxes: mailboxes::build(report),
+        organisations: mailboxes::organisations(report),
         assumptions: mailboxes::assumptions(
             &report.profile,
             report.assessment.unclassified_retention_years,
