@@ -462,6 +462,61 @@ fn one_admin_login_opens_every_listed_mailbox_and_an_unknown_one_is_inconclusive
     );
     assert!(html.contains(&format!("<td>{messages}</td><td>{org_due_total}</td>")));
     assert!(html.contains("<section id=\"organisations\">"));
+    // RET-009: no invoice PDF arrived after 2026 in the lab, so it passes
+    // for every mailbox;
+    // judged again with the e-invoice table moved back to 2025 (a DPO's
+    // adapted rules/tables/e-invoicing.toml), the 2025 and 2026 invoice
+    // PDFs count, per mailbox and for the organisation.
+    for user in mailboxes.keys() {
+        common::expect(&report, "RET-009", &format!("mailbox:{user}"), "pass", None);
+    }
+    // The organisation cannot pass while the ghost was not audited.
+    common::expect(&report, "RET-009", "org:org.test", "inconclusive", None);
+    let rules = saved.with_file_name("rules-2025");
+    std::fs::create_dir_all(rules.join("tables")).unwrap();
+    let table = include_str!("../rules/tables/e-invoicing.toml")
+        .replace(
+            "first_year = 2027\nlast_year = 2027",
+            "first_year = 2025\nlast_year = 2026",
+        )
+        .replace("first_year = 2028", "first_year = 2027");
+    std::fs::write(rules.join("tables/e-invoicing.toml"), table).unwrap();
+    let judged = common::mailaudit()
+        .arg("evaluate")
+        .arg(&saved)
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--lang", "en", "-q"])
+        .output()
+        .unwrap();
+    let findings: Value = serde_json::from_slice(&judged.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&judged.stderr)));
+    let recent_pdfs: u64 = ["2025", "2026"]
+        .iter()
+        .map(|y| {
+            mailboxes
+                .values()
+                .flat_map(|folders| folders.as_object().unwrap().values())
+                .filter_map(|info| info["classes"][y]["likely_invoice"].as_u64())
+                .sum::<u64>()
+        })
+        .sum();
+    assert!(recent_pdfs > 0);
+    let org009 = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "RET-009" && f["subject"] == "org:org.test")
+        .expect("RET-009 on org:org.test");
+    assert_eq!(org009["status"], "fail", "{org009}");
+    assert_eq!(org009["severity"], "info");
+    assert!(
+        org009["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{recent_pdfs} invoice PDFs")),
+        "{org009}"
+    );
     // Counts only: the organisation's findings name no audited user.
     for finding in report["findings"].as_array().unwrap() {
         if finding["subject"] == "org:org.test" {

@@ -110,7 +110,10 @@ pub fn evaluate<'a>(
         for mailbox in &target.mailboxes {
             let view = retention_view::view(mailbox, profile, now.date_naive(), &thresholds);
             let mailbox_json = serde_json::to_value(mailbox).unwrap_or(Json::Null);
-            let retention_json = serde_json::to_value(&view).unwrap_or(Json::Null);
+            let mut retention_json = serde_json::to_value(&view).unwrap_or(Json::Null);
+            if let Some(tables) = &tables {
+                tables.e_invoicing.annotate(&mut retention_json);
+            }
             views.push(view);
             let mut mailbox_scope = domain_scope.new_inner_scope();
             mailbox_scope.add_variable_from_value("mailbox", to_cel(&mailbox_json));
@@ -131,7 +134,10 @@ pub fn evaluate<'a>(
         }
         let pairs: Vec<_> = target.mailboxes.iter().zip(&views).collect();
         if let Some(org) = retention_view::organisation::aggregate(&target.domain, &pairs) {
-            let retention_json = serde_json::to_value(&org.retention).unwrap_or(Json::Null);
+            let mut retention_json = serde_json::to_value(&org.retention).unwrap_or(Json::Null);
+            if let Some(tables) = &tables {
+                tables.e_invoicing.annotate(&mut retention_json);
+            }
             // `mailbox.folders`, which the mailbox rules require, is read
             // when at least one mailbox's folders were.
             let folders = match org.audited {
@@ -305,6 +311,9 @@ pub fn evaluate_rule(
         }
         if let Some(endpoint) = variables.get_mut("endpoint") {
             tables.classify_endpoint(endpoint);
+        }
+        if let Some(retention) = variables.get_mut("retention") {
+            tables.e_invoicing.annotate(retention);
         }
         if let Some(host) = variables.get_mut("host") {
             for same in host["endpoints"].as_array_mut().into_iter().flatten() {

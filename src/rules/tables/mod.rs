@@ -11,11 +11,13 @@
 //! can point to an adapted table.
 
 mod countries;
+mod e_invoicing;
 pub mod schema;
 mod tls;
 pub mod view;
 
 pub use countries::{Adequacy, CountryClass, CountryTable};
+pub use e_invoicing::{After, EInvoicingTable};
 pub use tls::{GroupClass, GroupRow, SuiteClass, SuiteRow, TlsTable};
 
 use super::RuleError;
@@ -27,12 +29,14 @@ use std::path::Path;
 pub const TLS_FILE: &str = "tr-02102-2.toml";
 /// The file name of the country table under `rules/tables/`.
 pub const COUNTRIES_FILE: &str = "countries.toml";
+pub const E_INVOICING_FILE: &str = "e-invoicing.toml";
 
 /// The tables of one rule set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tables {
     pub tls: TlsTable,
     pub countries: CountryTable,
+    pub e_invoicing: EInvoicingTable,
 }
 
 impl Tables {
@@ -46,6 +50,10 @@ impl Tables {
             countries: parse(
                 &format!("rules/tables/{COUNTRIES_FILE}"),
                 include_str!("../../../rules/tables/countries.toml"),
+            )?,
+            e_invoicing: parse(
+                &format!("rules/tables/{E_INVOICING_FILE}"),
+                include_str!("../../../rules/tables/e-invoicing.toml"),
             )?,
         })
     }
@@ -64,12 +72,16 @@ impl Tables {
             tables.countries = countries;
             replaced = true;
         }
+        if let Some(e_invoicing) = read(&tables_dir.join(E_INVOICING_FILE))? {
+            tables.e_invoicing = e_invoicing;
+            replaced = true;
+        }
         Ok((tables, replaced))
     }
 
     /// Whether `dir/tables/` holds a table file.
     pub fn present_in(dir: &Path) -> bool {
-        [TLS_FILE, COUNTRIES_FILE]
+        [TLS_FILE, COUNTRIES_FILE, E_INVOICING_FILE]
             .iter()
             .any(|name| dir.join("tables").join(name).is_file())
     }
@@ -86,6 +98,12 @@ impl Tables {
                     .references
                     .iter()
                     .map(|r| (COUNTRIES_FILE, r.as_str())),
+            )
+            .chain(
+                self.e_invoicing
+                    .references
+                    .iter()
+                    .map(|r| (E_INVOICING_FILE, r.as_str())),
             )
             .collect()
     }
