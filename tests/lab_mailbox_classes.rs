@@ -586,3 +586,171 @@ fn a_user_who_is_not_an_admin_may_not_open_another_mailbox() {
         None,
     );
 }
+
+/// A TCP relay in front of org-dovecot's IMAPS port, on the same address
+/// (so the certificate for imap.org.test fits) and port `port`. It counts
+/// the bytes the server sends on each connection and, when `cut_at` is
+/// given, closes both sides of the connection with the most traffic once
+/// that many bytes have passed: a server that disconnects in the middle of
+/// a FETCH, as no well-behaved server does on purpose. Returns the
+/// per-connection byte counts when `stop` is set.
+fn relay(
+    port: u16,
+    cut_at: Option<(usize, u64)>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Vec<u64>> {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Mutex};
+    let listener = TcpListener::bind(("127.0.16.143", port)).expect("relay port free");
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let counts: Arc<Mutex<Vec<u64>>> = Arc::default();
+        let mut workers = Vec::new();
+        while !stop.load(Ordering::SeqCst) {
+            let Ok((client, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                continue;
+            };
+            client.set_nonblocking(false).unwrap();
+            let server = TcpStream::connect(("127.0.16.143", 993)).unwrap();
+            let index = {
+                let mut c = counts.lock().unwrap();
+                c.push(0);
+                c.len() - 1
+            };
+            let (mut from_client, mut to_server) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            workers.push(std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = from_client.read(&mut buf) {
+                    if n == 0 || to_server.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = to_server.shutdown(Shutdown::Write);
+            }));
+            let counts = Arc::clone(&counts);
+            let (mut from_server, mut to_client) = (server, client);
+            workers.push(std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = from_server.read(&mut buf) {
+                    let passed = {
+                        let mut c = counts.lock().unwrap();
+                        c[index] += n as u64;
+                        c[index]
+                    };
+                    if n == 0 || to_client.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    if cut_at.is_some_and(|(at, bytes)| at == index && passed >= bytes) {
+                        let _ = to_client.shutdown(Shutdown::Both);
+                        let _ = from_server.shutdown(Shutdown::Both);
+                        break;
+                    }
+                }
+                let _ = to_client.shutdown(Shutdown::Write);
+            }));
+        }
+        for worker in workers {
+            let _ = worker.join();
+        }
+        counts.lock().unwrap().clone()
+    })
+}
+
+#[test]
+fn a_server_that_disconnects_mid_fetch_leaves_that_mailbox_inconclusive_and_the_others_complete() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // Given three mailboxes, the middle one reached through a relay.
+    let manifest = manifest();
+    let port = 19_993;
+    let list = temp_file(
+        "cut-mailboxes.txt",
+        &format!(
+            "imaps://user01%40org.test@imap.org.test:993\n\
+             imaps://user02%40org.test@imap.org.test:{port}\n\
+             imaps://user03%40org.test@imap.org.test:993\n"
+        ),
+    );
+    let password = temp_file("cut-admin.pw", &format!("auditor:{MASTER_PASSWORD}\n"));
+    let args = [
+        "--mailboxes",
+        list.to_str().unwrap(),
+        "--admin",
+        "auditor",
+        "--sessions-per-server",
+        "1",
+        "--password-file",
+        password.to_str().unwrap(),
+    ];
+    // A first run through a relay that only counts shows how much the
+    // server sends on each connection of user02's audit.
+    let stop = Arc::new(AtomicBool::new(false));
+    let counting = relay(port, None, Arc::clone(&stop));
+    let (report, _) = scan(&args);
+    stop.store(true, Ordering::SeqCst);
+    let counts = counting.join().unwrap();
+    assert_eq!(
+        audited(&report, "user02@org.test")["folders"]["status"],
+        "completed"
+    );
+    let (busiest, total) = counts
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by_key(|(_, bytes)| *bytes)
+        .expect("user02's audit went through the relay");
+    assert!(total > 20_000, "{counts:?}");
+    // When the server's side is cut halfway through that connection,
+    // which is the metadata FETCH that makes up most of it.
+    let stop = Arc::new(AtomicBool::new(false));
+    let cutting = relay(port, Some((busiest, total / 2)), Arc::clone(&stop));
+    let (report, stderr) = scan(&args);
+    stop.store(true, Ordering::SeqCst);
+    cutting.join().unwrap();
+    // Then user02 is inconclusive with the reason, and the others are
+    // complete with every class count of the manifest.
+    let cut = audited(&report, "user02@org.test");
+    assert_ne!(cut["folders"]["status"], "completed", "{stderr}");
+    let reason = cut["folders"]["reason"].as_str().unwrap_or_default();
+    // The cut came in the metadata FETCH, the bulk of the connection.
+    assert!(reason.contains("FETCH"), "{cut}");
+    for rule in ["RET-001", "RET-002", "RET-003", "RET-008"] {
+        common::expect(
+            &report,
+            rule,
+            "mailbox:user02@org.test",
+            "inconclusive",
+            None,
+        );
+    }
+    for user in ["user01@org.test", "user03@org.test"] {
+        let mailbox = audited(&report, user);
+        assert_eq!(mailbox["folders"]["status"], "completed", "{user}");
+        for (folder, info) in manifest["mailboxes"][user].as_object().unwrap() {
+            let found = mailbox["folders"]["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == info["imap_name"])
+                .unwrap_or_else(|| panic!("{user}: no folder {folder}"));
+            let classes: Counts =
+                serde_json::from_value(found.get("classes").cloned().unwrap_or(Value::Null))
+                    .unwrap_or_default();
+            let expected: Counts = serde_json::from_value(info["classes"].clone()).unwrap();
+            assert_eq!(classes, expected, "{user} {folder}");
+        }
+    }
+    // The organisation names the cut mailbox and does not pass.
+    let org = common::finding(&report, "RET-002", "org:org.test");
+    assert!(
+        org["detail"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 3 mailboxes could not be audited (user02@org.test: "),
+        "{org}"
+    );
+}
