@@ -99,6 +99,14 @@ pub struct RuleSource {
     /// Use only the rules from --rules, none of the built-in ones.
     #[arg(long, requires = "rules")]
     pub no_default_rules: bool,
+    /// A class file that replaces the built-in message classes and their
+    /// retention periods (copy rules/classes/mail-classes.toml and adapt
+    /// patterns or periods). A scan sorts the messages with it and the
+    /// rules judge the periods by it; `report` and `evaluate` re-judge
+    /// saved counts with its periods (the counts stay as scanned).
+    /// DIR/classes/mail-classes.toml of --rules DIR does the same.
+    #[arg(long, value_name = "FILE")]
+    pub class_file: Option<PathBuf>,
 }
 
 /// Where the report goes, in which formats, and what it is compared with;
@@ -184,7 +192,7 @@ pub struct ScanArgs {
     /// Skip the raw-handshake TLS scan of versions, suites and groups; TLS-003, -004, -006, -007 and -012 are then inconclusive.
     #[arg(long)]
     pub no_tls_scan: bool,
-    /// Audit this mailbox read-only (folders, message ages by year, Sent, Trash, quota, ACLs, Sieve redirects, POP3 view; rules RET-001..007, LOC-002). Forms: USER@DOMAIN (e.g. alice@example.org, DOMAIN a scanned domain) on the IMAP server the domain announces; imaps://USER@HOST[:PORT] (or imap:// for STARTTLS on 143) on the server HOST, with @ in USER written %40, e.g. imaps://carol%40example.org@imap.provider.example; or the older USER@DOMAIN@HOST[:PORT]. When a server is named, the password goes to that host only (IMAP, POP3 and ManageSieve), never to a server the domain announces. Which user on which server is printed before the one login attempt. Only EXAMINE, SEARCH and FETCH with BODY.PEEK, never SELECT, STORE or EXPUNGE. The password comes from --password-env, --password-file or a prompt, never from the command line. Repeatable.
+    /// Audit this mailbox read-only (folders, message counts by year and retention class from metadata only, Sent, Trash, quota, ACLs, Sieve redirects, POP3 view; rules RET-001..009, LOC-002; with two or more mailboxes of a domain also org:DOMAIN). Forms: USER@DOMAIN (e.g. alice@example.org, DOMAIN a scanned domain) on the IMAP server the domain announces; imaps://USER@HOST[:PORT] (or imap:// for STARTTLS on 143) on the server HOST, with @ in USER written %40, e.g. imaps://carol%40example.org@imap.provider.example; or the older USER@DOMAIN@HOST[:PORT]. When a server is named, the password goes to that host only (IMAP, POP3 and ManageSieve), never to a server the domain announces. Which user on which server is printed before the one login attempt. Only EXAMINE, SEARCH and FETCH with BODY.PEEK, never SELECT, STORE or EXPUNGE. The password comes from --password-env, --password-file or a prompt, never from the command line. Repeatable.
     #[arg(long = "mailbox", value_name = "USER@DOMAIN|imaps://USER@HOST[:PORT]")]
     pub mailboxes: Vec<String>,
     /// A file (or - for stdin) listing mailboxes to audit, one per line in the forms of --mailbox; blank lines and lines starting with # are skipped. With --admin, every one is opened with the one admin login.

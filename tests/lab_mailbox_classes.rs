@@ -756,3 +756,70 @@ fn a_server_that_disconnects_mid_fetch_leaves_that_mailbox_inconclusive_and_the_
         "{org}"
     );
 }
+
+#[test]
+fn an_adapted_class_file_sorts_the_messages_and_sets_their_periods() {
+    // Given a DPO's copy of the class file in which newsletters are kept
+    // like Handelsbriefe (6 years) instead of having no statutory period.
+    let text = include_str!("../rules/classes/mail-classes.toml").replace(
+        "period = \"no_statutory_period\"\nreference = \"Art. 5 Abs. 1 lit. e DSGVO: a newsletter is not a Handelsbrief\"",
+        "period = \"handelsbrief\"\nreference = \"kept like a Handelsbrief by our policy\"",
+    );
+    assert!(text.contains("kept like a Handelsbrief by our policy"));
+    let adapted = temp_file("our-classes.toml", &text);
+    let password = temp_file("user01-own.pw", &format!("{PASSWORD}\n"));
+    // When user01 is audited with it.
+    let (report, _) = scan(&[
+        "--mailbox",
+        "user01@org.test",
+        "--password-file",
+        password.to_str().unwrap(),
+        "--class-file",
+        adapted.to_str().unwrap(),
+    ]);
+    // Then the evidence names that file, and the newsletters get the
+    // Handelsbrief period.
+    let mailbox = audited(&report, "user01@org.test");
+    assert_eq!(mailbox["class_file"]["file"], adapted.to_str().unwrap());
+    let default_sha = audited(
+        &scan(&[
+            "--mailbox",
+            "user01@org.test",
+            "--password-file",
+            password.to_str().unwrap(),
+        ])
+        .0,
+        "user01@org.test",
+    )["class_file"]["sha256"]
+        .clone();
+    assert_ne!(mailbox["class_file"]["sha256"], default_sha);
+    let rows = report["assessment"]["mailboxes"][0]["retention"]["class_years"]
+        .as_array()
+        .unwrap();
+    let bulk: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["class"] == "bulk" && r["folder"] != "Newsletter" && r["folder"] != "Privat")
+        .collect();
+    assert!(!bulk.is_empty());
+    assert!(
+        bulk.iter().all(|r| r["period"] == "handelsbrief"),
+        "{bulk:?}"
+    );
+    // A broken class file is refused before anything is sent, with its
+    // place.
+    let broken = temp_file(
+        "broken-classes.toml",
+        &text.replace("schema = 1", "schema = 9"),
+    );
+    let output = common::mailaudit()
+        .args(["scan", "org.test", "--class-file"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:", broken.display())) && stderr.contains("schema 9"),
+        "{stderr}"
+    );
+}

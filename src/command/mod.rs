@@ -134,20 +134,34 @@ pub fn load_rules(source: &RuleSource) -> Result<Vec<Rule>, CommandError> {
         rule_files::defaults()
             .map_err(|e| CommandError::usage_in("the built-in rules are broken", e))?
     };
-    Ok(match &source.rules {
+    use crate::rules::tables::{Tables, class_file_error};
+    let (rules, tables) = match &source.rules {
         Some(dir) => {
             let merged = rule_files::merge(
                 defaults,
                 rule_files::from_dir(dir).map_err(CommandError::usage)?,
             );
-            // DIR/tables/ (an adapted TR-02102-2 or country table) judges
-            // the built-in rules too, also when DIR holds no rule file.
-            let (tables, _) =
-                crate::rules::tables::Tables::with_overrides(dir).map_err(CommandError::usage)?;
-            rule_files::use_tables(merged, tables)
+            // DIR/tables/ (an adapted TR-02102-2 or country table) and
+            // DIR/classes/ judge the built-in rules too, also when DIR
+            // holds no rule file.
+            let (tables, _) = Tables::with_overrides(dir).map_err(CommandError::usage)?;
+            (merged, tables)
         }
-        None => defaults,
-    })
+        None => (
+            defaults,
+            Tables::embedded()
+                .map_err(|e| CommandError::usage_in("the built-in tables are broken", e))?,
+        ),
+    };
+    let tables = match &source.class_file {
+        Some(path) => Tables {
+            classes: crate::mail_class::ClassFile::load(path)
+                .map_err(|e| CommandError::usage(class_file_error(e)))?,
+            ..tables
+        },
+        None => tables,
+    };
+    Ok(rule_files::use_tables(rules, tables))
 }
 
 /// Reads `--profile`, if given.

@@ -26,11 +26,16 @@ const COULD_NOT_RUN_NOTE: &str = "mailaudit: the scan could not run: no target g
 /// `mailaudit scan`.
 pub fn run(args: &ScanArgs, quiet: bool) -> Outcome {
     let formats = report_formats(args)?;
-    let request = request(args)?;
+    let mut request = request(args)?;
     let options = RenderOptions {
         pdf_standard: args.output.pdf_standard,
     };
     let rules = load_rules(&args.rule_source)?;
+    // The probe sorts messages with the class file the rules judge by.
+    request.mailbox_options.classes = rules
+        .iter()
+        .find_map(|rule| rule.tables.as_ref())
+        .map(|tables| std::sync::Arc::new(tables.classes.clone()));
     let previous = read_baseline(&args.output)?;
     let out_dir = output_dir(&args.output.out)?;
     let runtime = tokio::runtime::Runtime::new()
@@ -232,6 +237,7 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
             accept_invalid_certs: args.accept_invalid_certs,
             show_messages: args.show_messages,
             sessions_per_server: usize::from(args.sessions_per_server),
+            classes: None,
         },
         profile: load_profile(&args.profile)?.unwrap_or_default(),
     })

@@ -37,6 +37,11 @@ pub enum ClassFileError {
 /// The loaded, validated class file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassFile {
+    /// Where it was read from (`rules/classes/mail-classes.toml` for the
+    /// embedded default), and the SHA-256 of its text, hex: what the
+    /// evidence records of the file that sorted the messages.
+    pub name: String,
+    pub sha256: String,
     pub legal_snapshot: NaiveDate,
     pub edition: String,
     /// The class of unmatched and malformed messages.
@@ -305,7 +310,10 @@ impl ClassFile {
                 ),
             ));
         }
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes());
         Ok(ClassFile {
+            name: file.to_string(),
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
             legal_snapshot,
             edition: raw.edition,
             fallback,

@@ -47,6 +47,8 @@ pub struct Assessor<'a> {
     seen: HashSet<String>,
     mailboxes: Vec<MailboxRetention>,
     organisations: Vec<OrganisationRetention>,
+    /// The rule set's tables: its class file sorts the classes' periods.
+    tables: Option<std::sync::Arc<super::tables::Tables>>,
     /// The first citation of each work, in order of first citation.
     citations: Vec<Citation>,
 }
@@ -64,6 +66,7 @@ impl<'a> Assessor<'a> {
             seen: HashSet::new(),
             mailboxes: Vec::new(),
             organisations: Vec::new(),
+            tables: super::engine::tables_of(rules),
             citations: Vec::new(),
         }
     }
@@ -96,6 +99,7 @@ impl<'a> Assessor<'a> {
                     self.profile,
                     self.as_of,
                     &self.thresholds,
+                    super::engine::class_file_of(&self.tables),
                 ),
             });
         }
@@ -106,8 +110,11 @@ impl<'a> Assessor<'a> {
             .zip(self.mailboxes[first..].iter().map(|m| &m.retention))
             .collect();
         let domain = &target.evidence.domain;
+        let classes = super::engine::class_file_of(&self.tables);
         self.organisations
-            .extend(retention_view::organisation::aggregate(domain, &pairs));
+            .extend(retention_view::organisation::aggregate(
+                classes, domain, &pairs,
+            ));
     }
 
     /// Takes in a finding's status, severity and citations.

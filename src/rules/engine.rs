@@ -48,6 +48,7 @@ pub fn evaluate<'a>(
     let profile_json = serde_json::to_value(profile).unwrap_or(Json::Null);
     let thresholds = Thresholds::of(rules);
     let tables = tables_of(rules);
+    let classes = class_file_of(&tables);
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for target in targets {
@@ -108,7 +109,8 @@ pub fn evaluate<'a>(
         }
         let mut views = Vec::new();
         for mailbox in &target.mailboxes {
-            let view = retention_view::view(mailbox, profile, now.date_naive(), &thresholds);
+            let view =
+                retention_view::view(mailbox, profile, now.date_naive(), &thresholds, classes);
             let mailbox_json = serde_json::to_value(mailbox).unwrap_or(Json::Null);
             let mut retention_json = serde_json::to_value(&view).unwrap_or(Json::Null);
             if let Some(tables) = &tables {
@@ -133,7 +135,8 @@ pub fn evaluate<'a>(
             }
         }
         let pairs: Vec<_> = target.mailboxes.iter().zip(&views).collect();
-        if let Some(org) = retention_view::organisation::aggregate(&target.domain, &pairs) {
+        if let Some(org) = retention_view::organisation::aggregate(classes, &target.domain, &pairs)
+        {
             let mut retention_json = serde_json::to_value(&org.retention).unwrap_or(Json::Null);
             if let Some(tables) = &tables {
                 tables.e_invoicing.annotate(&mut retention_json);
@@ -180,7 +183,7 @@ pub fn evaluate<'a>(
 /// ones for rules parsed alone. `None` only if the embedded tables are
 /// broken (a unit test keeps them whole); the classes are then missing and
 /// the rules reading them inconclusive, never passed.
-fn tables_of(rules: &[Rule]) -> Option<Arc<Tables>> {
+pub(super) fn tables_of(rules: &[Rule]) -> Option<Arc<Tables>> {
     rules
         .iter()
         .find_map(|rule| rule.tables.clone())
@@ -223,14 +226,23 @@ fn partial(finding: &mut Finding, org: &OrganisationRetention, language: Languag
     }
 }
 
+/// The class file of the rule set, else the embedded one.
+pub(super) fn class_file_of(tables: &Option<Arc<Tables>>) -> Option<&crate::mail_class::ClassFile> {
+    match tables.as_deref() {
+        Some(tables) => Some(&tables.classes),
+        None => retention_view::default_class_file(),
+    }
+}
+
 /// A mailbox's evidence and its retention view at the scan date.
 fn mailbox_variables(
     mailbox: &MailboxEvidence,
     profile: &AuditProfile,
     now: DateTime<Utc>,
     thresholds: &Thresholds,
+    classes: Option<&crate::mail_class::ClassFile>,
 ) -> (Json, Json) {
-    let view = retention_view::view(mailbox, profile, now.date_naive(), thresholds);
+    let view = retention_view::view(mailbox, profile, now.date_naive(), thresholds, classes);
     (
         serde_json::to_value(mailbox).unwrap_or(Json::Null),
         serde_json::to_value(view).unwrap_or(Json::Null),
@@ -300,7 +312,9 @@ pub fn evaluate_rule(
             .unwrap_or_default();
         // The rule's own parameters: RET-001 and RET-007 own theirs.
         let thresholds = Thresholds::of(std::slice::from_ref(rule));
-        let (_, view) = mailbox_variables(&mailbox, &profile, now, &thresholds);
+        let tables = tables_of(std::slice::from_ref(rule));
+        let classes = class_file_of(&tables);
+        let (_, view) = mailbox_variables(&mailbox, &profile, now, &thresholds, classes);
         variables.insert("retention".into(), view);
     }
     // A fixture, like saved evidence, holds facts; the classes come from

@@ -14,10 +14,9 @@
 
 use super::imap_session::{Plan, Session, timed};
 use crate::evidence::{ClassFileUsed, FolderEvidence};
-use crate::mail_class::{self, ClassFile, class_file, fetch};
+use crate::mail_class::{self, ClassFile, fetch};
 use crate::probe::connection::literal_length;
 use chrono::Datelike;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 
@@ -57,16 +56,14 @@ pub(super) fn default_class_file() -> Option<ClassFile> {
     }
 }
 
-/// What the evidence records of the embedded class file.
-pub(super) fn default_class_file_used() -> Option<ClassFileUsed> {
-    let file = ClassFile::defaults().ok()?;
-    let digest = Sha256::digest(class_file::DEFAULT_CLASS_FILE.as_bytes());
-    Some(ClassFileUsed {
-        file: class_file::DEFAULT_CLASS_FILE_NAME.to_string(),
-        edition: file.edition,
+/// What the evidence records of the class file that sorted the messages.
+pub(super) fn used(file: &ClassFile) -> ClassFileUsed {
+    ClassFileUsed {
+        file: file.name.clone(),
+        edition: file.edition.clone(),
         legal_snapshot: file.legal_snapshot,
-        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-    })
+        sha256: file.sha256.clone(),
+    }
 }
 
 /// Classifies every message of the folder open in `session` into

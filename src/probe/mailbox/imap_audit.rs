@@ -182,15 +182,15 @@ pub async fn audit(
         show_messages: options.show_messages,
         sort: has("SORT"),
         namespaces: findings.namespaces.value().cloned(),
-        classes: classes::default_class_file().map(std::sync::Arc::new),
+        classes: options
+            .classes
+            .clone()
+            .or_else(|| classes::default_class_file().map(std::sync::Arc::new)),
     };
     findings.folders = match list_folders(&mut session, &plan).await {
         Ok(folders) => {
             if folders.iter().any(|f| !f.class_reasons.is_empty()) {
-                findings.class_file = plan
-                    .classes
-                    .as_ref()
-                    .and_then(|_| classes::default_class_file_used());
+                findings.class_file = plan.classes.as_deref().map(classes::used);
             }
             Attempt::completed(folders)
         }

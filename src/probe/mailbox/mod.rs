@@ -32,7 +32,7 @@ pub use scope::{PasswordScope, Server};
 use std::net::SocketAddr;
 
 /// How mailboxes are audited.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MailboxOptions {
     /// Log in over TLS whose certificate does not verify.
     pub accept_invalid_certs: bool,
@@ -40,6 +40,9 @@ pub struct MailboxOptions {
     pub show_messages: bool,
     /// Most mailbox audits at once on one IMAP server (0 counts as 1).
     pub sessions_per_server: usize,
+    /// The class file that sorts the messages (`--class-file`, or that of
+    /// `--rules DIR`); `None`: the embedded one.
+    pub classes: Option<std::sync::Arc<crate::mail_class::ClassFile>>,
 }
 
 /// Audits one mailbox. `domain` is the evidence of the scanned domain the

@@ -11,7 +11,9 @@
 //!
 //! Messages the evidence holds no class for (evidence from before schema
 //! 1.5, or folders the probe could not classify) count as the fallback
-//! class, so doubt never shortens a period.
+//! class, so doubt never shortens a period. The class file is the rule
+//! set's (`Tables::classes`: the embedded one, `DIR/classes/` of `--rules
+//! DIR`, or `--class-file FILE`).
 
 use crate::evidence::{FolderEvidence, FolderRole};
 use crate::mail_class::ClassFile;
@@ -20,27 +22,32 @@ use crate::retention::{RetentionClass, RetentionProfile, deadline, policy_erasur
 use chrono::NaiveDate;
 use std::sync::OnceLock;
 
-/// The embedded class file, parsed once; `None` only if it were broken (a
+/// The embedded class file, parsed once: the one to use where no rule set
+/// names another (a rule parsed alone); `None` only if it were broken (a
 /// unit test keeps it whole), and then every message is the fallback.
-pub fn class_file() -> Option<&'static ClassFile> {
+pub fn default_class_file() -> Option<&'static ClassFile> {
     static FILE: OnceLock<Option<ClassFile>> = OnceLock::new();
     FILE.get_or_init(|| ClassFile::defaults().ok()).as_ref()
 }
 
-/// The fallback class id ("unclassified").
-pub fn fallback() -> &'static str {
-    class_file().map_or("unclassified", |f| f.fallback.as_str())
+/// The fallback class id of `file` ("unclassified" without one).
+fn fallback(file: Option<&ClassFile>) -> &str {
+    file.map_or("unclassified", |f| f.fallback.as_str())
 }
 
 /// One folder's `count` messages of `year`, by class: the classified
 /// counts in the class file's order, and the rest as the fallback class.
-pub fn split(folder: &FolderEvidence, year: i32, count: u32) -> Vec<(String, u32)> {
+pub fn split(
+    file: Option<&ClassFile>,
+    folder: &FolderEvidence,
+    year: i32,
+    count: u32,
+) -> Vec<(String, u32)> {
     let mut parts: Vec<(String, u32)> = Vec::new();
     let mut left = count;
     if let Some(classes) = folder.classes.get(&year) {
         let order = |class: &str| {
-            class_file()
-                .and_then(|f| f.classes.iter().position(|c| c.id == class))
+            file.and_then(|f| f.classes.iter().position(|c| c.id == class))
                 .unwrap_or(usize::MAX)
         };
         let mut known: Vec<(&String, &u32)> = classes.iter().collect();
@@ -54,9 +61,9 @@ pub fn split(folder: &FolderEvidence, year: i32, count: u32) -> Vec<(String, u32
         }
     }
     if left > 0 {
-        match parts.iter_mut().find(|(c, _)| c == fallback()) {
+        match parts.iter_mut().find(|(c, _)| c == fallback(file)) {
             Some((_, n)) => *n += left,
-            None => parts.push((fallback().to_string(), left)),
+            None => parts.push((fallback(file).to_string(), left)),
         }
     }
     parts
@@ -74,6 +81,7 @@ pub struct ClassDeadline {
 
 /// The deadline of messages of `class` dated in `year` in `folder`.
 pub fn deadline_of(
+    file: Option<&ClassFile>,
     folder: &FolderEvidence,
     class: &str,
     year: i32,
@@ -100,9 +108,8 @@ pub fn deadline_of(
             basis: format!("{}: {why}", folder.display_name),
         };
     }
-    let file = class_file();
     let known = file.and_then(|f| f.class(class));
-    let is_fallback = class == fallback() || known.is_none();
+    let is_fallback = class == fallback(file) || known.is_none();
     let period = policy
         .folder_periods
         .get(&folder.display_name)

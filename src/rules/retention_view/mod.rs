@@ -9,12 +9,14 @@
 //! one domain's mailboxes up for the subject `org:DOMAIN`.
 
 mod by_class;
+pub use by_class::default_class_file;
 pub mod organisation;
 #[cfg(test)]
 mod tests;
 
 use super::Thresholds;
 use crate::evidence::{FolderRole, MailboxEvidence};
+use crate::mail_class::ClassFile;
 use crate::profile::AuditProfile;
 pub use crate::report::assessment::{
     ClassCount, ClassSummary, ClassYear, RetentionView, YearCount,
@@ -32,6 +34,7 @@ pub fn view(
     profile: &AuditProfile,
     as_of: NaiveDate,
     thresholds: &Thresholds,
+    classes: Option<&ClassFile>,
 ) -> RetentionView {
     let folders = mailbox
         .folders
@@ -48,7 +51,7 @@ pub fn view(
     let mut inbox_messages = 0u64;
     let mut invoices_in_trash = Vec::new();
     let mut class_years = Vec::new();
-    let invoices = invoice_classes();
+    let invoices = invoice_classes(classes);
     let invoices_total: u64 = folders
         .iter()
         .flat_map(|f| f.classes.values())
@@ -81,8 +84,10 @@ pub fn view(
                 }
             }
             let (mut due, mut kept) = (Tally::default(), Tally::default());
-            for (class, n) in by_class::split(folder, year, count) {
-                let found = by_class::deadline_of(folder, &class, year, profile, &retention, as_of);
+            for (class, n) in by_class::split(classes, folder, year, count) {
+                let found = by_class::deadline_of(
+                    classes, folder, &class, year, profile, &retention, as_of,
+                );
                 basis.insert(found.basis);
                 let review_due = found.earliest_erasure <= as_of;
                 if review_due {
@@ -170,7 +175,7 @@ pub fn view(
         invoices_in_trash,
         messages_classified: mailbox.class_file.is_some(),
         invoices_total,
-        classes: summarise(&class_years),
+        classes: summarise(classes, &class_years),
         class_years,
         inbox_messages,
         activity_span_years,
@@ -213,11 +218,11 @@ fn samples(folder: &crate::evidence::FolderEvidence, year: i32) -> Vec<String> {
 /// Each class over `class_years`, in the class file's order (unknown
 /// classes last): messages, how many are due, and until when the rest is
 /// kept.
-pub fn summarise(class_years: &[ClassYear]) -> Vec<ClassSummary> {
+pub fn summarise(classes: Option<&ClassFile>, class_years: &[ClassYear]) -> Vec<ClassSummary> {
     let mut by_class: BTreeMap<&str, ClassSummary> = BTreeMap::new();
     for row in class_years {
         let summary = by_class.entry(&row.class).or_insert_with(|| {
-            let known = by_class::class_file().and_then(|f| f.class(&row.class));
+            let known = classes.and_then(|f| f.class(&row.class));
             ClassSummary {
                 class: row.class.clone(),
                 title_de: known.map_or_else(|| row.class.clone(), |c| c.title_de.clone()),
@@ -241,7 +246,7 @@ pub fn summarise(class_years: &[ClassYear]) -> Vec<ClassSummary> {
         }
     }
     let order = |class: &str| {
-        by_class::class_file()
+        classes
             .and_then(|f| f.classes.iter().position(|c| c.id == class))
             .unwrap_or(usize::MAX)
     };
@@ -253,8 +258,8 @@ pub fn summarise(class_years: &[ClassYear]) -> Vec<ClassSummary> {
 /// The invoice classes of the embedded class file: every class kept for
 /// the voucher period (§ 147(1) Nr. 4, (3) AO) except the fallback, which
 /// gets that period only because doubt must not shorten a period.
-fn invoice_classes() -> BTreeSet<String> {
-    let Some(file) = by_class::class_file() else {
+fn invoice_classes(classes: Option<&ClassFile>) -> BTreeSet<String> {
+    let Some(file) = classes else {
         return BTreeSet::new();
     };
     file.classes

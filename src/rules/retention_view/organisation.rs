@@ -10,6 +10,7 @@
 
 use super::{ClassCount, ClassYear, RetentionView, YearCount, summarise};
 use crate::evidence::MailboxEvidence;
+use crate::mail_class::ClassFile;
 pub use crate::report::assessment::{MailboxProblem, OrganisationRetention};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// `None` with fewer than two: one mailbox is its own organisation view,
 /// and a second subject would only repeat its findings.
 pub fn aggregate(
+    classes: Option<&ClassFile>,
     domain: &str,
     mailboxes: &[(&MailboxEvidence, &RetentionView)],
 ) -> Option<OrganisationRetention> {
@@ -71,7 +73,7 @@ pub fn aggregate(
         invoices_in_trash_total: sum(|v| v.invoices_in_trash_total),
         messages_classified: !audited.is_empty() && audited.iter().all(|v| v.messages_classified),
         invoices_total: sum(|v| v.invoices_total),
-        classes: summarise(&class_years),
+        classes: summarise(classes, &class_years),
         class_years,
         inbox_messages: sum(|v| v.inbox_messages),
         activity_span_years: audited
@@ -205,7 +207,7 @@ mod tests {
             invoices_in_trash_total: 0,
             messages_classified: true,
             invoices_total: u64::from(due),
-            classes: summarise(std::slice::from_ref(&row)),
+            classes: summarise(None, std::slice::from_ref(&row)),
             class_years: vec![row],
             inbox_messages: u64::from(due),
             activity_span_years: 12,
@@ -221,7 +223,7 @@ mod tests {
             mailbox("c@example.org", false),
         );
         let (va, vb, vc) = (view(2, "e_invoice"), view(3, "e_invoice"), view(50, "bulk"));
-        let org = aggregate("example.org", &[(&a, &va), (&b, &vb), (&c, &vc)]).unwrap();
+        let org = aggregate(None, "example.org", &[(&a, &va), (&b, &vb), (&c, &vc)]).unwrap();
         assert_eq!((org.mailboxes, org.audited), (3, 2));
         assert_eq!(org.incomplete[0].user, "c@example.org");
         assert!(org.incomplete[0].reason.contains("AUTHORIZATIONFAILED"));
@@ -231,7 +233,7 @@ mod tests {
         assert!(org.retention.past_deadline[0].samples.is_empty());
         assert_eq!(org.retention.class_years.len(), 1);
         assert_eq!(org.retention.classes[0].review_due, 5);
-        assert!(aggregate("example.org", &[]).is_none());
-        assert!(aggregate("example.org", &[(&a, &va)]).is_none());
+        assert!(aggregate(None, "example.org", &[]).is_none());
+        assert!(aggregate(None, "example.org", &[(&a, &va)]).is_none());
     }
 }

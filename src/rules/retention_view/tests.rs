@@ -63,7 +63,13 @@ fn unclassified_mail_is_due_after_eight_years_from_year_end() {
         FolderRole::Inbox,
         &[(2017, 3), (2018, 4), (2026, 1)],
     )]);
-    let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &AuditProfile::default(),
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     assert_eq!(v.past_deadline.len(), 1);
     assert_eq!(v.past_deadline[0].year, 2017);
     assert_eq!(v.past_deadline[0].earliest_erasure, day(2026, 1, 1));
@@ -79,7 +85,13 @@ fn the_financial_sector_and_holds_keep_mail_longer() {
     )]);
     let mut profile = AuditProfile::default();
     profile.organisation.financial_sector = true;
-    let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &profile,
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     assert_eq!(
         v.past_deadline.iter().map(|c| c.year).collect::<Vec<_>>(),
         [2015]
@@ -90,7 +102,13 @@ fn the_financial_sector_and_holds_keep_mail_longer() {
         reason: "tax audit".into(),
         folders: vec![],
     });
-    let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &profile,
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     assert!(v.past_deadline.is_empty());
 }
 
@@ -111,7 +129,13 @@ fn sent_gaps_trash_and_non_business_folders() {
         .retention
         .non_business_folders
         .insert("Newsletter".into(), 1);
-    let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &profile,
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     // 2025 has mail in Trash only: still a year without sent mail.
     assert_eq!(v.missing_sent_years, [2022, 2023, 2025]);
     assert_eq!(v.retained_in_trash_total, 7);
@@ -137,12 +161,24 @@ fn the_sent_window_covers_all_six_finished_years() {
         folder("Sent", FolderRole::Sent, &[]),
     ]);
     // When scanned in 2026, the six finished years 2020..=2025 count.
-    let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &AuditProfile::default(),
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     assert_eq!(v.missing_sent_years, [2020, 2021, 2022, 2023, 2024, 2025]);
     // A mailbox whose mail ends in 2023 is judged on 2018..=2023.
     let dormant: Vec<(i32, u32)> = (2016..=2023).map(|y| (y, 2)).collect();
     let m = mailbox(vec![folder("INBOX", FolderRole::Inbox, &dormant)]);
-    let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &AuditProfile::default(),
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     assert_eq!(v.missing_sent_years, [2018, 2019, 2020, 2021, 2022, 2023]);
 }
 
@@ -155,7 +191,13 @@ fn a_legal_hold_covers_non_business_folders_too() {
         .retention
         .non_business_folders
         .insert("Privat".into(), 0);
-    let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &profile,
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     assert_eq!(v.past_deadline_total, 3, "no hold: due for review");
     profile.retention.holds.push(ProfileHold {
         until: day(2027, 12, 31),
@@ -163,7 +205,13 @@ fn a_legal_hold_covers_non_business_folders_too() {
         folders: vec![],
     });
     // Then nothing in it is due before the hold ends.
-    let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &profile,
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     assert!(v.past_deadline.is_empty(), "{:?}", v.past_deadline);
     assert!(v.basis.iter().any(|b| b.contains("held until 2027-12-31")));
 }
@@ -186,7 +234,13 @@ fn invoices_in_trash_are_named_by_class() {
         .collect(),
     );
     let m = mailbox(vec![trash]);
-    let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &AuditProfile::default(),
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     // Then only the invoice classes are named, by folder and year; the
     // newsletter has no statutory period, so it is due, not retained.
     assert_eq!(v.retained_in_trash_total, 5);
@@ -231,7 +285,13 @@ fn each_class_gets_the_period_of_the_class_file() {
         &[("e_invoice", 2), ("bulk", 3), ("calendar", 1)],
         10,
     )]);
-    let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &AuditProfile::default(),
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     let summary: Vec<(&str, u64, u64, Option<NaiveDate>)> = v
         .classes
         .iter()
@@ -276,7 +336,13 @@ fn the_profile_names_a_period_for_a_folder_and_for_unclassified_mail() {
         .folder_periods
         .insert("Rechnungen".into(), "voucher".into());
     profile.retention.unclassified_period = Some("handelsbrief".into());
-    let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &profile,
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     // The newsletters in "Rechnungen" are kept like vouchers; the
     // unclassified INBOX mail like Handelsbriefe, so it is due.
     let due: Vec<(&str, u32)> = v
@@ -303,7 +369,13 @@ fn counts_the_evidence_cannot_split_stay_unclassified() {
         &[("e_invoice", 5)],
         3,
     )]);
-    let v = view(&m, &AuditProfile::default(), day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &AuditProfile::default(),
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     let total: u64 = v.classes.iter().map(|c| c.messages).sum();
     assert_eq!(total, 3);
 }
@@ -320,7 +392,13 @@ fn a_hold_named_for_a_folder_covers_that_folder_only() {
         reason: "Rechtsstreit".into(),
         folders: vec!["Rechtsstreit".into()],
     });
-    let v = view(&m, &profile, day(2026, 11, 26), &THRESHOLDS);
+    let v = view(
+        &m,
+        &profile,
+        day(2026, 11, 26),
+        &THRESHOLDS,
+        default_class_file(),
+    );
     let due: Vec<(&str, u32)> = v
         .past_deadline
         .iter()

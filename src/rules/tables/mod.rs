@@ -22,6 +22,7 @@ pub use tls::{GroupClass, GroupRow, SuiteClass, SuiteRow, TlsTable};
 
 use super::RuleError;
 use super::spans::{Position, Spans};
+use crate::mail_class::{ClassFile, ClassFileError};
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
@@ -30,6 +31,8 @@ pub const TLS_FILE: &str = "tr-02102-2.toml";
 /// The file name of the country table under `rules/tables/`.
 pub const COUNTRIES_FILE: &str = "countries.toml";
 pub const E_INVOICING_FILE: &str = "e-invoicing.toml";
+/// The class file's place in a rules directory: `DIR/classes/NAME`.
+pub const CLASSES_FILE: &str = "mail-classes.toml";
 
 /// The tables of one rule set.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +40,8 @@ pub struct Tables {
     pub tls: TlsTable,
     pub countries: CountryTable,
     pub e_invoicing: EInvoicingTable,
+    /// The message classes and the period each maps to (issue 12).
+    pub classes: ClassFile,
 }
 
 impl Tables {
@@ -55,6 +60,7 @@ impl Tables {
                 &format!("rules/tables/{E_INVOICING_FILE}"),
                 include_str!("../../../rules/tables/e-invoicing.toml"),
             )?,
+            classes: ClassFile::defaults().map_err(class_file_error)?,
         })
     }
 
@@ -76,6 +82,11 @@ impl Tables {
             tables.e_invoicing = e_invoicing;
             replaced = true;
         }
+        let classes = dir.join("classes").join(CLASSES_FILE);
+        if classes.is_file() {
+            tables.classes = ClassFile::load(&classes).map_err(class_file_error)?;
+            replaced = true;
+        }
         Ok((tables, replaced))
     }
 
@@ -84,6 +95,7 @@ impl Tables {
         [TLS_FILE, COUNTRIES_FILE, E_INVOICING_FILE]
             .iter()
             .any(|name| dir.join("tables").join(name).is_file())
+            || dir.join("classes").join(CLASSES_FILE).is_file()
     }
 
     /// Every reference catalogue id the tables cite, each with its table's
@@ -110,6 +122,19 @@ impl Tables {
 }
 
 /// Reads one table file, if it exists.
+/// A class file that cannot be used, as a rule-set error.
+pub fn class_file_error(error: ClassFileError) -> RuleError {
+    match error {
+        ClassFileError::Invalid { file, line, reason } => RuleError::Invalid {
+            file,
+            line,
+            column: 1,
+            reason,
+        },
+        ClassFileError::Read { path, reason } => RuleError::Read { path, reason },
+    }
+}
+
 fn read<T: DeserializeOwned + Checked>(path: &Path) -> Result<Option<T>, RuleError> {
     if !path.is_file() {
         return Ok(None);
@@ -183,6 +208,27 @@ mod tests {
                 "{file}: unknown reference {id}"
             );
         }
+    }
+
+    #[test]
+    fn a_class_file_in_dir_classes_replaces_the_embedded_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("classes")).unwrap();
+        let text = crate::mail_class::class_file::DEFAULT_CLASS_FILE
+            .replace("edition = \"2026-12\"", "edition = \"ours 2027\"");
+        std::fs::write(dir.path().join("classes").join(CLASSES_FILE), &text).unwrap();
+        assert!(Tables::present_in(dir.path()));
+        let (tables, replaced) = Tables::with_overrides(dir.path()).unwrap();
+        assert!(replaced);
+        assert_eq!(tables.classes.edition, "ours 2027");
+        assert!(tables.classes.name.ends_with("classes/mail-classes.toml"));
+        std::fs::write(
+            dir.path().join("classes").join(CLASSES_FILE),
+            "schema = 9\n",
+        )
+        .unwrap();
+        let error = Tables::with_overrides(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("mail-classes.toml:1:"), "{error}");
     }
 
     #[test]
