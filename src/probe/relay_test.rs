@@ -48,8 +48,7 @@ pub const MAIL_FROM: &str = "nobody@mailaudit.invalid";
 /// The forward-path: a mailbox in a domain foreign to every server.
 pub const RCPT_TO: &str = "relay-test@relay-target.invalid";
 /// Why the test did not run without the flag.
-pub const NOT_OPTED_IN: &str =
-    "the relay test was not run: it is opt-in (--relay-test), because it sends MAIL FROM and RCPT TO to the MX";
+pub const NOT_OPTED_IN: &str = "the relay test was not run: it is opt-in (--relay-test), because it sends MAIL FROM and RCPT TO to the MX";
 /// Most characters of a reply's text kept as evidence.
 const MAX_TEXT: usize = 300;
 
@@ -120,7 +119,9 @@ async fn connect(
             Ok(stream)
         }
         Ok(Err(error)) => Err(format!("connect to {address} failed: {error}")),
-        Err(_) => Err(format!("connect to {address}: no answer within {timeout:?}")),
+        Err(_) => Err(format!(
+            "connect to {address}: no answer within {timeout:?}"
+        )),
     }
 }
 
@@ -207,10 +208,7 @@ async fn end<S: AsyncRead + AsyncWrite + Unpin>(
     connection: &mut LineConnection<S>,
     error: Option<&DialogueError>,
 ) {
-    if matches!(
-        error,
-        Some(DialogueError::Closed(_) | DialogueError::Io(_))
-    ) {
+    if matches!(error, Some(DialogueError::Closed(_) | DialogueError::Io(_))) {
         return;
     }
     let _ = smtp::command(connection, "RSET", "the RSET reply").await;
@@ -240,7 +238,8 @@ fn enhanced_code(code: u16, text: &str) -> Option<String> {
     let token = text.split_whitespace().next()?;
     let mut parts = token.split('.');
     let (class, subject, detail) = (parts.next()?, parts.next()?, parts.next()?);
-    let digits = |part: &str| (1..=3).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
+    let digits =
+        |part: &str| (1..=3).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
     (parts.next().is_none()
         && ["2", "4", "5"].contains(&class)
         && class == (code / 100).to_string()

@@ -40,7 +40,10 @@ fn an_enhanced_code_counts_only_in_the_replys_class() {
         Some("5.7.1")
     );
     assert_eq!(enhanced_code(250, "2.1.5 Ok").as_deref(), Some("2.1.5"));
-    assert_eq!(enhanced_code(450, "4.1.2 Domain not found").as_deref(), Some("4.1.2"));
+    assert_eq!(
+        enhanced_code(450, "4.1.2 Domain not found").as_deref(),
+        Some("4.1.2")
+    );
     // A class that contradicts the code, a short or overlong part, or plain
     // text is no enhanced code.
     assert_eq!(enhanced_code(554, "4.7.1 try later"), None);
@@ -94,7 +97,11 @@ fn server(
 /// Postfix's answers, with `rcpt` as the reply to RCPT TO.
 fn postfix(rcpt: &'static [u8]) -> impl Fn(&str) -> Option<Vec<u8>> + Send + 'static {
     move |line: &str| {
-        let verb = line.split([' ', ':']).next().unwrap_or("").to_ascii_uppercase();
+        let verb = line
+            .split([' ', ':'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
         Some(match verb.as_str() {
             "EHLO" => b"250-mx.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n".to_vec(),
             "MAIL" => b"250 2.1.0 Ok\r\n".to_vec(),
