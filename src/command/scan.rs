@@ -225,7 +225,7 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
         tls_scan: !args.no_tls_scan,
         relay_test: args
             .relay_test
-            .then(|| crate::probe::context::RelayTestSettings {
+            .then_some(crate::probe::context::RelayTestSettings {
                 source: args.relay_test_source,
             }),
         mailboxes,
