@@ -37,7 +37,7 @@ const RELAYS: [(&str, Ipv4Addr); 3] = [
     ("closed.relay.test", Ipv4Addr::new(127, 0, 40, 27)),
 ];
 
-/// Captures on `lo` must not overlap: both tests talk to the same relays.
+/// Scans must not overlap a capture: every test talks to the same relays.
 static CAPTURE: Mutex<()> = Mutex::new(());
 
 /// DNS for the relay domains: MX and A records, NXDOMAIN for anything else.
@@ -341,4 +341,27 @@ fn without_the_flag_acc_002_is_inconclusive_and_no_envelope_is_sent() {
         .collect();
     assert!(envelopes.is_empty(), "{envelopes:?}");
     assert_eq!(message_commands(&connections), Vec::<String>::new());
+}
+
+#[test]
+fn a_source_address_that_is_not_ours_leaves_acc_002_inconclusive_naming_the_flag() {
+    // Its endpoint probes would show up in another test's capture.
+    let _one_capture = CAPTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let server = relay_dns();
+    // Given a source address of no interface here (TEST-NET-1, RFC 5737)
+    let report = scan(
+        &server.resolver(),
+        &["--relay-test", "--relay-test-source", "192.0.2.1"],
+    );
+    // Then the relay test failed before any envelope, saying why
+    for (domain, _) in RELAYS {
+        common::expect(&report, "ACC-002", &subject(domain), "inconclusive", None);
+        let attempt = relay_test(&report, domain);
+        assert_eq!(attempt["status"], "failed", "{attempt}");
+        let reason = attempt["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("from 192.0.2.1 (--relay-test-source) failed"),
+            "{reason}"
+        );
+    }
 }

@@ -118,7 +118,12 @@ async fn connect(
             let _ = stream.set_nodelay(true);
             Ok(stream)
         }
-        Ok(Err(error)) => Err(format!("connect to {address} failed: {error}")),
+        Ok(Err(error)) => Err(match settings.source {
+            Some(source) => {
+                format!("connect to {address} from {source} (--relay-test-source) failed: {error}")
+            }
+            None => format!("connect to {address} failed: {error}"),
+        }),
         Err(_) => Err(format!(
             "connect to {address}: no answer within {timeout:?}"
         )),
