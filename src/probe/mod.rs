@@ -153,9 +153,10 @@ pub async fn scan_domain(
     }
 }
 
-/// Runs the TLS scan on every endpoint whose TLS worked, and the STARTTLS
-/// injection test (TLS-011) beside it, endpoints concurrently; the
-/// per-address semaphores bound the connections.
+/// Runs the TLS scan on every endpoint whose TLS worked, and beside it the
+/// STARTTLS injection test (TLS-011) and, with `--relay-test`, the relay
+/// test of each MX (ACC-002), endpoints concurrently; the per-address
+/// semaphores bound the connections.
 async fn scan_tls(
     endpoints: Vec<EndpointEvidence>,
     limits: &HashMap<IpAddr, Arc<AddressLimit>>,
