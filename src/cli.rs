@@ -192,6 +192,12 @@ pub struct ScanArgs {
     /// Skip the raw-handshake TLS scan of versions, suites and groups; TLS-003, -004, -006, -007 and -012 are then inconclusive.
     #[arg(long)]
     pub no_tls_scan: bool,
+    /// Also test every MX (port 25) for open relaying (ACC-002). Per MX, one connection in plaintext: EHLO, MAIL FROM:<nobody@mailaudit.invalid>, RCPT TO:<relay-test@relay-target.invalid> (RFC 2606 names that can never receive mail), then RSET and QUIT. DATA is never sent, so no message is ever created or delivered; the server's answer to RCPT TO is the result. Off by default: it talks to the MX as a mail sender would, so use it only on servers you are allowed to test. Without it ACC-002 is inconclusive. The report records the address mailaudit tested from and whether the server is likely to trust it (loopback, same /24 or /64): an accept from there is reported as "relay allowed from this network", not as an open relay.
+    #[arg(long)]
+    pub relay_test: bool,
+    /// Local address the relay test connects from (an address of this host), to test from a chosen network of a multi-homed host, e.g. --relay-test-source 192.0.2.7. Recorded in the evidence. Default: the address the system's routing picks.
+    #[arg(long, value_name = "IP", requires = "relay_test")]
+    pub relay_test_source: Option<std::net::IpAddr>,
     /// Audit this mailbox read-only (folders, message counts by year and retention class from metadata only, Sent, Trash, quota, ACLs, Sieve redirects, POP3 view; rules RET-001..009, LOC-002; with two or more mailboxes of a domain also org:DOMAIN). Forms: USER@DOMAIN (e.g. alice@example.org, DOMAIN a scanned domain) on the IMAP server the domain announces; imaps://USER@HOST[:PORT] (or imap:// for STARTTLS on 143) on the server HOST, with @ in USER written %40, e.g. imaps://carol%40example.org@imap.provider.example; or the older USER@DOMAIN@HOST[:PORT]. When a server is named, the password goes to that host only (IMAP, POP3 and ManageSieve), never to a server the domain announces. Which user on which server is printed before the one login attempt. Only EXAMINE, SEARCH and FETCH with BODY.PEEK, never SELECT, STORE or EXPUNGE. The password comes from --password-env, --password-file or a prompt, never from the command line. Repeatable.
     #[arg(long = "mailbox", value_name = "USER@DOMAIN|imaps://USER@HOST[:PORT]")]
     pub mailboxes: Vec<String>,

@@ -38,6 +38,8 @@ pub struct ScanRequest {
     pub location: probe::location::LocationSettings,
     /// Run the raw-handshake TLS scan (`--no-tls-scan` turns it off).
     pub tls_scan: bool,
+    /// The opt-in relay test (`--relay-test`, `--relay-test-source`).
+    pub relay_test: Option<probe::context::RelayTestSettings>,
     /// Mailboxes to audit read-only (`--mailbox`), with their passwords.
     pub mailboxes: Vec<MailboxLogin>,
     /// Certificate and privacy options of the mailbox audit.
@@ -96,6 +98,7 @@ impl Session {
             address_limits: probe::AddressLimits::default(),
             mailbox_sessions: probe::AddressLimits::default(),
             endpoints: probe::endpoint_cache::EndpointCache::default(),
+            relay_test: request.relay_test.clone(),
         };
         let settings = Settings {
             resolver: dns.description.clone(),

@@ -31,37 +31,10 @@ struct Query {
     checking_disabled: bool,
 }
 
-/// The DNS messages of a pcap file of UDP packets over IPv4 (the link
-/// layer of `lo`: Ethernet, or Linux cooked capture v1/v2).
+/// The DNS messages of a pcap file of UDP packets over IPv4.
 fn queries(pcap: &[u8]) -> Vec<Query> {
-    assert!(pcap.len() >= 24, "no pcap header");
-    let little = pcap[..4] == [0xd4, 0xc3, 0xb2, 0xa1];
-    let word = |at: usize| {
-        let bytes = [pcap[at], pcap[at + 1], pcap[at + 2], pcap[at + 3]];
-        if little {
-            u32::from_le_bytes(bytes)
-        } else {
-            u32::from_be_bytes(bytes)
-        }
-    };
-    let link = match word(20) {
-        1 => 14,
-        113 => 16,
-        276 => 20,
-        other => panic!("unexpected link type {other}"),
-    };
     let mut found = Vec::new();
-    let mut at = 24;
-    while at + 16 <= pcap.len() {
-        let length = word(at + 8) as usize;
-        let packet = &pcap[at + 16..(at + 16 + length).min(pcap.len())];
-        at += 16 + length;
-        let Some(ip) = packet.get(link..) else {
-            continue;
-        };
-        if ip.first().is_none_or(|v| v >> 4 != 4) {
-            continue;
-        }
+    for ip in common::pcap::ipv4_packets(pcap) {
         let header = usize::from(ip[0] & 0x0f) * 4;
         // UDP header (8 octets), then the DNS message.
         let Some(dns) = ip.get(header + 8..) else {

@@ -431,3 +431,71 @@ fn dns_002_names_why_the_zone_is_bogus_in_german_and_english() {
         assert!(en.detail.contains(english), "{}", en.detail);
     }
 }
+
+/// Issue 14: an MX that accepts a foreign RCPT from inside its likely
+/// trusted networks is "relay allowed from this network" (low), with that
+/// title; only an accept from outside is an "open relay" (critical).
+#[test]
+fn acc_002_titles_an_accept_from_inside_apart_from_an_open_relay() {
+    let rule = default_rules()
+        .into_iter()
+        .find(|r| r.id == "ACC-002")
+        .expect("ACC-002 ships");
+    let accepted = |source: &str, loopback: bool, same_network: bool| {
+        BTreeMap::from([(
+            "endpoint".to_string(),
+            serde_json::json!({"role": "mx", "relay_test": {"status": "completed", "value": {
+                "vantage": {"source_address": source, "server_address": "192.0.2.25",
+                    "loopback": loopback, "same_network": same_network, "network_prefix": 24},
+                "greeting": "220 mx", "mail_from": "nobody@mailaudit.invalid",
+                "mail_reply": {"code": 250, "text": "Ok"},
+                "rcpt_to": "relay-test@relay-target.invalid",
+                "rcpt_reply": {"code": 250, "enhanced_code": "2.1.5", "text": "2.1.5 Ok"},
+                "transcript": []}}}),
+        )])
+    };
+    let now: DateTime<Utc> = "2026-11-26T00:00:00Z".parse().unwrap();
+    // Given an accept from the internet: the rule's own title, critical
+    let open = rules::evaluate_rule(
+        &rule,
+        &accepted("198.51.100.9", false, false),
+        now,
+        Language::En,
+    );
+    assert_eq!(open.status.to_string(), "fail", "{}", open.detail);
+    assert_eq!(open.severity.to_string(), "critical");
+    assert_eq!(open.title, None);
+    assert!(
+        open.detail.contains("anyone on the internet"),
+        "{}",
+        open.detail
+    );
+    // Given an accept from the server's /24 or its host: another title, low
+    for (source, loopback, same) in [("192.0.2.7", false, true), ("127.0.0.1", true, false)] {
+        let variables = accepted(source, loopback, same);
+        let en = rules::evaluate_rule(&rule, &variables, now, Language::En);
+        let de = rules::evaluate_rule(&rule, &variables, now, Language::De);
+        assert_eq!(en.status.to_string(), "fail", "{}", en.detail);
+        assert_eq!(en.severity.to_string(), "low");
+        assert_eq!(en.title.as_deref(), Some("relay allowed from this network"));
+        assert_eq!(
+            de.title.as_deref(),
+            Some("Relaying aus diesem Netz erlaubt")
+        );
+        assert!(
+            !en.detail.contains("anyone on the internet"),
+            "{}",
+            en.detail
+        );
+        assert!(en.detail.contains(source), "{}", en.detail);
+    }
+    // And a title belongs to a [[fail]] check only
+    let text = "id = \"ACC-002\"\narea = \"access\"\nsubject = \"endpoint\"\nseverity = \"critical\"\nreferences = [\"rfc5321-7.9\"]\ntitle = { de = \"a\", en = \"b\" }\nremediation = { de = \"a\", en = \"b\" }\npass = { de = \"a\", en = \"b\" }\n\n[[fail]]\nwhen = \"true\"\ndetail = { de = \"a\", en = \"b\" }\n\n[[adjust]]\nwhen = \"true\"\nseverity = \"low\"\ntitle = { de = \"c\", en = \"d\" }\ndetail = { de = \"a\", en = \"b\" }\n";
+    let error = rules::parse("custom/ACC-002.toml", text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("custom/ACC-002.toml:17:") && error.contains("only a [[fail]]"),
+        "{error}"
+    );
+}

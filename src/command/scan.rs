@@ -232,6 +232,11 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
         key_lookups,
         location,
         tls_scan: !args.no_tls_scan,
+        relay_test: args
+            .relay_test
+            .then_some(crate::probe::context::RelayTestSettings {
+                source: args.relay_test_source,
+            }),
         mailboxes,
         mailbox_options: MailboxOptions {
             accept_invalid_certs: args.accept_invalid_certs,

@@ -1,7 +1,7 @@
 //! Evidence for one endpoint (host and port): reachability, the protocol
 //! dialogue before and after TLS, and the TLS session.
 
-use super::{Attempt, StarttlsInjectionEvidence, TlsEvidence, TlsScanEvidence};
+use super::{Attempt, RelayTestEvidence, StarttlsInjectionEvidence, TlsEvidence, TlsScanEvidence};
 use crate::target::{Protocol, Role, Source, TlsMode};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -38,6 +38,14 @@ pub struct EndpointEvidence {
     /// before it existed reads as skipped.
     #[serde(default = "starttls_injection_not_recorded")]
     pub starttls_injection: Attempt<StarttlsInjectionEvidence>,
+    /// The relay test (ACC-002): only with `--relay-test`, only on MX
+    /// endpoints; evidence from before it existed reads as skipped.
+    #[serde(default = "relay_test_not_recorded")]
+    pub relay_test: Attempt<RelayTestEvidence>,
+}
+
+fn relay_test_not_recorded() -> Attempt<RelayTestEvidence> {
+    Attempt::skipped("the evidence holds no relay test (recorded by an older version)")
 }
 
 fn starttls_injection_not_recorded() -> Attempt<StarttlsInjectionEvidence> {

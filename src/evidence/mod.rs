@@ -15,6 +15,7 @@ mod location;
 mod mail_auth;
 mod mailbox;
 mod mx_host;
+mod relay_test;
 mod starttls_injection;
 mod tls;
 mod tls_scan;
@@ -40,6 +41,7 @@ pub use mailbox::{
     SieveEvidence, SieveScript,
 };
 pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
+pub use relay_test::{RelayTestEvidence, RelayVantage, SmtpReply};
 pub use starttls_injection::StarttlsInjectionEvidence;
 pub use tls::{ChainStructure, TlsEvidence, Validation};
 pub use tls_scan::{
@@ -49,7 +51,7 @@ pub use tls_scan::{
 use serde::{Deserialize, Serialize};
 
 /// Version of the evidence and report JSON shape.
-pub const SCHEMA_VERSION: &str = "1.6.0";
+pub const SCHEMA_VERSION: &str = "1.7.0";
 
 /// The evidence of one scanned domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

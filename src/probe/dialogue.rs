@@ -60,6 +60,8 @@ pub(crate) fn assemble(
         tls_scan: Attempt::skipped("the TLS scan did not run"),
         // Filled in with the TLS scan (TLS-011).
         starttls_injection: Attempt::skipped("the STARTTLS injection test did not run"),
+        // Filled in with the TLS scan when `--relay-test` is given (ACC-002).
+        relay_test: Attempt::skipped("the relay test did not run"),
     }
 }
 

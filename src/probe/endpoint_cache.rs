@@ -3,7 +3,9 @@
 //! probed (and TLS-scanned) once per run, not once per domain. The first
 //! domain to need an endpoint probes it; the others wait for that result.
 
-use crate::evidence::{Attempt, EndpointEvidence, StarttlsInjectionEvidence, TlsScanEvidence};
+use crate::evidence::{
+    Attempt, EndpointEvidence, RelayTestEvidence, StarttlsInjectionEvidence, TlsScanEvidence,
+};
 use crate::target::Endpoint;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -23,6 +25,7 @@ type Cells<V> = Arc<Mutex<HashMap<EndpointKey, Arc<OnceCell<V>>>>>;
 pub struct EndpointCache {
     probes: Cells<EndpointEvidence>,
     tls: Cells<TlsPhase>,
+    relay: Cells<Attempt<RelayTestEvidence>>,
 }
 
 fn cell<V>(cells: &Cells<V>, key: EndpointKey) -> Arc<OnceCell<V>> {
@@ -41,6 +44,12 @@ impl EndpointCache {
     /// The cell holding the TLS scan and STARTTLS injection test of `key`.
     pub fn tls(&self, key: EndpointKey) -> Arc<OnceCell<TlsPhase>> {
         cell(&self.tls, key)
+    }
+
+    /// The cell holding the relay test of `key` (an MX tested once per run,
+    /// however many domains name it).
+    pub fn relay(&self, key: EndpointKey) -> Arc<OnceCell<Attempt<RelayTestEvidence>>> {
+        cell(&self.relay, key)
     }
 }
 

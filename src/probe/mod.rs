@@ -3,7 +3,8 @@
 //! [`scan_domain`] is the scheduler for one domain:
 //! 1. discovery (MX, SRV, usual names, addresses);
 //! 2. every endpoint concurrently (TCP, dialogue, rustls), then the raw TLS
-//!    enumeration and the STARTTLS injection test, all under one limit of simultaneous connections per IP
+//!    enumeration, the STARTTLS injection test and (opt-in) the relay test,
+//!    all under one limit of simultaneous connections per IP
 //!    address so a provider's fail2ban is not provoked, and an overall limit
 //!    per endpoint on top of the per-step timeouts; meanwhile the record
 //!    lookups that need no endpoint (SPF, DMARC, DKIM, MTA-STS, TLS-RPT, MX
@@ -35,6 +36,7 @@ pub mod mail_auth;
 pub mod mailbox;
 pub mod mx_hosts;
 pub mod protocol;
+pub mod relay_test;
 pub mod starttls_injection;
 pub mod tcp;
 pub mod tls;
@@ -151,9 +153,10 @@ pub async fn scan_domain(
     }
 }
 
-/// Runs the TLS scan on every endpoint whose TLS worked, and the STARTTLS
-/// injection test (TLS-011) beside it, endpoints concurrently; the
-/// per-address semaphores bound the connections.
+/// Runs the TLS scan on every endpoint whose TLS worked, and beside it the
+/// STARTTLS injection test (TLS-011) and, with `--relay-test`, the relay
+/// test of each MX (ACC-002), endpoints concurrently; the per-address
+/// semaphores bound the connections.
 async fn scan_tls(
     endpoints: Vec<EndpointEvidence>,
     limits: &HashMap<IpAddr, Arc<AddressLimit>>,
@@ -171,18 +174,19 @@ async fn scan_tls(
                 },
                 address.map(|a| a.ip()),
             );
-            let cell = context.endpoints.tls(key);
-            let (scan, injection) = cell
-                .get_or_init(|| async {
-                    tokio::join!(
-                        tls_scan_of(&evidence, address, limit.clone(), context),
-                        starttls_injection_of(&evidence, limit, context),
-                    )
-                })
-                .await
-                .clone();
+            let cell = context.endpoints.tls(key.clone());
+            let tls_phase = cell.get_or_init(|| async {
+                tokio::join!(
+                    tls_scan_of(&evidence, address, limit.clone(), context),
+                    starttls_injection_of(&evidence, limit.clone(), context),
+                )
+            });
+            let relay = relay_test_of(&evidence, key, limit.clone(), context);
+            let ((scan, injection), relay) = tokio::join!(tls_phase, relay);
+            let (scan, injection) = (scan.clone(), injection.clone());
             evidence.tls_scan = scan;
             evidence.starttls_injection = injection;
+            evidence.relay_test = relay;
             evidence
         })
         .buffer_unordered(context.concurrency.max(1))
@@ -253,6 +257,38 @@ async fn starttls_injection_of(
             "the STARTTLS injection test exceeded its overall limit of {overall:?}"
         )),
     }
+}
+
+/// The relay test (ACC-002) of an MX when the user opted in: one
+/// connection under the address's limit, once per run for an MX several
+/// domains share. Other endpoints, and every endpoint without the flag, get
+/// a skipped attempt with the reason and open no connection.
+async fn relay_test_of(
+    evidence: &EndpointEvidence,
+    key: endpoint_cache::EndpointKey,
+    limit: Option<Arc<AddressLimit>>,
+    context: &ProbeContext,
+) -> Attempt<crate::evidence::RelayTestEvidence> {
+    if context.relay_test.is_none() || evidence.role != crate::target::Role::Mx {
+        return relay_test::probe(evidence, context).await;
+    }
+    let cell = context.endpoints.relay(key);
+    cell.get_or_init(|| async {
+        let _permit = match &limit {
+            Some(limit) => limit.acquire().await,
+            None => None,
+        };
+        // Connect, greeting, EHLO, MAIL, RCPT, RSET, QUIT, and slack.
+        let overall = context.connect_timeout + context.step_timeout * 8;
+        match tokio::time::timeout(overall, relay_test::probe(evidence, context)).await {
+            Ok(attempt) => attempt,
+            Err(_) => Attempt::failed(format!(
+                "the relay test exceeded its overall limit of {overall:?}"
+            )),
+        }
+    })
+    .await
+    .clone()
 }
 
 fn timed_out(plan: discovery::PlannedEndpoint, overall: Duration) -> EndpointEvidence {

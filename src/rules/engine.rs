@@ -26,6 +26,8 @@ pub struct Verdict {
     pub status: Status,
     pub severity: Severity,
     pub detail: String,
+    /// The failed check's own title, when it has one (else the rule's).
+    pub title: Option<String>,
 }
 
 /// The variables of one subject: CEL values in a context (converted once,
@@ -280,7 +282,9 @@ fn push(
         status: verdict.status,
         severity: verdict.severity,
         area: rule.area.clone(),
-        title: rule.title.get(language).to_string(),
+        title: verdict
+            .title
+            .unwrap_or_else(|| rule.title.get(language).to_string()),
         detail: verdict.detail,
         references: citations.iter().map(|c| c.label.clone()).collect(),
         citations,
@@ -407,6 +411,7 @@ fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
         status,
         severity,
         detail,
+        title: None,
     };
     let german = language == Language::De;
 
@@ -465,7 +470,10 @@ fn judge(rule: &Rule, scope: &Scope, language: Language) -> Verdict {
                     detail.push(' ');
                     detail.push_str(&render(adjustment.detail(language), &context));
                 }
-                return verdict(Status::Fail, severity, detail);
+                return Verdict {
+                    title: check.title.as_ref().map(|t| t.get(language).to_string()),
+                    ..verdict(Status::Fail, severity, detail)
+                };
             }
             Ok(false) => {}
             Err(reason) => return inconclusive(rule, german, &reason),
@@ -509,6 +517,7 @@ fn inconclusive(rule: &Rule, german: bool, reason: &str) -> Verdict {
         status: Status::Inconclusive,
         severity: rule.severity,
         detail: format!("{lead}: {reason}"),
+        title: None,
     }
 }
 

@@ -18,6 +18,9 @@
 //! [[fail]]                         # first matching check fails the rule
 //! when = "!endpoint.dialogue.value.starttls_offered"
 //! severity = "critical"            # optional, defaults to the rule's
+//! title = { de = "…", en = "…" }    # optional: the finding's title when
+//!                                  # this check fails (ACC-002's accept from
+//!                                  # inside is not an "open relay")
 //! detail = { de = "… {{ cel }} …", en = "…" }
 //! [[adjust]]                       # optional: re-grade a failure
 //! when = "endpoint.role == 'mx'"
@@ -128,6 +131,10 @@ pub struct CheckFile {
     pub when: String,
     #[serde(default)]
     pub severity: Option<String>,
+    /// `[[fail]]` only: the finding's title when this check fails, in place
+    /// of the rule's.
+    #[serde(default)]
+    pub title: Option<Text>,
     pub detail: Text,
 }
 

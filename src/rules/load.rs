@@ -290,6 +290,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         Ok(Check {
             when: compile_at(&check.when, &[entry[0], entry[1], Key("when")])?,
             severity,
+            title: check.title.clone(),
             detail: [text("de")?, text("en")?],
         })
     };
@@ -299,6 +300,12 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
         .enumerate()
         .map(|(index, c)| check("fail", index, "detail", c))
         .collect::<Result<Vec<_>, RuleError>>()?;
+    if let Some(index) = raw.adjust.iter().position(|a| a.title.is_some()) {
+        return Err(invalid(
+            at(&[Key("adjust"), Index(index), Key("title")]),
+            "only a [[fail]] check can set the finding's title".into(),
+        ));
+    }
     if let Some(index) = raw.adjust.iter().position(|a| a.severity.is_none()) {
         return Err(invalid(
             at(&[Key("adjust"), Index(index)]),
@@ -323,6 +330,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, RuleError> {
                 &CheckFile {
                     when: condition.when.clone(),
                     severity: None,
+                    title: None,
                     detail: condition.reason.clone(),
                 },
             )

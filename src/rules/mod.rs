@@ -107,6 +107,9 @@ impl Template {
 pub struct Check {
     pub when: Expression,
     pub severity: Severity,
+    /// The finding's title when this `[[fail]]` check fails; `None` keeps
+    /// the rule's.
+    pub title: Option<Text>,
     /// Detail text, German first, then English.
     detail: [Template; 2],
 }
@@ -183,4 +186,4 @@ impl Rule {
 }
 
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.12.4";
+pub const RULE_SET_VERSION: &str = "2026.12.5";

@@ -54,6 +54,17 @@ pub struct ProbeContext {
     /// Endpoint results of the run: an endpoint several domains share is
     /// probed once.
     pub endpoints: EndpointCache,
+    /// The relay test (ACC-002), only when the user opted in
+    /// (`--relay-test`); `None` leaves every MX untested.
+    pub relay_test: Option<RelayTestSettings>,
+}
+
+/// How the opt-in relay test runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RelayTestSettings {
+    /// The local address to connect from (`--relay-test-source`); `None`
+    /// lets routing pick it.
+    pub source: Option<IpAddr>,
 }
 
 /// One semaphore per IP address for the whole run, created on first use

@@ -1,5 +1,6 @@
 //! SMTP and submission (RFC 5321, RFC 3207 STARTTLS, RFC 4954 AUTH): banner,
-//! EHLO, STARTTLS, EHLO again.
+//! EHLO, STARTTLS, EHLO again, and [`command`] for the envelope commands of
+//! the relay test (MAIL, RCPT, RSET).
 
 use super::mail_protocol::{
     InjectionCommands, MailProtocol, Opening, in_announced_order, smtp_continues,
@@ -35,6 +36,18 @@ async fn read_reply<S: AsyncRead + AsyncWrite + Unpin>(
         .map(|l| l.get(4..).unwrap_or_default().to_string())
         .collect();
     Ok((code, texts))
+}
+
+/// Sends one command line and reads its whole reply: the code and the text
+/// of each line (without the `ddd-` / `ddd ` prefix). A reply that does not
+/// start with three digits is an error, never a panic.
+pub(crate) async fn command<S: AsyncRead + AsyncWrite + Unpin>(
+    connection: &mut LineConnection<S>,
+    line: &str,
+    waiting_for: &'static str,
+) -> Result<(u16, Vec<String>), DialogueError> {
+    connection.send(line).await?;
+    read_reply(connection, waiting_for).await
 }
 
 /// EHLO with our address literal (RFC 5321 §4.1.3), returning the keywords.

@@ -176,6 +176,7 @@ cmd_selftest() {
 		"$(dig +short @"$LAB_DNS_ADDR" SRV _imaps._tcp.legacy.test)"
 
 	st_interop
+	st_relay
 
 	echo "# stop/start"
 	"$LAB_DIR/lab.sh" stop good-dovecot 2>/dev/null
@@ -337,4 +338,17 @@ st_interop() {
 		"$(st_tls -connect "$E:25" -starttls smtp -verify_hostname mx.exim.test)"
 	st_expect "exim 587: AUTH after STARTTLS" '^250[- ]AUTH PLAIN LOGIN' "$(st_ehlo_tls "$E:587")"
 	st_expect "exim 587: no AUTH before TLS" '^250[- ]AUTH' "$(st_chat "$E" 587 "EHLO selftest.test" QUIT)" !
+}
+
+# The relay-test MXs (lib/relay.sh), asked from 127.0.0.1 (bash's /dev/tcp
+# cannot choose a source address; the inside case is tests/lab_open_relay.rs).
+st_relay() {
+	local envelope=("EHLO selftest.test" "MAIL FROM:<nobody@mailaudit.invalid>" "RCPT TO:<relay-test@relay-target.invalid>" RSET QUIT)
+	echo "# relay-test MXs"
+	st_expect "relay-open 25: relays for 127.0.0.1" '^250 2\.1\.5 Ok' \
+		"$(st_chat "$LAB_RELAY_OPEN" 25 "${envelope[@]}")"
+	st_expect "relay-mynet 25: refuses 127.0.0.1 (outside its /24)" '^554 5\.7\.1 .*Relay access denied' \
+		"$(st_chat "$LAB_RELAY_MYNET" 25 "${envelope[@]}")"
+	st_expect "relay-closed 25: refuses relaying" '^554 5\.7\.1 .*Relay access denied' \
+		"$(st_chat "$LAB_RELAY_CLOSED" 25 "${envelope[@]}")"
 }
