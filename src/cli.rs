@@ -207,6 +207,9 @@ pub struct ScanArgs {
     /// An admin or master identity (e.g. a Dovecot master user or a Cyrus admin) that opens every listed mailbox: SASL PLAIN with the mailbox as authorization identity and this user as authentication identity (RFC 4616). Its password comes from --password-env, --password-file (one line, or ADMIN:PASSWORD) or a prompt, never from the command line. ManageSieve and POP3 are not audited with it.
     #[arg(long, value_name = "USER", requires = "mailbox_input")]
     pub admin: Option<String>,
+    /// Classify invoices more exactly: for a message whose PDF attachment could be a ZUGFeRD/Factur-X invoice (a PDF/A-3 with an embedded invoice XML), fetch just that attachment (BODY.PEEK[part], at most 16 MiB, never setting \Seen) and read the names of the files it embeds. A PDF embedding factur-x.xml or zugferd-invoice.xml counts as an e-invoice instead of a likely invoice. Only those names are read; nothing of the attachment is kept or printed. Off by default: it transfers the PDFs, which costs time on large mailboxes.
+    #[arg(long, requires = "mailbox_input")]
+    pub deep_invoice_check: bool,
     /// Most mailboxes audited at once on one IMAP server (each is one IMAP session).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=32), requires = "mailbox_input")]
     pub sessions_per_server: u16,

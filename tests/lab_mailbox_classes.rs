@@ -823,3 +823,59 @@ fn an_adapted_class_file_sorts_the_messages_and_sets_their_periods() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_deep_check_finds_the_invoice_xml_inside_a_pdf_and_changes_nothing() {
+    // Given every mailbox, among them Factur-X PDFs whose names do not say
+    // so (a "likely invoice" by metadata, an e-invoice by content).
+    let manifest = manifest();
+    let mailboxes = manifest["mailboxes"].as_object().unwrap();
+    let root = common::repo("tests/lab/run/mail/org.test");
+    let before = maildir_snapshot(&root);
+    let mut list = String::new();
+    for user in mailboxes.keys() {
+        list.push_str(&format!("{user}\n"));
+    }
+    let list = temp_file("deep-mailboxes.txt", &list);
+    let password = temp_file("deep-admin.pw", &format!("auditor:{MASTER_PASSWORD}\n"));
+    // When the binary audits them with --deep-invoice-check.
+    let (report, _) = scan(&[
+        "--mailboxes",
+        list.to_str().unwrap(),
+        "--admin",
+        "auditor",
+        "--password-file",
+        password.to_str().unwrap(),
+        "--deep-invoice-check",
+    ]);
+    // Then every folder's classes are the manifest's deep ones, and the
+    // PDFs were fetched with BODY.PEEK only: no file changed.
+    let mut fetched = 0;
+    for (user, folders) in mailboxes {
+        let mailbox = audited(&report, user);
+        for (folder, info) in folders.as_object().unwrap() {
+            let found = mailbox["folders"]["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == info["imap_name"])
+                .unwrap_or_else(|| panic!("{user}: no folder {folder}"));
+            let classes: Counts =
+                serde_json::from_value(found.get("classes").cloned().unwrap_or(Value::Null))
+                    .unwrap_or_default();
+            let expected: Counts = serde_json::from_value(info["classes_deep"].clone()).unwrap();
+            assert_eq!(classes, expected, "{user} {folder}");
+            fetched += found["deep_checked"].as_u64().unwrap_or(0);
+        }
+    }
+    let moved = manifest["totals"]["classes_deep"]["e_invoice"]
+        .as_u64()
+        .unwrap()
+        - manifest["totals"]["classes"]["e_invoice"].as_u64().unwrap();
+    assert!(moved > 0);
+    // At least every PDF that turned out to be an e-invoice was fetched.
+    assert!(fetched >= moved, "{fetched} parts fetched, {moved} moved");
+    // Nothing of a PDF is in the report: not the embedded file's name.
+    assert!(!report.to_string().contains("factur-x.xml"));
+    assert_eq!(before, maildir_snapshot(&root), "a message file changed");
+}

@@ -243,6 +243,7 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
             show_messages: args.show_messages,
             sessions_per_server: usize::from(args.sessions_per_server),
             classes: None,
+            deep_invoice_check: args.deep_invoice_check,
         },
         profile: load_profile(&args.profile)?.unwrap_or_default(),
     })

@@ -173,6 +173,11 @@ pub struct FolderEvidence {
     /// server's FETCH response could not be read, or it sent none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unclassified_undated: u32,
+    /// PDF parts fetched by the opt-in deep check (`--deep-invoice-check`)
+    /// to look for an embedded invoice XML; only the embedded files' names
+    /// were read, nothing of the content is kept. 0 without it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deep_checked: u32,
 }
 
 fn is_zero(count: &u32) -> bool {

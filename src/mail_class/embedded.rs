@@ -13,7 +13,9 @@
 use base64::Engine;
 
 /// Largest part scanned; a bigger one is not checked.
-pub const MAX_PDF_BYTES: usize = 32 << 20;
+pub const MAX_PDF_BYTES: usize = 16 << 20;
+/// Largest part as sent (base64 makes 4 bytes of 3, plus line breaks).
+pub const MAX_ENCODED_BYTES: usize = MAX_PDF_BYTES / 3 * 4 + MAX_PDF_BYTES / 38 + 4096;
 /// Most file names listed.
 const MAX_NAMES: usize = 32;
 
@@ -21,7 +23,7 @@ const MAX_NAMES: usize = 32;
 /// BODYSTRUCTURE: `base64`, `7bit`, `8bit`, `binary`). Empty when the part
 /// is too big, not decodable or embeds nothing.
 pub fn embedded_file_names(raw: &[u8], encoding: &str) -> Vec<String> {
-    if raw.len() > MAX_PDF_BYTES.saturating_mul(4) / 3 + 4096 {
+    if raw.len() > MAX_ENCODED_BYTES {
         return Vec::new();
     }
     let pdf = if encoding.eq_ignore_ascii_case("base64") {

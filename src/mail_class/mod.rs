@@ -147,6 +147,42 @@ pub fn classify(message: &MessageMeta, classes: &ClassFile) -> Classification {
     }
 }
 
+/// The parts the opt-in deep check should fetch for `message`, which got
+/// `current` under `classes`: those a condition with `embedded_file` of a
+/// class tried before `current` could match if the part embedded the right
+/// file (its type, file name and size fit). Empty when no earlier class
+/// asks about embedded files, or the structure is unreadable.
+pub fn deep_check_parts<'m>(
+    message: &'m MessageMeta,
+    classes: &ClassFile,
+    current: &str,
+) -> Vec<&'m Part> {
+    let Ok(body) = &message.body else {
+        return Vec::new();
+    };
+    let earlier = classes.classes.iter().take_while(|c| c.id != current);
+    let conditions: Vec<&Condition> = earlier
+        .flat_map(|c| &c.when)
+        .filter(|w| !w.embedded_file.is_empty())
+        .collect();
+    body.parts
+        .iter()
+        .filter(|part| {
+            part.octets
+                .is_none_or(|n| n <= embedded::MAX_ENCODED_BYTES as u64)
+                && conditions.iter().any(|condition| {
+                    let fits = |patterns: &[pattern::Pattern], text: Option<&str>| {
+                        patterns.is_empty()
+                            || text.is_some_and(|t| patterns.iter().any(|p| p.matches(t)))
+                    };
+                    condition.header.is_none()
+                        && fits(&condition.part_type, Some(&part.mime_type))
+                        && fits(&condition.file_name, part.file_name.as_deref())
+                })
+        })
+        .collect()
+}
+
 /// What makes `condition` hold for the message, or `None`.
 fn holds(condition: &Condition, message: &MessageMeta, body: &BodySummary) -> Option<String> {
     let mut evidence = Vec::new();

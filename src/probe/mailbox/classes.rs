@@ -12,6 +12,7 @@
 //! that cannot be read counts as the fallback class with its reason, and
 //! only a broken connection fails the folder (and so the mailbox).
 
+use super::deep_check;
 use super::imap_session::{Plan, Session, timed};
 use crate::evidence::{ClassFileUsed, FolderEvidence};
 use crate::mail_class::{self, ClassFile, fetch};
@@ -36,7 +37,7 @@ pub(super) enum BatchError {
     Io(#[from] std::io::Error),
     #[error("the server closed the connection during UID FETCH")]
     Closed,
-    #[error("a FETCH response is longer than {MAX_RESPONSE} bytes")]
+    #[error("a FETCH response is longer than the bound ({MAX_RESPONSE} bytes for metadata)")]
     TooLong,
     #[error("the FETCH answer has more than {MAX_OTHER_LINES} lines that are not FETCH responses")]
     TooManyLines,
@@ -95,8 +96,8 @@ pub(super) async fn classify_folder(
         let mut wanted: HashSet<u32> = batch.iter().copied().collect();
         let completion = timed(
             step,
-            read_batch(session.get_mut(), &tag.0, |response| {
-                tally.add(response, classes, &mut wanted)
+            read_batch(session.get_mut(), &tag.0, MAX_RESPONSE, |response| {
+                tally.add(response, classes, &mut wanted, plan.deep_invoice_check)
             }),
         )
         .await?
@@ -110,6 +111,16 @@ pub(super) async fn classify_folder(
             tally.undated("not_returned");
         }
     }
+    if plan.deep_invoice_check {
+        folder.deep_checked = deep_check::run(
+            session,
+            step,
+            classes,
+            &mut tally.candidates,
+            &mut tally.by_year,
+        )
+        .await?;
+    }
     folder.classes = tally.by_year;
     folder.class_reasons = tally.reasons;
     folder.unclassified_undated = tally.undated;
@@ -122,11 +133,13 @@ struct Tally {
     by_year: BTreeMap<i32, BTreeMap<String, u32>>,
     reasons: BTreeMap<String, u32>,
     undated: u32,
+    /// Messages for the deep check, when it is on.
+    candidates: Vec<deep_check::Candidate>,
 }
 
 impl Tally {
     /// Counts one untagged response if it is a FETCH of a wanted UID.
-    fn add(&mut self, response: &[u8], classes: &ClassFile, wanted: &mut HashSet<u32>) {
+    fn add(&mut self, response: &[u8], classes: &ClassFile, wanted: &mut HashSet<u32>, deep: bool) {
         if !is_fetch(response) {
             return;
         }
@@ -149,8 +162,16 @@ impl Tally {
                             .by_year
                             .entry(date.year())
                             .or_default()
-                            .entry(classification.class)
-                            .or_default() += 1
+                            .entry(classification.class.clone())
+                            .or_default() += 1;
+                        if deep {
+                            self.candidates.extend(deep_check::Candidate::of(
+                                meta,
+                                date.year(),
+                                classification.class,
+                                classes,
+                            ));
+                        }
                     }
                     None => self.undated += 1,
                 }
@@ -205,16 +226,17 @@ fn uid_set(sorted: &[u32]) -> String {
 /// Reads responses up to the one tagged `tag`, hands every untagged one to
 /// `each`, and returns the completion's status word. Nothing after the
 /// tagged line may be buffered (it would be lost to the session).
-async fn read_batch<R: AsyncRead + Unpin>(
+pub(super) async fn read_batch<R: AsyncRead + Unpin>(
     stream: &mut R,
     tag: &str,
+    max: usize,
     mut each: impl FnMut(&[u8]),
 ) -> Result<String, BatchError> {
     let mut reader = BufReader::new(stream);
     let tagged = format!("{tag} ");
     let mut other = 0;
     loop {
-        let unit = read_unit(&mut reader).await?;
+        let unit = read_unit(&mut reader, max).await?;
         if let Some(rest) = unit.strip_prefix(tagged.as_bytes()) {
             if !reader.buffer().is_empty() {
                 return Err(BatchError::Trailing);
@@ -239,11 +261,14 @@ async fn read_batch<R: AsyncRead + Unpin>(
 }
 
 /// One response line with its literals (RFC 9051 §4.3), CRLF included.
-async fn read_unit<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Result<Vec<u8>, BatchError> {
+async fn read_unit<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+    max: usize,
+) -> Result<Vec<u8>, BatchError> {
     let mut unit = Vec::new();
     loop {
         let start = unit.len();
-        let limit = (MAX_RESPONSE - start) as u64;
+        let limit = max.saturating_sub(start) as u64;
         let read = (&mut *reader)
             .take(limit)
             .read_until(b'\n', &mut unit)
@@ -252,7 +277,7 @@ async fn read_unit<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Result<Ve
             return Err(BatchError::Closed);
         }
         if !unit.ends_with(b"\n") {
-            return Err(if unit.len() >= MAX_RESPONSE {
+            return Err(if unit.len() >= max {
                 BatchError::TooLong
             } else {
                 BatchError::Closed
@@ -263,7 +288,7 @@ async fn read_unit<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Result<Ve
         let Some(length) = literal_length(line) else {
             return Ok(unit);
         };
-        if unit.len() + length > MAX_RESPONSE {
+        if unit.len().saturating_add(length) > max {
             return Err(BatchError::TooLong);
         }
         let at = unit.len();

@@ -186,6 +186,7 @@ pub async fn audit(
             .classes
             .clone()
             .or_else(|| classes::default_class_file().map(std::sync::Arc::new)),
+        deep_invoice_check: options.deep_invoice_check,
     };
     findings.folders = match list_folders(&mut session, &plan).await {
         Ok(folders) => {
@@ -331,6 +332,7 @@ async fn list_folders(session: &mut Session, plan: &Plan) -> Result<Vec<FolderEv
             classes: BTreeMap::new(),
             class_reasons: BTreeMap::new(),
             unclassified_undated: 0,
+            deep_checked: 0,
         };
         let started = std::time::Instant::now();
         if mailbox.exists > 0 {

@@ -38,4 +38,6 @@ pub(super) struct Plan {
     pub(super) namespaces: Option<ImapNamespaces>,
     /// The class file to sort messages by (issue 12); `None` skips it.
     pub(super) classes: Option<std::sync::Arc<crate::mail_class::ClassFile>>,
+    /// Fetch candidate PDF parts for embedded invoice files.
+    pub(super) deep_invoice_check: bool,
 }

@@ -10,6 +10,7 @@
 //! GETSCRIPT, POP3 only STAT and UIDL. Passwords go only over TLS.
 
 mod classes;
+mod deep_check;
 mod folder_counts;
 pub mod folders;
 pub mod guard;
@@ -43,6 +44,9 @@ pub struct MailboxOptions {
     /// The class file that sorts the messages (`--class-file`, or that of
     /// `--rules DIR`); `None`: the embedded one.
     pub classes: Option<std::sync::Arc<crate::mail_class::ClassFile>>,
+    /// Fetch the PDF parts that could embed an invoice XML
+    /// (`--deep-invoice-check`).
+    pub deep_invoice_check: bool,
 }
 
 /// Audits one mailbox. `domain` is the evidence of the scanned domain the

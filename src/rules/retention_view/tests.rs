@@ -31,6 +31,7 @@ fn folder(name: &str, role: FolderRole, years: &[(i32, u32)]) -> FolderEvidence 
         classes: BTreeMap::new(),
         class_reasons: BTreeMap::new(),
         unclassified_undated: 0,
+        deep_checked: 0,
     }
 }
 

@@ -15,7 +15,10 @@ async fn tally_of(answer: &str, wanted: &[u32]) -> (Result<String, BatchError>, 
     let mut tally = Tally::default();
     let mut wanted: HashSet<u32> = wanted.iter().copied().collect();
     let mut stream = answer.as_bytes();
-    let status = read_batch(&mut stream, "a7", |r| tally.add(r, &classes, &mut wanted)).await;
+    let status = read_batch(&mut stream, "a7", MAX_RESPONSE, |r| {
+        tally.add(r, &classes, &mut wanted, false)
+    })
+    .await;
     for _ in &wanted {
         tally.undated("not_returned");
     }
