@@ -12,7 +12,7 @@
 //! `BODY.PEEK` never sets `\Seen`, and the read-only guard refuses any
 //! `BODY[` without it before a byte is sent.
 
-use super::classes::read_batch;
+use super::fetch_stream::read_batch;
 use super::imap_session::{Session, timed};
 use crate::mail_class::{self, ClassFile, MessageMeta, embedded};
 use std::collections::BTreeMap;

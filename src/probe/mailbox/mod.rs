@@ -11,6 +11,7 @@
 
 mod classes;
 mod deep_check;
+mod fetch_stream;
 mod folder_counts;
 pub mod folders;
 pub mod guard;

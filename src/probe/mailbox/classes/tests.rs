@@ -1,4 +1,5 @@
 use super::*;
+use crate::probe::mailbox::fetch_stream::BatchError;
 
 const PLAIN: &str = r#"("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)"#;
 
