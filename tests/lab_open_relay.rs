@@ -6,13 +6,14 @@
 //! server of the test itself (tests/hostile/dns.rs), so the shared lab DNS
 //! needs no zone for them.
 //!
-//! Every lab address is a loopback address, which MTAs trust by default, so
-//! mailaudit always tests from inside a likely trusted network here: an
-//! accept is "relay allowed from this network" (low), never "open relay"
-//! (critical; that verdict is pinned by ACC-002's fixtures). What the lab
-//! shows is that the verdict follows the server and the vantage point: from
-//! 127.0.0.1 the network-only relay refuses, from 127.0.40.1
-//! (`--relay-test-source`, inside its mynetworks) it accepts.
+//! Loopback addresses are ones MTAs trust by default, so against these three
+//! mailaudit tests from inside a likely trusted network: an accept is
+//! "relay allowed from this network" (low). The verdict follows the server
+//! and the vantage point: from 127.0.0.1 the network-only relay refuses,
+//! from 127.0.40.1 (`--relay-test-source`, inside its mynetworks) it
+//! accepts. A fourth open relay, relay-outside-postfix, runs in the lab's
+//! network namespace at 203.0.113.25 and is reached from 198.51.100.1: from
+//! outside its networks its accept is an "open relay" (critical).
 //!
 //! A packet capture (tcpdump on `lo`, root only; the test says SKIPPED for
 //! the capture otherwise) shows what went over the wire: MAIL FROM and RCPT
@@ -40,10 +41,14 @@ const RELAYS: [(&str, Ipv4Addr); 3] = [
 /// Scans must not overlap a capture: every test talks to the same relays.
 static CAPTURE: Mutex<()> = Mutex::new(());
 
+/// The open relay in the lab's network namespace (tests/lab/lib/relay.sh),
+/// reached from 198.51.100.1 over a veth pair.
+const OUTSIDE: (&str, Ipv4Addr) = ("outside.relay.test", Ipv4Addr::new(203, 0, 113, 25));
+
 /// DNS for the relay domains: MX and A records, NXDOMAIN for anything else.
 fn relay_dns() -> dns::DnsServer {
     dns::start(|question, _| {
-        for (domain, address) in RELAYS {
+        for (domain, address) in RELAYS.into_iter().chain([OUTSIDE]) {
             let mx = format!("mx.{domain}");
             if question.name == domain {
                 return if question.qtype == dns::TYPE_MX {
@@ -66,9 +71,14 @@ fn relay_dns() -> dns::DnsServer {
 
 /// Scans the three relay domains through `resolver` and returns the report.
 fn scan(resolver: &str, extra: &[&str]) -> Value {
+    scan_domains(&RELAYS.map(|(domain, _)| domain), resolver, extra)
+}
+
+/// Scans `domains` through `resolver` and returns the report.
+fn scan_domains(domains: &[&str], resolver: &str, extra: &[&str]) -> Value {
     let output = common::mailaudit()
         .arg("scan")
-        .args(RELAYS.map(|(domain, _)| domain))
+        .args(domains)
         .args(["--resolver", resolver, "--timeout", "3"])
         .args(["--no-location", "--no-tls-scan"])
         .args(["--format", "json", "--out", "-", "--lang", "en"])
@@ -104,12 +114,18 @@ struct Capture {
 impl Capture {
     /// Starts capturing, or `None` (with a note) when not root.
     fn start() -> Option<Capture> {
+        Capture::on("lo", "tcp and dst net 127.0.40.0/24 and dst port 25")
+    }
+
+    /// Starts capturing on `interface` with `filter`, or `None` (with a
+    /// note) when not root.
+    fn on(interface: &str, filter: &str) -> Option<Capture> {
         let root = Command::new("id")
             .arg("-u")
             .output()
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
         if !root {
-            eprintln!("SKIPPED (capture only): capturing on lo needs root");
+            eprintln!("SKIPPED (capture only): capturing on {interface} needs root");
             return None;
         }
         assert!(
@@ -121,9 +137,18 @@ impl Capture {
         let tcpdump = Command::new("tcpdump")
             // Immediate mode: each packet reaches the file at once, not when
             // the capture buffer's timeout fires.
-            .args(["-i", "lo", "-n", "-U", "--immediate-mode", "-s", "0", "-w"])
+            .args([
+                "-i",
+                interface,
+                "-n",
+                "-U",
+                "--immediate-mode",
+                "-s",
+                "0",
+                "-w",
+            ])
             .arg(&file)
-            .arg("tcp and dst net 127.0.40.0/24 and dst port 25")
+            .arg(filter)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -364,4 +389,49 @@ fn a_source_address_that_is_not_ours_leaves_acc_002_inconclusive_naming_the_flag
             "{reason}"
         );
     }
+}
+
+#[test]
+fn from_outside_its_networks_an_open_relay_is_an_open_relay() {
+    let _one_capture = CAPTURE.lock().unwrap_or_else(|e| e.into_inner());
+    // Given the open relay in the lab's network namespace, and a route to
+    // it over the lab's veth pair (never the default route off the host).
+    let (domain, address) = OUTSIDE;
+    let route = Command::new("ip")
+        .args(["route", "get", &address.to_string()])
+        .output()
+        .expect("ip runs");
+    let route = String::from_utf8_lossy(&route.stdout);
+    assert!(
+        route.contains("dev ma-lab0") && route.contains("src 198.51.100.1"),
+        "no route to {address} over the lab's veth pair ({route}); run `bash tests/lab/lab.sh up`"
+    );
+    let server = relay_dns();
+    let capture = Capture::on("ma-lab0", "tcp and dst port 25");
+    // When mailaudit tests it from 198.51.100.1
+    let report = scan_domains(&[domain], &server.resolver(), &["--relay-test"]);
+    // Then the accept is an open relay, critical, and the evidence says
+    // the vantage point was neither loopback nor in the relay's network
+    let mx = subject(domain);
+    common::expect(&report, "ACC-002", &mx, "fail", Some("critical"));
+    assert_eq!(
+        common::finding(&report, "ACC-002", &mx)["title"],
+        "open relay"
+    );
+    let test = relay_test(&report, domain);
+    assert_eq!(test["value"]["rcpt_reply"]["code"], 250, "{test}");
+    let vantage = &test["value"]["vantage"];
+    assert_eq!(vantage["source_address"], "198.51.100.1", "{vantage}");
+    assert_eq!(vantage["loopback"], false, "{vantage}");
+    assert_eq!(vantage["same_network"], false, "{vantage}");
+    // And on the wire, still no DATA
+    let Some(capture) = capture else { return };
+    let connections = capture.stop(2);
+    assert!(
+        connections.iter().any(|(_, lines)| lines
+            .iter()
+            .any(|l| l == "RCPT TO:<relay-test@relay-target.invalid>")),
+        "{connections:?}"
+    );
+    assert_eq!(message_commands(&connections), Vec::<String>::new());
 }

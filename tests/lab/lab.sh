@@ -99,6 +99,7 @@ cmd_down() {
 	done
 	for j in "${jobs[@]}"; do wait "$j" || rc=1; done
 	((rc == 0)) || lab_die "some services could not be stopped (see messages above)"
+	lab_relay_netns_down
 	lab_log "all lab processes stopped"
 }
 

@@ -10,7 +10,7 @@ LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-
 lab_service_procs() {
 	case $1 in
 	dns | resolver | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13 | org-dovecot | cyrus | exim) echo "$1" ;;
-	relay-open-postfix | relay-mynet-postfix | relay-closed-postfix) echo "$1" ;; # no SASL
+	relay-open-postfix | relay-mynet-postfix | relay-closed-postfix | relay-outside-postfix) echo "$1" ;; # no SASL
 	good-postfix | bad-postfix | legacy-postfix) echo "$1-sasl $1" ;; # SASL first: smtpd needs it
 	*) lab_die "unknown service '$1' (known: ${LAB_SERVICES[*]})" ;;
 	esac
@@ -35,6 +35,7 @@ lab_service_ports() {
 	relay-open-postfix) echo "$LAB_RELAY_OPEN:25" ;;
 	relay-mynet-postfix) echo "$LAB_RELAY_MYNET:25" ;;
 	relay-closed-postfix) echo "$LAB_RELAY_CLOSED:25" ;;
+	relay-outside-postfix) echo "$LAB_RELAY_OUTSIDE:25" ;;
 	esac
 }
 
@@ -101,9 +102,14 @@ lab_proc_launch() {
 	cyrus) lab_cyrus_launch ;;
 	exim) lab_exim_launch ;;
 	*-postfix)
-		local dir="$LAB_RUN/$proc" queue="$LAB_SHORT/$proc/queue"
+		local dir="$LAB_RUN/$proc" queue="$LAB_SHORT/$proc/queue" netns=()
+		if [[ $proc == relay-outside-postfix ]]; then
+			# Its own network namespace (lib/relay.sh).
+			lab_relay_netns
+			netns=(ip netns exec "$LAB_RELAY_NETNS")
+		fi
 		rm -f "$queue/pid/master.pid"
-		if ! lab_detached "$out" postfix -c "$dir/etc" start ||
+		if ! lab_detached "$out" "${netns[@]}" postfix -c "$dir/etc" start ||
 			! lab_proc_record "$proc" "$queue/pid/master.pid"; then
 			# Postfix prints fatal start-up errors only to syslog (absent
 			# here) or a terminal: replay the check on a pseudo-terminal so
