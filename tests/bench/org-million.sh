@@ -272,7 +272,16 @@ run() {
 	before_load=$(load)
 	before_cpu=$(cpu)
 	/usr/bin/time -v -o "$dir/time.txt" "${scan[@]}" --sessions-per-server "$sessions" --out "$dir" \
-		2>"$dir/stderr.txt" || rc=$?
+		2>"$dir/stderr.txt" &
+	local time_pid=$! child="" started=$EPOCHREALTIME
+	# RSS over time (seconds since start, KiB), twice a second.
+	while kill -0 "$time_pid" 2>/dev/null; do
+		[[ -n $child ]] || child=$(pgrep -P "$time_pid" || true)
+		[[ -n $child ]] && awk -v a="$started" -v b="$EPOCHREALTIME" '/^VmRSS/ { printf "%.1f %s\n", b - a, $2 }' \
+			"/proc/$child/status" 2>/dev/null >>"$dir/rss.txt"
+		sleep 0.5
+	done
+	wait "$time_pid" || rc=$?
 	after_cpu=$(cpu)
 	local wall rss user sys check
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$dir/time.txt")
@@ -298,6 +307,12 @@ run() {
 	echo "| run | sessions per server | wall | peak RSS | messages/s | mailaudit CPU (user + sys) | Dovecot CPU | load (1, 5, 15 min) before → after | exit | check |"
 	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } | tee -a "$results"
+# The scan without mailboxes: what the domain part (DNS, NXDOMAIN here),
+# loading the rules and writing the report cost on their own.
+mkdir -p "$out/baseline"
+/usr/bin/time -f '%e s wall, %M KiB peak RSS' -o "$out/baseline/time.txt" \
+	"${scan[@]::${#scan[@]}-8}" --format json --out "$out/baseline" 2>/dev/null || true
+log "without --mailboxes: $(tail -1 "$out/baseline/time.txt")"
 if [[ -z $(find "$CORPUS/index" -mindepth 1 -maxdepth 1 -print -quit) ]]; then
 	run "cold-s${SESSIONS[0]}" "${SESSIONS[0]}"
 fi
@@ -316,11 +331,16 @@ if ((perf)); then
 	mkdir -p "$dir"
 	perf record -a -e cpu-clock -F 499 -g -o "$dir/perf.data" -- \
 		"${scan[@]}" --sessions-per-server "${SESSIONS[0]}" --out "$dir" 2>"$dir/stderr.txt" >/dev/null || true
-	perf report -i "$dir/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20 >"$dir/by-comm.txt"
-	perf report -i "$dir/perf.data" --no-children --sort comm,dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 >"$dir/by-dso.txt"
-	perf report -i "$dir/perf.data" --no-children --comms mailaudit --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 >"$dir/mailaudit-symbols.txt"
-	perf report -i "$dir/perf.data" --no-children --comms imap --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 >"$dir/imap-symbols.txt"
-	log "perf: $dir/by-comm.txt, by-dso.txt, mailaudit-symbols.txt, imap-symbols.txt"
+	# Shares of all samples by command; then, within mailaudit and within
+	# imap, by function (self time: the release build has no frame
+	# pointers, so call graphs are not reliable).
+	report() { perf report -i "$dir/perf.data" --no-children --stdio -g none "$@" 2>/dev/null | grep '%' | head -40 || true; }
+	report --sort comm >"$dir/by-comm.txt"
+	report --sort comm,dso >"$dir/by-dso.txt"
+	report --comms mailaudit --sort sym --percentage relative >"$dir/mailaudit-symbols.txt"
+	report --comms imap --sort dso,sym --percentage relative >"$dir/imap-symbols.txt"
+	report --comms imap-login --sort dso --percentage relative >"$dir/imap-login-dso.txt"
+	log "perf: $dir/by-comm.txt, by-dso.txt, mailaudit-symbols.txt, imap-symbols.txt, imap-login-dso.txt"
 	cat "$dir/by-comm.txt" >&2
 fi
 

@@ -29,7 +29,7 @@ The benchmark corpus (tests/bench/org-million.sh, issue 12): USERS
 mailboxes user001..@bench.test of exactly MESSAGES messages each, with the
 folders of BENCH_FOLDERS and a business mailbox's mix of kinds drawn by
 weight, dated over the ten years Y-9..Y like the lab's. The messages are
-the lab's (orgmime), so small (0.1 to 5.5 KB) but real MIME structures.
+the lab's (orgmime), so small (0.3 to 5.7 KB) but real MIME structures.
 DIR/bench-manifest.json holds the parameters and the class totals (per
 mailbox and per year); a manifest with the same parameters and format
 leaves DIR alone ("unchanged ..."), whatever the year or this code.
