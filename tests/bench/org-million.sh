@@ -36,6 +36,7 @@
 # Maildirs of uid 65534) and the lab's CA (tests/lab/lab.sh up). Only
 # loopback is contacted.
 set -euo pipefail
+trap 'echo "org-million: ERROR: line $LINENO: $BASH_COMMAND failed" >&2' ERR
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 

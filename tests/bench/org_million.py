@@ -58,8 +58,8 @@ def tree_cpu(root):
         if name.isdigit():
             try:
                 parents[int(name)], own[int(name)] = proc_times(name)
-            except (FileNotFoundError, ProcessLookupError, ValueError):
-                continue
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
