@@ -275,11 +275,14 @@ run() {
 	/usr/bin/time -v -o "$dir/time.txt" "${scan[@]}" --sessions-per-server "$sessions" --out "$dir" \
 		2>"$dir/stderr.txt" &
 	local time_pid=$! child="" started=$EPOCHREALTIME
-	# RSS over time (seconds since start, KiB), twice a second.
+	# RSS over time (seconds since start, KiB), twice a second. The process
+	# may end between the test and the read: a failed read is no error.
 	while kill -0 "$time_pid" 2>/dev/null; do
 		[[ -n $child ]] || child=$(pgrep -P "$time_pid" || true)
-		[[ -n $child ]] && awk -v a="$started" -v b="$EPOCHREALTIME" '/^VmRSS/ { printf "%.1f %s\n", b - a, $2 }' \
-			"/proc/$child/status" 2>/dev/null >>"$dir/rss.txt"
+		if [[ -n $child ]]; then
+			awk -v a="$started" -v b="$EPOCHREALTIME" '/^VmRSS/ { printf "%.1f %s\n", b - a, $2 }' \
+				"/proc/$child/status" 2>/dev/null >>"$dir/rss.txt" || true
+		fi
 		sleep 0.5
 	done
 	wait "$time_pid" || rc=$?
