@@ -174,7 +174,10 @@ pub fn policy_erasure(
     } else {
         (
             first_of_year(year.saturating_add_unsigned(years).saturating_add(1)),
-            format!("{what}, kept {years} years by the organisation's policy"),
+            format!(
+                "{what}, kept {years} year{} by the organisation's policy",
+                if years == 1 { "" } else { "s" }
+            ),
         )
     };
     apply_holds(&mut due, &mut basis, profile);

@@ -90,17 +90,35 @@ fn mailbox<'a>(report: &'a serde_json::Value, user: &str) -> &'a serde_json::Val
 }
 
 #[test]
-fn the_well_kept_mailbox_passes_every_retention_rule() {
+fn the_well_kept_mailbox_passes_every_retention_rule_but_its_old_newsletters() {
     let (_, report) = good();
     let alice = mailbox(report, "alice@good.test");
     assert_eq!(alice["login"]["status"], "completed", "{}", alice["login"]);
     assert_eq!(alice["certificate_verified"], true);
     let subject = "mailbox:alice@good.test";
     for rule in [
-        "RET-001", "RET-002", "RET-003", "RET-004", "RET-005", "RET-006", "LOC-002",
+        "RET-001", "RET-003", "RET-004", "RET-005", "RET-006", "LOC-002",
     ] {
         expect(report, rule, subject, "pass", None);
     }
+    // Its newsletters have no statutory period (the class file keeps them
+    // one year): those older than last year are due for erasure review,
+    // and nothing else is.
+    expect(report, "RET-002", subject, "fail", Some("medium"));
+    let ret002 = common::finding(report, "RET-002", subject)["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let by_class = ret002
+        .split("By class (due of total): ")
+        .nth(1)
+        .and_then(|rest| rest.split(". By folder").next())
+        .unwrap_or_default();
+    assert!(by_class.starts_with("Newsletter / bulk mail: "), "{ret002}");
+    assert!(
+        !by_class.contains(", "),
+        "only newsletters are due: {ret002}"
+    );
     expect(report, "RET-007", subject, "not_applicable", None);
     // ACC-005 needs no credentials: good.test offers PLAIN and LOGIN only.
     expect(report, "ACC-005", "imap.good.test:993", "pass", None);

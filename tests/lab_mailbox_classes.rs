@@ -553,9 +553,9 @@ fn review_due(folder: &str, class: &str, year: i64, now: i64) -> bool {
         "Rechtsstreit" => now > 2027,     // held until 2027-12-31
         "Rechnungen" => erasable_from(8), // folder_periods: voucher
         _ => match class {
-            "bulk" | "automatic" => true,   // no statutory period, 0 years
-            "calendar" => erasable_from(6), // Handelsbrief
-            _ => erasable_from(8),          // vouchers and unclassified
+            "bulk" | "automatic" => erasable_from(1), // no statutory period: 1 year
+            "calendar" => erasable_from(6),           // Handelsbrief
+            _ => erasable_from(8),                    // vouchers and unclassified
         },
     }
 }

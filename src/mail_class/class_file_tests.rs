@@ -49,7 +49,7 @@ fn the_default_file_loads_with_every_class_of_issue_12() {
     );
     assert!(voucher.reference.contains("§ 147"));
     assert_eq!(file.period_of("calendar").unwrap().years, 6);
-    assert_eq!(file.period_of("bulk").unwrap().years, 0);
+    assert_eq!(file.period_of("bulk").unwrap().years, 1);
     assert!(
         file.period_of("bulk")
             .unwrap()

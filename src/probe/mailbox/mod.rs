@@ -199,6 +199,11 @@ pub async fn audit(
 
 /// The first address of `host` from the scan's resolver.
 async fn resolve(dns: &Dns, host: &str, port: u16) -> Result<SocketAddr, String> {
+    // A server named by its address (imaps://USER@192.0.2.7) needs no DNS.
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(address) = literal.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(address, port));
+    }
     match dns.addresses(host).await {
         crate::evidence::Attempt {
             value: Some(addresses),

@@ -242,9 +242,9 @@ fn invoices_in_trash_are_named_by_class() {
         &THRESHOLDS,
         default_class_file(),
     );
-    // Then only the invoice classes are named, by folder and year; the
-    // newsletter has no statutory period, so it is due, not retained.
-    assert_eq!(v.retained_in_trash_total, 5);
+    // Then only the invoice classes are named, by folder and year (the
+    // newsletter, kept 1 year by the class file, is retained but no invoice).
+    assert_eq!(v.retained_in_trash_total, 6);
     assert_eq!(v.invoices_in_trash_total, 3);
     let named: Vec<(&str, i32, &str, u32)> = v
         .invoices_in_trash
@@ -299,8 +299,8 @@ fn each_class_gets_the_period_of_the_class_file() {
         .map(|c| (c.class.as_str(), c.messages, c.review_due, c.keep_until))
         .collect();
     // Then the voucher classes are kept to the end of 2026 (8 years),
-    // the Handelsbrief was due in 2025 (6 years) and the newsletters at
-    // once (no statutory period).
+    // the Handelsbrief was due in 2025 (6 years) and the newsletters in
+    // 2020 (no statutory period; the class file's own 1 year).
     assert_eq!(
         summary,
         [
@@ -311,7 +311,7 @@ fn each_class_gets_the_period_of_the_class_file() {
         ]
     );
     assert_eq!(v.past_deadline_total, 4);
-    assert_eq!(v.past_deadline[0].earliest_erasure, day(2018, 1, 1));
+    assert_eq!(v.past_deadline[0].earliest_erasure, day(2020, 1, 1));
     assert_eq!(v.classes[0].next_review, Some(day(2027, 1, 1)));
     assert_eq!(v.classes[0].title_de, "E-Rechnung");
     let calendar = v
