@@ -1,0 +1,324 @@
+//! `mailaudit history` (list, diff, import, show, prune) and the history's
+//! part in `scan`, `merge` and `report`: before the rules run, the earlier
+//! scans of each domain are read from the store and written into the
+//! evidence as a fact (GOV-001 reads it; the rules never query the
+//! store); after the report is written, it is recorded.
+
+use super::{CommandError, Outcome, exit_code, output::print_stdout};
+use crate::batch;
+use crate::cli::{HistoryArgs, HistoryCommand, ListFormat, RecordArgs};
+use crate::evidence::Attempt;
+use crate::evidence::{AuditHistoryEvidence, history_not_consulted};
+use crate::history::read::{Counts, DomainScan, ScanSummary};
+use crate::history::record::{Recorded, Source};
+use crate::history::{HistoryError, Location, Store};
+use crate::report::{Report, json, offline};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The test hook of the kill test: pause inside the write transaction.
+const PAUSE_HOOK: &str = "MAILAUDIT_TEST_HISTORY_PAUSE";
+
+/// An open store with the runtime its pool lives on.
+pub struct History {
+    runtime: tokio::runtime::Runtime,
+    store: Store,
+}
+
+fn usage(error: HistoryError) -> CommandError {
+    CommandError::usage(error)
+}
+
+impl History {
+    /// Opens the store at `location` (`""`: the default file).
+    pub fn open(location: &str) -> Result<History, CommandError> {
+        let location = if location.trim().is_empty() {
+            Location::default_for_user()
+        } else {
+            Location::parse(location)
+        }
+        .map_err(usage)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CommandError::usage_in("cannot start the async runtime", e))?;
+        let mut store = runtime.block_on(Store::open(&location)).map_err(usage)?;
+        if let Some(marker) = std::env::var_os(PAUSE_HOOK) {
+            store = store.pause_inside_write(marker.into());
+        }
+        Ok(History { runtime, store })
+    }
+
+    /// The store of `--history`/`MAILAUDIT_HISTORY`, unless off.
+    pub fn consult(record: &RecordArgs) -> Result<Option<History>, CommandError> {
+        record.location().map(History::open).transpose()
+    }
+
+    /// The history fact of each domain: its scans before `before`.
+    pub fn facts(
+        &self,
+        domains: &[String],
+        before: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, AuditHistoryEvidence>, CommandError> {
+        let earlier = self
+            .runtime
+            .block_on(self.store.previous_scans(domains, before))
+            .map_err(usage)?;
+        Ok(domains
+            .iter()
+            .map(|domain| {
+                let known = earlier.get(domain);
+                (
+                    domain.clone(),
+                    AuditHistoryEvidence {
+                        previous_scan: known.map(|e| e.latest),
+                        scans_on_record: known.map_or(0, |e| e.scans),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Writes the history fact into every target of a saved report, as of
+    /// its scan time, before it is judged again.
+    pub fn annotate(&self, report: &mut Report) -> Result<(), CommandError> {
+        let domains: Vec<String> = report.targets.iter().map(|t| t.domain.clone()).collect();
+        let mut facts = self.facts(&domains, report.started_at)?;
+        for target in &mut report.targets {
+            target.evidence.history = facts
+                .remove(&target.domain)
+                .map_or_else(history_not_consulted, Attempt::completed);
+        }
+        Ok(())
+    }
+
+    /// Records a report; says so on stderr unless `quiet`.
+    pub fn record(
+        &self,
+        report: &Report,
+        source: Source,
+        quiet: bool,
+    ) -> Result<Recorded, CommandError> {
+        let document = json::render(report).map_err(|e| CommandError::Failed(Box::new(e)))?;
+        self.record_document(report, document.as_bytes(), source, quiet)
+    }
+
+    /// Records a report whose report.json is `document`.
+    pub fn record_document(
+        &self,
+        report: &Report,
+        document: &[u8],
+        source: Source,
+        quiet: bool,
+    ) -> Result<Recorded, CommandError> {
+        let recorded = self
+            .runtime
+            .block_on(self.store.record(report, document, source))
+            .map_err(usage)?;
+        if !quiet {
+            let what = if recorded.already_recorded {
+                "already recorded as"
+            } else {
+                "recorded as"
+            };
+            eprintln!(
+                "History: {what} scan {} in {} (report.json SHA-256 {})",
+                recorded.scan_id,
+                self.store.location(),
+                recorded.sha256
+            );
+        }
+        Ok(recorded)
+    }
+}
+
+/// `mailaudit history …`.
+pub fn run(args: &HistoryArgs, quiet: bool) -> Outcome {
+    let format = args.store.format;
+    let history = History::open(args.store.history.as_deref().unwrap_or(""))?;
+    let run = |future| history.runtime.block_on(future);
+    match &args.command {
+        None => match &args.domain {
+            None => {
+                let scans = history
+                    .runtime
+                    .block_on(history.store.scans())
+                    .map_err(usage)?;
+                print(format, &scans, || scan_table(&scans))
+            }
+            Some(domain) => {
+                let scans = run(history.store.domain_scans(domain)).map_err(usage)?;
+                if scans.is_empty() && format == ListFormat::Text {
+                    return Err(CommandError::usage(format!(
+                        "the history {} holds no scan of {domain}; `mailaudit history` lists the scans",
+                        history.store.location()
+                    )));
+                }
+                print(format, &scans, || domain_table(&scans))
+            }
+        },
+        Some(HistoryCommand::Diff {
+            from,
+            to,
+            fail_on_regression,
+        }) => {
+            let diff = history
+                .runtime
+                .block_on(history.store.diff(*from, *to))
+                .map_err(usage)?;
+            print(format, &diff, || super::history_diff::render(&diff))?;
+            Ok(exit_code(*fail_on_regression && diff.is_regression()))
+        }
+        Some(HistoryCommand::Import { files }) => {
+            let mut recorded = Vec::new();
+            for file in files {
+                let (report, document) = read_saved(file)?;
+                recorded.push(history.record_document(
+                    &report,
+                    &document,
+                    Source::Import,
+                    quiet || format == ListFormat::Json,
+                )?);
+            }
+            if format == ListFormat::Json {
+                print(format, &recorded, String::new)?;
+            }
+            Ok(0)
+        }
+        Some(HistoryCommand::Show { scan }) => {
+            let document = match scan.parse::<i64>() {
+                Ok(id) if scan.len() < 64 => {
+                    let summary = history
+                        .runtime
+                        .block_on(history.store.scan(id))
+                        .map_err(usage)?;
+                    history
+                        .runtime
+                        .block_on(history.store.document(&summary.report_sha256))
+                }
+                _ => history.runtime.block_on(history.store.document(scan)),
+            }
+            .map_err(usage)?;
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(&document).and_then(|()| stdout.flush());
+            Ok(0)
+        }
+        Some(HistoryCommand::Prune { older_than }) => {
+            let cutoff = Utc::now() - *older_than;
+            let pruned = history
+                .runtime
+                .block_on(history.store.prune(cutoff))
+                .map_err(usage)?;
+            print(format, &pruned, || {
+                format!(
+                    "Pruned {} scans started before {} and {} report.json documents from {}.\n",
+                    pruned.scans,
+                    cutoff.format("%Y-%m-%d %H:%M UTC"),
+                    pruned.documents,
+                    history.store.location()
+                )
+            })?;
+            Ok(0)
+        }
+    }
+}
+
+/// A saved report.json or the JSON Lines of a batch, with the bytes to
+/// record: the file's own for report.json, the rendered report for JSONL.
+fn read_saved(path: &Path) -> Result<(Report, Vec<u8>), CommandError> {
+    let is_jsonl = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
+    if is_jsonl {
+        let lines = batch::read_lines(path, false).map_err(CommandError::usage)?;
+        let report = batch::assemble(lines).ok_or_else(|| {
+            CommandError::usage(format!(
+                "{} holds no domain lines; give a report.json or the report.jsonl of `mailaudit scan --format jsonl`",
+                path.display()
+            ))
+        })?;
+        let document = json::render(&report).map_err(|e| CommandError::Failed(Box::new(e)))?;
+        return Ok((report, document.into_bytes()));
+    }
+    let report = offline::read(path).map_err(CommandError::usage)?;
+    let document = std::fs::read(path)
+        .map_err(|e| CommandError::usage_in(format!("cannot read {}", path.display()), e))?;
+    Ok((report, document))
+}
+
+/// JSON on stdout, or the text `render` makes.
+fn print<T: serde::Serialize>(
+    format: ListFormat,
+    value: &T,
+    render: impl FnOnce() -> String,
+) -> Outcome {
+    let text = match format {
+        ListFormat::Json => {
+            let mut text = serde_json::to_string_pretty(value)
+                .map_err(|e| CommandError::Failed(Box::new(e)))?;
+            text.push('\n');
+            text
+        }
+        ListFormat::Text => render(),
+    };
+    print_stdout(&text)?;
+    Ok(0)
+}
+
+fn counts_cell(counts: &Counts) -> String {
+    format!(
+        "{:>5} {:>5} {:>5}",
+        counts.failed, counts.inconclusive, counts.passed
+    )
+}
+
+fn scan_table(scans: &[ScanSummary]) -> String {
+    if scans.is_empty() {
+        return "The history holds no scan yet; record one with `mailaudit scan DOMAIN --history`.\n".into();
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>6}  {:<20} {:<7} {:>7}  {:<5} {:>5} {:>5} {:>5}  report.json SHA-256",
+        "scan", "started (UTC)", "source", "domains", "grade", "fail", "inc", "pass"
+    );
+    for scan in scans {
+        let _ = writeln!(
+            out,
+            "{:>6}  {:<20} {:<7} {:>7}  {:<5} {}  {}",
+            scan.id,
+            scan.started_at.format("%Y-%m-%d %H:%M:%S"),
+            scan.source,
+            scan.domains,
+            scan.grade.as_deref().unwrap_or("-"),
+            counts_cell(&scan.counts),
+            &scan.report_sha256[..16.min(scan.report_sha256.len())],
+        );
+    }
+    out
+}
+
+fn domain_table(scans: &[DomainScan]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>6}  {:<20} {:<7} {:<5} {:>5} {:>5} {:>5}  domain",
+        "scan", "started (UTC)", "source", "grade", "fail", "inc", "pass"
+    );
+    for scan in scans {
+        let _ = writeln!(
+            out,
+            "{:>6}  {:<20} {:<7} {:<5} {}  {}",
+            scan.scan_id,
+            scan.started_at.format("%Y-%m-%d %H:%M:%S"),
+            scan.source,
+            scan.grade,
+            counts_cell(&scan.counts),
+            scan.domain,
+        );
+    }
+    out
+}
