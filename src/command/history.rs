@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The test hook of the kill test: pause inside the write transaction.
+/// The test hook of the kill and concurrency tests: `FILE[,SECONDS]`
+/// creates FILE inside the write transaction and waits there (120 s by
+/// default) before committing.
 const PAUSE_HOOK: &str = "MAILAUDIT_TEST_HISTORY_PAUSE";
 
 /// An open store with the runtime its pool lives on.
@@ -45,8 +47,14 @@ impl History {
             .build()
             .map_err(|e| CommandError::usage_in("cannot start the async runtime", e))?;
         let mut store = runtime.block_on(Store::open(&location)).map_err(usage)?;
-        if let Some(marker) = std::env::var_os(PAUSE_HOOK) {
-            store = store.pause_inside_write(marker.into());
+        if let Some(hook) = std::env::var_os(PAUSE_HOOK) {
+            let hook = hook.to_string_lossy().into_owned();
+            let (marker, seconds) = match hook.rsplit_once(',') {
+                Some((marker, seconds)) => (marker.to_string(), seconds.parse().unwrap_or(120)),
+                None => (hook, 120),
+            };
+            store =
+                store.pause_inside_write(marker.into(), std::time::Duration::from_secs(seconds));
         }
         Ok(History { runtime, store })
     }

@@ -119,8 +119,9 @@ impl Store {
             .await
             .map_err(|e| failed("storing a domain of the scan", e))?;
         }
-        if let Some(marker) = &self.pause_inside_write {
-            pause_for_test(marker).await;
+        if let Some((marker, hold)) = &self.pause_inside_write {
+            let _ = std::fs::write(marker, b"inside the history transaction\n");
+            tokio::time::sleep(*hold).await;
         }
         tx.commit()
             .await
@@ -132,19 +133,15 @@ impl Store {
         })
     }
 
-    /// Test hook (`MAILAUDIT_TEST_HISTORY_PAUSE=FILE`): after writing a
-    /// scan and before its commit, create FILE and wait, so a test can
-    /// kill the process mid-write.
+    /// Test hook (`MAILAUDIT_TEST_HISTORY_PAUSE=FILE[,SECONDS]`): after
+    /// writing a scan and before its commit, create `marker` and wait
+    /// `hold`, so a test can kill the process mid-write or start a second
+    /// writer beside it.
     #[doc(hidden)]
-    pub fn pause_inside_write(mut self, marker: PathBuf) -> Store {
-        self.pause_inside_write = Some(marker);
+    pub fn pause_inside_write(mut self, marker: PathBuf, hold: std::time::Duration) -> Store {
+        self.pause_inside_write = Some((marker, hold));
         self
     }
-}
-
-async fn pause_for_test(marker: &std::path::Path) {
-    let _ = std::fs::write(marker, b"inside the history transaction\n");
-    tokio::time::sleep(std::time::Duration::from_secs(120)).await;
 }
 
 async fn insert_scan(

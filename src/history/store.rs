@@ -49,7 +49,7 @@ pub struct Store {
     pub(crate) backend: Backend,
     pub(crate) location: String,
     /// The kill test's pause inside a write ([`Store::pause_inside_write`]).
-    pub(crate) pause_inside_write: Option<std::path::PathBuf>,
+    pub(crate) pause_inside_write: Option<(std::path::PathBuf, Duration)>,
 }
 
 impl Store {
