@@ -50,6 +50,10 @@ pub struct AuditSchedule {
     /// loaded (the longest such calendar period: a quarter is 92 days), so
     /// a saved report is judged again without parsing it.
     pub interval_days: Option<u32>,
+    /// The domains to be audited regularly: `mailaudit history check`
+    /// reports each that the history holds no scan of (normalised when the
+    /// profile is loaded).
+    pub domains: Vec<String>,
 }
 
 impl AuditSchedule {
@@ -206,6 +210,10 @@ impl AuditProfile {
                     "[audit] interval '{interval}' is not monthly, quarterly, half-yearly, yearly or a number of days such as \"45 days\"; "
                 ))
             })?);
+        }
+        for domain in &mut profile.audit.domains {
+            *domain = crate::target::parse_domain(domain)
+                .map_err(|error| bad(format!("[audit] domains: {error}; ")))?;
         }
         if let Some(colour) = &profile.branding.colour {
             let hex = colour.strip_prefix('#').unwrap_or("");
@@ -400,6 +408,15 @@ mod tests {
         assert_eq!(
             AuditProfile::load(&path).unwrap().audit.interval_days,
             Some(45)
+        );
+        std::fs::write(
+            &path,
+            "[audit]\ninterval = \"yearly\"\ndomains = [\"Example.ORG.\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            AuditProfile::load(&path).unwrap().audit.domains,
+            ["example.org"]
         );
         std::fs::write(&path, "[audit]\ninterval = \"fortnightly\"\n").unwrap();
         let error = AuditProfile::load(&path).unwrap_err().to_string();

@@ -271,7 +271,11 @@ fn gov_001_fails_when_overdue_or_never_scanned_passes_when_fresh_and_is_inconclu
     );
     let profile_dir = tempfile::tempdir().unwrap();
     let profile = profile_dir.path().join("mailaudit.toml");
-    std::fs::write(&profile, "[audit]\ninterval = \"quarterly\"\n").unwrap();
+    std::fs::write(
+        &profile,
+        "[audit]\ninterval = \"quarterly\"\ndomains = [\"good.test\", \"bad.test\", \"exim.test\"]\n",
+    )
+    .unwrap();
     for store in stores("gov") {
         let dir = tempfile::tempdir().unwrap();
         // good.test last scanned 200 days ago (with bad.test), bad.test
@@ -292,6 +296,42 @@ fn gov_001_fails_when_overdue_or_never_scanned_passes_when_fresh_and_is_inconclu
             &["import", old.to_str().unwrap(), fresh.to_str().unwrap()],
         );
         assert_eq!(code, 0, "{stderr}");
+        // When the history is checked now, before any new scan
+        let check = |expected: i32| {
+            let (code, stdout, stderr) = history(
+                &store,
+                &[
+                    "check",
+                    "--profile",
+                    profile.to_str().unwrap(),
+                    "--format",
+                    "json",
+                ],
+            );
+            assert_eq!(code, expected, "{stdout}{stderr}");
+            let verdicts: Value = serde_json::from_str(&stdout).unwrap();
+            verdicts
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| {
+                    (
+                        v["domain"].as_str().unwrap().to_string(),
+                        v["status"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        // Then good.test is overdue and exim.test, listed in the profile,
+        // never scanned: exit 1 for a reminder from cron
+        assert_eq!(
+            check(1),
+            [
+                ("bad.test".to_string(), "pass".to_string()),
+                ("exim.test".to_string(), "fail".to_string()),
+                ("good.test".to_string(), "fail".to_string()),
+            ]
+        );
         // When the three are scanned with the history and a quarterly interval
         let (_, report) = scan_lab(
             &["good.test", "bad.test", "exim.test"],
@@ -342,9 +382,11 @@ fn gov_001_fails_when_overdue_or_never_scanned_passes_when_fresh_and_is_inconclu
         let judged = serde_json::json!({ "findings": findings });
         expect(&judged, "GOV-001", "dns:good.test", "fail", None);
         expect(&judged, "GOV-001", "dns:bad.test", "pass", None);
-        // And the scan itself was recorded: the three domains are in the history.
+        // And the scan itself was recorded: the three domains are in the
+        // history, and no audit is overdue any more.
         let latest = history_json(&store, &["exim.test"]);
         assert_eq!(latest.as_array().unwrap().len(), 1, "{latest}");
+        assert!(check(0).iter().all(|(_, status)| status == "pass"));
     }
 }
 
@@ -528,4 +570,37 @@ fn prune_forgets_old_scans_and_their_documents() {
     };
     let (code, _, stderr) = history(&store, &["show", &sha]);
     assert_eq!(code, 2, "the pruned report.json is gone: {stderr}");
+}
+
+#[test]
+fn report_records_the_report_json_it_writes_under_its_sha256() {
+    let store = sqlite("report");
+    let out = tempfile::tempdir().unwrap();
+    // When a saved report is judged again with --history
+    let output = mailaudit()
+        .arg("report")
+        .arg(repo("tests/fixtures/report-1.3.0.json"))
+        .args(["--format", "json", "--out"])
+        .arg(out.path())
+        .arg(format!("--history={}", store.url))
+        .env_remove("MAILAUDIT_HISTORY")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("History: recorded as scan 1"),
+        "{output:?}"
+    );
+    // Then the history holds the report.json it wrote, under that file's
+    // SHA-256 (the hash a PDF prints for its attachment)
+    let written = std::fs::read(out.path().join("report.json")).unwrap();
+    let sha = {
+        use sha2::Digest;
+        format!("{:x}", sha2::Sha256::digest(&written))
+    };
+    let list = history_json(&store, &[]);
+    assert_eq!(list[0]["report_sha256"], sha.as_str());
+    assert_eq!(list[0]["source"], "report");
+    let (code, shown, _) = history(&store, &["show", "1"]);
+    assert_eq!(code, 0);
+    assert_eq!(shown.as_bytes(), written.as_slice(), "byte for byte");
 }

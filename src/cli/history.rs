@@ -2,7 +2,8 @@
 //! `report`, and the `mailaudit history` subcommands (clap types only;
 //! `command::history` does the work).
 
-use super::values;
+use super::{ProfileArg, RuleSource, values};
+use crate::Language;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -111,6 +112,20 @@ pub enum HistoryCommand {
         #[arg(value_name = "ID|SHA256")]
         scan: String,
     },
+    /// Judge GOV-001 now for every domain of the profile and the history:
+    /// which audits are overdue.
+    #[command(
+        after_help = "The domains are those of the profile's [audit] domains and every domain in the history. Each is judged by GOV-001 as of now on the history alone: failed when its last scan is older than [audit] interval or it was never scanned; inconclusive without an interval. For cron or a CI schedule that reminds before an audit is missed.\n\nExamples:\n  mailaudit history check --profile mailaudit.toml\n  mailaudit history check --profile mailaudit.toml --format json | jq '.[] | select(.status == \"fail\") | .domain'\n\nExit codes:\n  0  no audit overdue\n  1  an audit is overdue or a domain of the profile was never scanned\n  2  usage or input error"
+    )]
+    Check {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(flatten)]
+        rule_source: RuleSource,
+        /// Language of the verdicts.
+        #[arg(long, value_name = "de|en", default_value = "en")]
+        lang: Language,
+    },
     /// Forget scans older than a duration, with their findings and evidence.
     #[command(
         after_help = "Mailbox statistics in the history are personal data (Art. 5(1)(e) DSGVO: keep them no longer than needed). Examples:\n  mailaudit history prune --older-than 2y\n  mailaudit history prune --older-than 400d"
@@ -123,4 +138,4 @@ pub enum HistoryCommand {
 }
 
 /// The after-help of `mailaudit history`.
-pub const HISTORY_HELP: &str = "Lists the scans in the history (newest first) with their grade and counts; with DOMAIN, that domain's scans with its own grade and counts.\n\nRecording is opt-in: `mailaudit scan … --history` (or MAILAUDIT_HISTORY) records each report; `merge` and `report` take the flag too. The store is a SQLite file created with mode 600 ($XDG_DATA_HOME/mailaudit/history.sqlite by default) or a PostgreSQL database shared by a team or by the shards of a batch. It holds the evidence, including mailbox statistics, which are personal data: prune what you no longer need.\n\nExamples:\n  mailaudit scan example.org --history --profile mailaudit.toml\n      scans, records the report, and judges GOV-001 by the earlier scans\n  mailaudit history example.org\n  mailaudit history diff 12 15 --fail-on-regression\n  mailaudit history import old/report.json --history=postgres://audit@db/mailaudit\n  mailaudit history show 3f2a…e1 > report.json\n  mailaudit history prune --older-than 2y\n\nExit codes:\n  0  done\n  1  history diff --fail-on-regression found a regression\n  2  usage or input error (bad location, unknown scan id, unreadable file)";
+pub const HISTORY_HELP: &str = "Lists the scans in the history (newest first) with their grade and counts; with DOMAIN, that domain's scans with its own grade and counts.\n\nRecording is opt-in: `mailaudit scan … --history` (or MAILAUDIT_HISTORY) records each report; `merge` and `report` take the flag too. The store is a SQLite file created with mode 600 ($XDG_DATA_HOME/mailaudit/history.sqlite by default) or a PostgreSQL database shared by a team or by the shards of a batch. It holds the evidence, including mailbox statistics, which are personal data: prune what you no longer need.\n\nExamples:\n  mailaudit scan example.org --history --profile mailaudit.toml\n      scans, records the report, and judges GOV-001 by the earlier scans\n  mailaudit history example.org\n  mailaudit history diff 12 15 --fail-on-regression\n  mailaudit history check --profile mailaudit.toml\n      which domains' audits are overdue (GOV-001 as of now)\n  mailaudit history import old/report.json --history=postgres://audit@db/mailaudit\n  mailaudit history show 3f2a…e1 > report.json\n  mailaudit history prune --older-than 2y\n\nExit codes:\n  0  done\n  1  history diff --fail-on-regression found a regression; history check found an overdue audit\n  2  usage or input error (bad location, unknown scan id, unreadable file)";

@@ -102,6 +102,15 @@ impl History {
         Ok(())
     }
 
+    /// Every domain with a scan in the store.
+    pub fn domains(&self) -> Result<Vec<String>, CommandError> {
+        let latest = self
+            .runtime
+            .block_on(self.store.latest_per_domain())
+            .map_err(usage)?;
+        Ok(latest.into_iter().map(|d| d.domain).collect())
+    }
+
     /// Records a report; says so on stderr unless `quiet`.
     pub fn record(
         &self,
@@ -214,6 +223,11 @@ pub fn run(args: &HistoryArgs, quiet: bool) -> Outcome {
             let _ = stdout.write_all(&document).and_then(|()| stdout.flush());
             Ok(0)
         }
+        Some(HistoryCommand::Check {
+            profile,
+            rule_source,
+            lang,
+        }) => super::history_check::run(&history, profile, rule_source, *lang, format),
         Some(HistoryCommand::Prune { older_than }) => {
             let cutoff = Utc::now() - *older_than;
             let pruned = history

@@ -11,6 +11,7 @@
 
 pub mod batch_scan;
 pub mod history;
+mod history_check;
 mod history_diff;
 pub mod offline;
 pub mod output;

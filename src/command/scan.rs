@@ -88,12 +88,12 @@ pub fn run(args: &ScanArgs, quiet: bool) -> Outcome {
                         out_dir.as_deref(),
                         quiet,
                     )?;
-                    if let (Some(history), Some(dir)) = (&history, &out_dir) {
-                        record_written(history, &dir.join(Format::Json.file_name()), quiet)?;
-                    }
                     if tally.could_not_run {
                         eprintln!("{COULD_NOT_RUN_NOTE}");
                         return Ok(COULD_NOT_RUN);
+                    }
+                    if let (Some(history), Some(dir)) = (&history, &out_dir) {
+                        record_written(history, &dir.join(Format::Json.file_name()), quiet)?;
                     }
                     return Ok(exit_code(tally.fails_at(args.fail_on)));
                 }
@@ -117,12 +117,13 @@ pub fn run(args: &ScanArgs, quiet: bool) -> Outcome {
     if is_batch(args) {
         output::print_domain_table(&report, out_dir.as_deref(), quiet);
     }
-    if let Some(history) = &history {
-        history.record(&report, Source::Scan, quiet)?;
-    }
     if report.could_not_run() {
+        // Not a scan on record: GOV-001 counts scans that ran.
         eprintln!("{COULD_NOT_RUN_NOTE}");
         return Ok(COULD_NOT_RUN);
+    }
+    if let Some(history) = &history {
+        history.record(&report, Source::Scan, quiet)?;
     }
     Ok(exit_code(report.fails_at(args.fail_on)))
 }

@@ -292,3 +292,36 @@ pub fn findings_of(report: &Report, index: usize) -> Vec<&Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_count_for_each_domain_whose_subject_they_are() {
+        // Given a saved scan of bad.test and a second domain sharing its
+        // endpoints, with a finding of no domain's subject (--host)
+        let mut report: Report =
+            serde_json::from_str(include_str!("../../tests/fixtures/report-1.3.0.json")).unwrap();
+        let mut other = report.targets[0].clone();
+        other.domain = "other.test".into();
+        other.evidence.mailboxes.clear();
+        report.targets.push(other);
+        let mut stray = report.findings[0].clone();
+        stray.subject = "extra.example:25".into();
+        report.findings.push(stray);
+        let first = findings_of(&report, 0);
+        let second = findings_of(&report, 1);
+        let has =
+            |findings: &[&Finding], subject: &str| findings.iter().any(|f| f.subject == subject);
+        // Then a shared endpoint counts for both, a domain's own and its
+        // mailboxes' only for it, and the stray finding for the first
+        assert!(has(&first, "mx.bad.test:25") && has(&second, "mx.bad.test:25"));
+        assert!(has(&first, "dns:bad.test") && !has(&second, "dns:bad.test"));
+        assert!(has(&first, "mailbox:bob@bad.test") && !has(&second, "mailbox:bob@bad.test"));
+        assert!(has(&first, "extra.example:25") && !has(&second, "extra.example:25"));
+        assert_eq!(first.len(), report.findings.len());
+        // And the grade is the worst failure's
+        assert_eq!(grade_of(&first), Grade::F);
+    }
+}
