@@ -604,3 +604,66 @@ fn report_records_the_report_json_it_writes_under_its_sha256() {
     assert_eq!(code, 0);
     assert_eq!(shown.as_bytes(), written.as_slice(), "byte for byte");
 }
+
+#[test]
+fn two_shards_scanning_at_once_both_record_into_one_history() {
+    let targets = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(targets.path(), "good.test\nbad.test\n").unwrap();
+    for store in stores("shards") {
+        let out = tempfile::tempdir().unwrap();
+        // Given the two shards of a batch, streamed to JSON Lines, started
+        // together and writing to the same history
+        let shards: Vec<std::process::Child> = ["1/2", "2/2"]
+            .iter()
+            .enumerate()
+            .map(|(index, shard)| {
+                Command::new(assert_cmd::cargo::cargo_bin("mailaudit"))
+                    .arg("scan")
+                    .arg("--targets")
+                    .arg(targets.path())
+                    .args(["--shard", shard, "--format", "jsonl", "--out"])
+                    .arg(out.path().join(format!("shard-{index}")))
+                    .args(["--resolver", common::LAB_RESOLVER, "--ca-file"])
+                    .arg(common::lab_ca())
+                    .arg("--dnssec-anchor")
+                    .arg(common::lab_anchor())
+                    .args(["--no-location", "--no-tls-scan", "--timeout", "5", "-q"])
+                    .arg(format!("--history={}", store.url))
+                    .env_remove("MAILAUDIT_HISTORY")
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut shard in shards {
+            let status = shard.wait().unwrap();
+            assert!(matches!(status.code(), Some(0 | 1)), "{status}");
+        }
+        // Then each shard's report is a scan in the history, and together
+        // they hold both domains once (the shard of a domain is its hash's)
+        let list = history_json(&store, &[]);
+        let scans = list.as_array().unwrap();
+        let shards_with_domains = scans.iter().filter(|s| s["domains"].as_i64() > Some(0));
+        assert_eq!(
+            shards_with_domains
+                .map(|s| s["domains"].as_i64().unwrap())
+                .sum::<i64>(),
+            2,
+            "{list}"
+        );
+        for domain in ["good.test", "bad.test"] {
+            let rows = history_json(&store, &[domain]);
+            assert_eq!(rows.as_array().unwrap().len(), 1, "{domain}: {rows}");
+            // The recorded document is the report.json the shard wrote.
+            let sha = rows[0]["report_sha256"].as_str().unwrap();
+            let written = (0..2)
+                .map(|i| out.path().join(format!("shard-{i}/report.json")))
+                .filter(|p| p.exists())
+                .map(|p| {
+                    use sha2::Digest;
+                    format!("{:x}", sha2::Sha256::digest(std::fs::read(p).unwrap()))
+                })
+                .collect::<Vec<_>>();
+            assert!(written.iter().any(|w| w == sha), "{sha} not in {written:?}");
+        }
+    }
+}
