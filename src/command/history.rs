@@ -59,6 +59,14 @@ impl History {
         Ok(History { runtime, store })
     }
 
+    /// Runs one of the store's operations to its end.
+    fn wait<T>(
+        &self,
+        operation: impl std::future::Future<Output = Result<T, HistoryError>>,
+    ) -> Result<T, CommandError> {
+        self.runtime.block_on(operation).map_err(usage)
+    }
+
     /// The store of `--history`/`MAILAUDIT_HISTORY`, unless off.
     pub fn consult(record: &RecordArgs) -> Result<Option<History>, CommandError> {
         record.location().map(History::open).transpose()
@@ -70,10 +78,7 @@ impl History {
         domains: &[String],
         before: DateTime<Utc>,
     ) -> Result<BTreeMap<String, AuditHistoryEvidence>, CommandError> {
-        let earlier = self
-            .runtime
-            .block_on(self.store.previous_scans(domains, before))
-            .map_err(usage)?;
+        let earlier = self.wait(self.store.previous_scans(domains, before))?;
         Ok(domains
             .iter()
             .map(|domain| {
@@ -104,10 +109,7 @@ impl History {
 
     /// Every domain with a scan in the store.
     pub fn domains(&self) -> Result<Vec<String>, CommandError> {
-        let latest = self
-            .runtime
-            .block_on(self.store.latest_per_domain())
-            .map_err(usage)?;
+        let latest = self.wait(self.store.latest_per_domain())?;
         Ok(latest.into_iter().map(|d| d.domain).collect())
     }
 
@@ -130,10 +132,7 @@ impl History {
         source: Source,
         quiet: bool,
     ) -> Result<Recorded, CommandError> {
-        let recorded = self
-            .runtime
-            .block_on(self.store.record(report, document, source))
-            .map_err(usage)?;
+        let recorded = self.wait(self.store.record(report, document, source))?;
         if !quiet {
             let what = if recorded.already_recorded {
                 "already recorded as"
@@ -155,18 +154,14 @@ impl History {
 pub fn run(args: &HistoryArgs, quiet: bool) -> Outcome {
     let format = args.store.format;
     let history = History::open(args.store.history.as_deref().unwrap_or(""))?;
-    let run = |future| history.runtime.block_on(future);
     match &args.command {
         None => match &args.domain {
             None => {
-                let scans = history
-                    .runtime
-                    .block_on(history.store.scans())
-                    .map_err(usage)?;
+                let scans = history.wait(history.store.scans())?;
                 print(format, &scans, || scan_table(&scans))
             }
             Some(domain) => {
-                let scans = run(history.store.domain_scans(domain)).map_err(usage)?;
+                let scans = history.wait(history.store.domain_scans(domain))?;
                 if scans.is_empty() && format == ListFormat::Text {
                     return Err(CommandError::usage(format!(
                         "the history {} holds no scan of {domain}; `mailaudit history` lists the scans",
@@ -181,10 +176,7 @@ pub fn run(args: &HistoryArgs, quiet: bool) -> Outcome {
             to,
             fail_on_regression,
         }) => {
-            let diff = history
-                .runtime
-                .block_on(history.store.diff(*from, *to))
-                .map_err(usage)?;
+            let diff = history.wait(history.store.diff(*from, *to))?;
             print(format, &diff, || super::history_diff::render(&diff))?;
             Ok(exit_code(*fail_on_regression && diff.is_regression()))
         }
@@ -205,19 +197,12 @@ pub fn run(args: &HistoryArgs, quiet: bool) -> Outcome {
             Ok(0)
         }
         Some(HistoryCommand::Show { scan }) => {
-            let document = match scan.parse::<i64>() {
-                Ok(id) if scan.len() < 64 => {
-                    let summary = history
-                        .runtime
-                        .block_on(history.store.scan(id))
-                        .map_err(usage)?;
-                    history
-                        .runtime
-                        .block_on(history.store.document(&summary.report_sha256))
-                }
-                _ => history.runtime.block_on(history.store.document(scan)),
-            }
-            .map_err(usage)?;
+            // An id is a number; a SHA-256 is 64 hex digits.
+            let sha256 = match scan.parse::<i64>() {
+                Ok(id) if scan.len() < 64 => history.wait(history.store.scan(id))?.report_sha256,
+                _ => scan.clone(),
+            };
+            let document = history.wait(history.store.document(&sha256))?;
             use std::io::Write;
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(&document).and_then(|()| stdout.flush());
@@ -230,10 +215,7 @@ pub fn run(args: &HistoryArgs, quiet: bool) -> Outcome {
         }) => super::history_check::run(&history, profile, rule_source, *lang, format),
         Some(HistoryCommand::Prune { older_than }) => {
             let cutoff = Utc::now() - *older_than;
-            let pruned = history
-                .runtime
-                .block_on(history.store.prune(cutoff))
-                .map_err(usage)?;
+            let pruned = history.wait(history.store.prune(cutoff))?;
             print(format, &pruned, || {
                 format!(
                     "Pruned {} scans started before {} and {} report.json documents from {}.\n",
