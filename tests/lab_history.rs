@@ -538,6 +538,29 @@ fn bad_input_gets_a_clear_message_and_exit_code_2() {
         stderr.contains("not a history location") && !stderr.contains("secret"),
         "{stderr}"
     );
+    // A PostgreSQL password shows neither in --help nor when the server
+    // cannot be reached.
+    let secret_url = "postgres://audit:secret@127.0.0.1:1/history";
+    for args in [&["history", "--help"][..], &["scan", "--help"][..]] {
+        let output = mailaudit()
+            .args(args)
+            .env("MAILAUDIT_HISTORY", secret_url)
+            .output()
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&output.stdout).contains("secret"));
+    }
+    let output = mailaudit()
+        .arg("history")
+        .env("MAILAUDIT_HISTORY", secret_url)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot open the history postgres://audit:***@127.0.0.1:1/history")
+            && !stderr.contains("secret"),
+        "{stderr}"
+    );
 }
 
 #[test]

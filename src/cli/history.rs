@@ -23,7 +23,9 @@ pub struct RecordArgs {
         num_args = 0..=1,
         require_equals = true,
         default_missing_value = "",
-        env = "MAILAUDIT_HISTORY"
+        env = "MAILAUDIT_HISTORY",
+        // A PostgreSQL URL may hold a password: --help never shows it.
+        hide_env_values = true
     )]
     pub history: Option<String>,
     /// Neither record nor consult the history, even when MAILAUDIT_HISTORY
@@ -66,6 +68,7 @@ pub struct StoreArg {
         long,
         value_name = "PATH|URL",
         env = "MAILAUDIT_HISTORY",
+        hide_env_values = true,
         global = true
     )]
     pub history: Option<String>,

@@ -80,7 +80,9 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(Duration::from_secs(90))
+            // Also how long an unreachable server is retried before the
+            // command gives up (sqlx retries a refused connection).
+            .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
