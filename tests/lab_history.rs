@@ -690,3 +690,38 @@ fn two_shards_scanning_at_once_both_record_into_one_history() {
         }
     }
 }
+
+#[test]
+fn without_a_history_the_baseline_is_the_previous_scan_on_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.toml");
+    std::fs::write(&profile, "[audit]\ninterval = \"quarterly\"\n").unwrap();
+    let now = Utc::now();
+    let today = save_at(&fixture(), now, &dir.path().join("today.json"));
+    let gov_001 = |baseline_age: i64| {
+        let baseline = save_at(
+            &fixture(),
+            now - Duration::days(baseline_age),
+            &dir.path().join("baseline.json"),
+        );
+        let output = mailaudit()
+            .arg("report")
+            .arg(&today)
+            .arg("--baseline")
+            .arg(&baseline)
+            .arg("--profile")
+            .arg(&profile)
+            .args(["--format", "json", "--out", "-", "--lang", "en"])
+            .env_remove("MAILAUDIT_HISTORY")
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        common::finding(&report, "GOV-001", "dns:bad.test").clone()
+    };
+    // A baseline 200 days old: the quarterly audit was overdue
+    let overdue = gov_001(200);
+    assert_eq!(overdue["status"], "fail", "{overdue}");
+    assert!(overdue["detail"].as_str().unwrap().contains("200 days ago"));
+    // A baseline 30 days old: within the interval
+    assert_eq!(gov_001(30)["status"], "pass");
+}

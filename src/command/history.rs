@@ -2,7 +2,8 @@
 //! part in `scan`, `merge` and `report`: before the rules run, the earlier
 //! scans of each domain are read from the store and written into the
 //! evidence as a fact (GOV-001 reads it; the rules never query the
-//! store); after the report is written, it is recorded.
+//! store), or, without a history, the `--baseline` report's scan time;
+//! after the report is written, it is recorded.
 
 use super::{CommandError, Outcome, exit_code, output::print_stdout};
 use crate::batch;
@@ -98,12 +99,8 @@ impl History {
     /// its scan time, before it is judged again.
     pub fn annotate(&self, report: &mut Report) -> Result<(), CommandError> {
         let domains: Vec<String> = report.targets.iter().map(|t| t.domain.clone()).collect();
-        let mut facts = self.facts(&domains, report.started_at)?;
-        for target in &mut report.targets {
-            target.evidence.history = facts
-                .remove(&target.domain)
-                .map_or_else(history_not_consulted, Attempt::completed);
-        }
+        let facts = self.facts(&domains, report.started_at)?;
+        write_facts(report, facts);
         Ok(())
     }
 
@@ -147,6 +144,49 @@ impl History {
             );
         }
         Ok(recorded)
+    }
+}
+
+/// Writes `facts` into the evidence of each target of `report`.
+fn write_facts(report: &mut Report, mut facts: BTreeMap<String, AuditHistoryEvidence>) {
+    for target in &mut report.targets {
+        target.evidence.history = facts
+            .remove(&target.domain)
+            .map_or_else(history_not_consulted, Attempt::completed);
+    }
+}
+
+/// Without a history, the `--baseline` report is the previous scan on
+/// record (the catalogue's "baseline or history"): its domains were last
+/// scanned when it started, the others not in it. `None` when it did not
+/// start before `before`, so it says nothing about earlier scans.
+pub fn baseline_facts(
+    domains: &[String],
+    baseline: &Report,
+    before: DateTime<Utc>,
+) -> Option<BTreeMap<String, AuditHistoryEvidence>> {
+    (baseline.started_at < before).then(|| {
+        domains
+            .iter()
+            .map(|domain| {
+                let scanned = baseline.targets.iter().any(|t| t.domain == *domain);
+                (
+                    domain.clone(),
+                    AuditHistoryEvidence {
+                        previous_scan: scanned.then_some(baseline.started_at),
+                        scans_on_record: u64::from(scanned),
+                    },
+                )
+            })
+            .collect()
+    })
+}
+
+/// [`baseline_facts`] written into a saved report before it is judged again.
+pub fn annotate_from_baseline(report: &mut Report, baseline: &Report) {
+    let domains: Vec<String> = report.targets.iter().map(|t| t.domain.clone()).collect();
+    if let Some(facts) = baseline_facts(&domains, baseline, report.started_at) {
+        write_facts(report, facts);
     }
 }
 

@@ -2,9 +2,10 @@
 //! `report.json` again, `merge` the JSON Lines of several batch scans
 //! (shards). None of them touches the network. With `--history`, the
 //! earlier scans of each domain are written into the evidence before it is
-//! judged (GOV-001), and the report is recorded.
+//! judged (GOV-001), and the report is recorded; without it, a `--baseline`
+//! report's scan time is the previous scan on record.
 
-use super::history::History;
+use super::history::{History, annotate_from_baseline};
 use super::output::{self, formats, print_stdout};
 use super::{
     CommandError, Outcome, exit_code, load_profile, load_rules, output_dir, read_baseline,
@@ -26,8 +27,10 @@ pub fn report(args: &ReportArgs, quiet: bool) -> Outcome {
     let previous = read_baseline(&args.output)?;
     let profile = load_profile(&args.profile)?;
     let history = History::consult(&args.record)?;
-    if let Some(history) = &history {
-        history.annotate(&mut saved)?;
+    match (&history, &previous) {
+        (Some(history), _) => history.annotate(&mut saved)?,
+        (None, Some(previous)) => annotate_from_baseline(&mut saved, previous),
+        (None, None) => {}
     }
     let mut report = crate::rules::reevaluate(&saved, &rules, language, profile.as_ref());
     if let Some(previous) = &previous {
@@ -93,8 +96,10 @@ pub fn merge(args: &MergeArgs, quiet: bool) -> Outcome {
     })?;
     let language = args.lang.unwrap_or(saved.language);
     let history = History::consult(&args.record)?;
-    if let Some(history) = &history {
-        history.annotate(&mut saved)?;
+    match (&history, &previous) {
+        (Some(history), _) => history.annotate(&mut saved)?,
+        (None, Some(previous)) => annotate_from_baseline(&mut saved, previous),
+        (None, None) => {}
     }
     let mut report = crate::rules::reevaluate(&saved, &rules, language, profile.as_ref());
     if let Some(previous) = &previous {

@@ -31,15 +31,19 @@ pub fn run(args: &ScanArgs, quiet: bool) -> Outcome {
     let mut request = request(args)?;
     // The history is read before the scan (the earlier scans of each
     // domain become evidence GOV-001 judges) and written after it.
+    // Without one, a --baseline report is the previous scan on record.
     let history = History::consult(&args.record)?;
-    if let Some(history) = &history {
-        request.history = Some(history.facts(&request.domains, chrono::Utc::now())?);
-    }
+    let previous = read_baseline(&args.output)?;
+    let now = chrono::Utc::now();
+    request.history = match (&history, &previous) {
+        (Some(history), _) => Some(history.facts(&request.domains, now)?),
+        (None, Some(previous)) => super::history::baseline_facts(&request.domains, previous, now),
+        (None, None) => None,
+    };
     let options = RenderOptions {
         pdf_standard: args.output.pdf_standard,
     };
     let rules = load_rules(&args.rule_source)?;
-    let previous = read_baseline(&args.output)?;
     let out_dir = output_dir(&args.output.out)?;
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CommandError::usage_in("cannot start the async runtime", e))?;
