@@ -292,3 +292,96 @@ impl Store {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Location;
+    use crate::history::record::Source;
+    use crate::report::Report;
+
+    /// The read API a dashboard uses, on a SQLite store holding two scans
+    /// of bad.test (the saved fixture at two times).
+    #[test]
+    fn the_read_api_answers_what_a_dashboard_asks() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let store = Store::open(&Location::Sqlite(dir.path().join("h.sqlite")))
+                .await
+                .unwrap();
+            let text = include_str!("../../tests/fixtures/report-1.3.0.json");
+            let mut report: Report = serde_json::from_str(text).unwrap();
+            let older = store
+                .record(&report, text.as_bytes(), Source::Import)
+                .await
+                .unwrap();
+            report.started_at += chrono::Duration::days(30);
+            let document = serde_json::to_vec(&report).unwrap();
+            let newer = store
+                .record(&report, &document, Source::Scan)
+                .await
+                .unwrap();
+
+            // The latest scan per domain, with its grade and counts
+            let latest = store.latest_per_domain().await.unwrap();
+            assert_eq!(latest.len(), 1);
+            assert_eq!(
+                (
+                    latest[0].scan_id,
+                    latest[0].domain.as_str(),
+                    latest[0].grade.as_str()
+                ),
+                (newer.scan_id, "bad.test", "F")
+            );
+            assert_eq!(latest[0].counts.failed, 59);
+            // The scans of a domain, newest first
+            let scans = store.domain_scans("bad.test").await.unwrap();
+            assert_eq!(
+                scans.iter().map(|s| s.scan_id).collect::<Vec<_>>(),
+                [newer.scan_id, older.scan_id]
+            );
+            assert!(store.domain_scans("good.test").await.unwrap().is_empty());
+            // A report.json by hash, byte for byte, and by scan id
+            assert_eq!(
+                store.document(&older.sha256).await.unwrap(),
+                text.as_bytes()
+            );
+            assert_eq!(
+                store.report(newer.scan_id).await.unwrap().started_at,
+                report.started_at
+            );
+            // The findings of a scan, of one domain
+            let findings = store
+                .findings(older.scan_id, Some("bad.test"))
+                .await
+                .unwrap();
+            assert_eq!(findings.len(), report.findings.len());
+            assert!(
+                store
+                    .findings(older.scan_id, Some("other.test"))
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            // Earlier scans, as GOV-001's fact
+            let earlier = store
+                .previous_scans(&["bad.test".into(), "new.test".into()], report.started_at)
+                .await
+                .unwrap();
+            assert_eq!(earlier.len(), 1, "new.test was never scanned");
+            assert_eq!(earlier["bad.test"].scans, 1);
+            assert_eq!(
+                earlier["bad.test"].latest,
+                store.scan(older.scan_id).await.unwrap().started_at
+            );
+            // Unknown ids and hashes are errors that say what to do
+            let error = store.scan(99).await.unwrap_err().to_string();
+            assert!(error.contains("no scan 99"), "{error}");
+            assert!(store.document("00").await.is_err());
+        });
+    }
+}
