@@ -5,7 +5,7 @@
 //! store), or, without a history, the `--baseline` report's scan time;
 //! after the report is written, it is recorded.
 
-use super::{CommandError, Outcome, exit_code, output::print_stdout};
+use super::{CommandError, Outcome, exit_code, load_profile, output::print_stdout};
 use crate::batch;
 use crate::cli::{HistoryArgs, HistoryCommand, ListFormat, RecordArgs};
 use crate::evidence::Attempt;
@@ -15,7 +15,7 @@ use crate::history::record::{Recorded, Source};
 use crate::history::{HistoryError, Location, Store};
 use crate::report::{Report, json, offline};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -252,7 +252,15 @@ pub fn run(args: &HistoryArgs, quiet: bool) -> Outcome {
             profile,
             rule_source,
             lang,
-        }) => super::history_check::run(&history, profile, rule_source, *lang, format),
+        }) => {
+            let profile = load_profile(profile)?.unwrap_or_default();
+            let mut domains: BTreeSet<String> = profile.audit.domains.iter().cloned().collect();
+            domains.extend(history.domains()?);
+            let domains: Vec<String> = domains.into_iter().collect();
+            let now = Utc::now();
+            let facts = history.facts(&domains, now)?;
+            super::history_check::run(&profile, &facts, rule_source, *lang, format, now)
+        }
         Some(HistoryCommand::Prune { older_than }) => {
             let cutoff = Utc::now() - *older_than;
             let pruned = history.wait(history.store.prune(cutoff))?;

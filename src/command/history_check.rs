@@ -3,15 +3,15 @@
 //! judged on the history fact alone by the rule set's own GOV-001, the
 //! rule a scan runs. For a reminder from cron before an audit is missed.
 
-use super::history::History;
-use super::{CommandError, Outcome, exit_code, load_profile, load_rules};
+use super::{CommandError, Outcome, exit_code, load_rules};
 use crate::Language;
-use crate::cli::{ListFormat, ProfileArg, RuleSource};
-use crate::evidence::Attempt;
+use crate::cli::{ListFormat, RuleSource};
+use crate::evidence::{Attempt, AuditHistoryEvidence};
 use crate::finding::Status;
+use crate::profile::AuditProfile;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The rule judged.
@@ -29,13 +29,15 @@ struct Overdue {
     detail: String,
 }
 
-/// `mailaudit history check`.
+/// `mailaudit history check`: `facts` holds each domain to judge (the
+/// profile's and the history's) with what the history knows of it at `now`.
 pub fn run(
-    history: &History,
-    profile: &ProfileArg,
+    profile: &AuditProfile,
+    facts: &BTreeMap<String, AuditHistoryEvidence>,
     rule_source: &RuleSource,
     language: Language,
     format: ListFormat,
+    now: DateTime<Utc>,
 ) -> Outcome {
     let rules = load_rules(rule_source)?;
     let rule = rules.iter().find(|r| r.id == RULE).ok_or_else(|| {
@@ -43,18 +45,10 @@ pub fn run(
             "the rule set in use has no {RULE}; drop --no-default-rules or add rules/{RULE}.toml"
         ))
     })?;
-    let profile = load_profile(profile)?.unwrap_or_default();
-    let listed: BTreeSet<String> = profile.audit.domains.iter().cloned().collect();
-    let mut domains = listed.clone();
-    domains.extend(history.domains()?);
-    let domains: Vec<String> = domains.into_iter().collect();
-    let now = Utc::now();
-    let facts = history.facts(&domains, now)?;
     let profile_json =
-        serde_json::to_value(&profile).map_err(|e| CommandError::Failed(Box::new(e)))?;
+        serde_json::to_value(profile).map_err(|e| CommandError::Failed(Box::new(e)))?;
     let mut verdicts = Vec::new();
-    for domain in &domains {
-        let fact = &facts[domain];
+    for (domain, fact) in facts {
         let variables = BTreeMap::from([
             (
                 "domain".to_string(),
@@ -67,7 +61,7 @@ pub fn run(
             domain: domain.clone(),
             last_scan: fact.previous_scan,
             scans: fact.scans_on_record,
-            in_profile: listed.contains(domain),
+            in_profile: profile.audit.domains.contains(domain),
             status: verdict.status.to_string(),
             severity: verdict.severity.to_string(),
             detail: verdict.detail,
