@@ -27,6 +27,34 @@ struct Store {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// A PostgreSQL test database is dropped when its test ends.
+impl Drop for Store {
+    fn drop(&mut self) {
+        let Some(name) = self.url.strip_prefix(&format!("{LAB_POSTGRES}/")) else {
+            return;
+        };
+        admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
+}
+
+/// Runs SQL statements on the lab PostgreSQL's maintenance database.
+fn admin(sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&format!("{LAB_POSTGRES}/postgres"))
+            .await
+            .expect("the lab's PostgreSQL is up: tests/lab/lab.sh start history-postgres");
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    });
+}
+
 fn sqlite(test: &str) -> Store {
     let dir = tempfile::tempdir().unwrap();
     let url = dir
@@ -42,25 +70,8 @@ fn sqlite(test: &str) -> Store {
 
 fn postgres(test: &str) -> Store {
     let name = format!("history_{test}_{}", std::process::id());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&format!("{LAB_POSTGRES}/postgres"))
-            .await
-            .expect("the lab's PostgreSQL is up: tests/lab/lab.sh start history-postgres");
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
-    });
+    admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    admin(&format!("CREATE DATABASE {name}"));
     Store {
         url: format!("{LAB_POSTGRES}/{name}"),
         _dir: None,
