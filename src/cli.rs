@@ -2,6 +2,7 @@
 //! not free text, so a bad value is refused by clap with exit code 2 and a
 //! message naming the flag and the input. [`crate::command`] does the work.
 
+pub mod history;
 pub mod values;
 
 use crate::Language;
@@ -11,6 +12,7 @@ use crate::report::Format;
 use crate::report::pdf::PdfStandard;
 use crate::target::Endpoint;
 use clap::{Args, Parser, Subcommand};
+pub use history::{HistoryArgs, HistoryCommand, ListFormat, RecordArgs, StoreArg};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -73,6 +75,9 @@ pub enum Command {
         after_help = "Reads files written by `mailaudit scan --format jsonl` (e.g. one per --shard), and writes the report a single scan of all their domains writes: report.json, report.html and the rest. The rules are run again on the saved evidence; no network is used. A domain in several files is taken from the first.\n\nExamples:\n  mailaudit merge shard-1/report.jsonl shard-2/report.jsonl --out report/\n  mailaudit merge shards/*.jsonl --format json --out - | jq '.findings | length'\n\nExit codes:\n  0  no failed finding at or above --fail-on\n  1  failed findings at or above --fail-on exist\n  2  usage or input error (unreadable or invalid JSONL file, bad flag)"
     )]
     Merge(Box<MergeArgs>),
+    /// The scan history: list scans, compare two, import, show, prune.
+    #[command(after_help = history::HISTORY_HELP)]
+    History(HistoryArgs),
     /// Print the JSON Schema of report.json (docs/report.schema.json).
     Schema,
 }
@@ -233,6 +238,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub profile: ProfileArg,
     #[command(flatten)]
+    pub record: RecordArgs,
+    #[command(flatten)]
     pub rule_source: RuleSource,
 }
 
@@ -261,6 +268,8 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub profile: ProfileArg,
     #[command(flatten)]
+    pub record: RecordArgs,
+    #[command(flatten)]
     pub rule_source: RuleSource,
 }
 
@@ -280,6 +289,8 @@ pub struct MergeArgs {
     pub fail_on: Severity,
     #[command(flatten)]
     pub profile: ProfileArg,
+    #[command(flatten)]
+    pub record: RecordArgs,
     #[command(flatten)]
     pub rule_source: RuleSource,
 }

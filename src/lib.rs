@@ -14,6 +14,7 @@ pub mod finding;
 #[cfg(feature = "fuzz-api")]
 #[doc(hidden)]
 pub mod fuzz_api;
+pub mod history;
 pub mod mail_class;
 pub mod probe;
 pub mod profile;

@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use mailaudit::cli::{Cli, Command, RulesCommand};
-use mailaudit::command::{self, offline, rules, scan};
+use mailaudit::command::{self, history, offline, rules, scan};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Rules {
             command: RulesCommand::Check { dir },
         } => rules::check(dir),
+        Command::History(args) => history::run(args, cli.quiet),
         Command::Schema => {
             // A closed pipe (`| head`) is not an error worth a panic.
             let schema = mailaudit::report::schema::render();

@@ -35,6 +35,46 @@ pub struct AuditProfile {
     pub accepted: Vec<AcceptedFinding>,
     /// The consultant's name, logo and colour on the report.
     pub branding: Branding,
+    /// How often the domains are audited (GOV-001).
+    pub audit: AuditSchedule,
+}
+
+/// `[audit]`: the regular testing Art. 32(1)(d) DSGVO asks for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSchedule {
+    /// How often every domain is scanned: `monthly`, `quarterly`,
+    /// `half-yearly`, `yearly`, or a number of days (`"45 days"`).
+    pub interval: Option<String>,
+    /// The interval in days, computed from `interval` when the profile is
+    /// loaded (the longest such calendar period: a quarter is 92 days), so
+    /// a saved report is judged again without parsing it.
+    pub interval_days: Option<u32>,
+    /// The domains to be audited regularly: `mailaudit history check`
+    /// reports each that the history holds no scan of (normalised when the
+    /// profile is loaded).
+    pub domains: Vec<String>,
+}
+
+impl AuditSchedule {
+    /// Days in an interval as the profile writes it.
+    pub fn days_of(interval: &str) -> Option<u32> {
+        let text = interval.trim().to_ascii_lowercase();
+        match text.as_str() {
+            "monthly" => Some(31),
+            "quarterly" => Some(92),
+            "half-yearly" | "half_yearly" | "semi-annually" => Some(184),
+            "yearly" | "annually" => Some(366),
+            other => {
+                let number = other
+                    .strip_suffix("days")
+                    .or_else(|| other.strip_suffix("day"))
+                    .unwrap_or(other)
+                    .trim();
+                number.parse::<u32>().ok().filter(|&days| days > 0)
+            }
+        }
+    }
 }
 
 /// `[branding]`: who hands the report over, and how it looks.
@@ -189,6 +229,17 @@ impl AuditProfile {
                     periods.join(", ")
                 )));
             }
+        }
+        if let Some(interval) = &profile.audit.interval {
+            profile.audit.interval_days = Some(AuditSchedule::days_of(interval).ok_or_else(|| {
+                bad(format!(
+                    "[audit] interval '{interval}' is not monthly, quarterly, half-yearly, yearly or a number of days such as \"45 days\"; "
+                ))
+            })?);
+        }
+        for domain in &mut profile.audit.domains {
+            *domain = crate::target::parse_domain(domain)
+                .map_err(|error| bad(format!("[audit] domains: {error}; ")))?;
         }
         if let Some(colour) = &profile.branding.colour {
             let hex = colour.strip_prefix('#').unwrap_or("");
@@ -411,6 +462,37 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("missing.png")
+        );
+    }
+
+    #[test]
+    fn the_audit_interval_becomes_days_and_a_bad_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[audit]\ninterval = \"quarterly\"\n").unwrap();
+        assert_eq!(
+            AuditProfile::load(&path).unwrap().audit.interval_days,
+            Some(92)
+        );
+        std::fs::write(&path, "[audit]\ninterval = \"45 days\"\n").unwrap();
+        assert_eq!(
+            AuditProfile::load(&path).unwrap().audit.interval_days,
+            Some(45)
+        );
+        std::fs::write(
+            &path,
+            "[audit]\ninterval = \"yearly\"\ndomains = [\"Example.ORG.\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            AuditProfile::load(&path).unwrap().audit.domains,
+            ["example.org"]
+        );
+        std::fs::write(&path, "[audit]\ninterval = \"fortnightly\"\n").unwrap();
+        let error = AuditProfile::load(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("fortnightly") && error.contains("p.toml"),
+            "{error}"
         );
     }
 

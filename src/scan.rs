@@ -3,6 +3,7 @@
 //! domain. Running many domains side by side is [`crate::batch::run`].
 
 use crate::credentials::MailboxLogin;
+use crate::evidence::{Attempt, AuditHistoryEvidence, history_not_consulted};
 use crate::probe::{self, ProbeContext, Progress, dns::Dns, trust::TrustStore};
 use crate::profile::AuditProfile;
 use crate::report::{Settings, Target};
@@ -10,6 +11,7 @@ use crate::target::Endpoint;
 use crate::{Language, dnssec_anchor};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -46,6 +48,10 @@ pub struct ScanRequest {
     pub mailbox_options: probe::mailbox::MailboxOptions,
     /// The audit profile (`--profile`), or the defaults.
     pub profile: AuditProfile,
+    /// What the history store (`--history`) holds about each domain's
+    /// earlier scans, read by the command layer before the scan; `None`
+    /// without a store. Written into each domain's evidence for GOV-001.
+    pub history: Option<BTreeMap<String, AuditHistoryEvidence>>,
 }
 
 /// Why a scan could not start.
@@ -171,6 +177,15 @@ async fn scan_one(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "scanned"
     );
+    evidence.history = match &request.history {
+        None => history_not_consulted(),
+        Some(facts) => {
+            Attempt::completed(facts.get(domain).cloned().unwrap_or(AuditHistoryEvidence {
+                previous_scan: None,
+                scans_on_record: 0,
+            }))
+        }
+    };
     progress.domain_done(domain);
     Target {
         domain: domain.to_string(),

@@ -19,6 +19,32 @@ pub fn at_least_one(input: &str) -> Result<usize, String> {
     }
 }
 
+/// `history prune --older-than`: days (`400d`), weeks (`12w`) or years
+/// (`2y`, 365 days each).
+pub fn age(input: &str) -> Result<chrono::Duration, String> {
+    let text = input.trim().to_ascii_lowercase();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let days_per = match unit.trim() {
+        "d" | "day" | "days" => 1,
+        "w" | "week" | "weeks" => 7,
+        "y" | "year" | "years" => 365,
+        _ => {
+            return Err(format!(
+                "'{input}' is not a duration; give days, weeks or years, e.g. 400d, 12w or 2y"
+            ));
+        }
+    };
+    match number.parse::<i64>() {
+        Ok(n) if n > 0 && n <= 100_000 => Ok(chrono::Duration::days(n * days_per)),
+        _ => Err(format!(
+            "'{input}' needs a whole number above 0, e.g. 400d, 12w or 2y"
+        )),
+    }
+}
+
 /// `--timeout`: seconds above 0 and at most 300.
 pub fn timeout(input: &str) -> Result<f64, String> {
     let seconds: f64 = input

@@ -1,7 +1,7 @@
 //! The subcommands of the `mailaudit` binary, one function each, from the
 //! parsed command line ([`crate::cli`]) to an exit code: `scan` ([`scan`]),
 //! `report`, `evaluate` and `merge` ([`offline`]), `rules list` and
-//! `rules check` ([`rules`]). Writing the reports and the summary is
+//! `rules check` ([`rules`]), `history` ([`history`]). Writing the reports and the summary is
 //! [`output`]; the progress bar is [`progress`].
 //!
 //! Exit codes (also in `mailaudit --help`): 0 no failed finding at or above
@@ -10,6 +10,9 @@
 //! interrupted batch.
 
 pub mod batch_scan;
+pub mod history;
+mod history_check;
+mod history_diff;
 pub mod offline;
 pub mod output;
 pub mod progress;

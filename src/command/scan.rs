@@ -3,6 +3,7 @@
 //! reports written, and the exit code.
 
 use super::batch_scan::{self, Scanned};
+use super::history::History;
 use super::output::{self, formats};
 use super::progress::Terminal;
 use super::{
@@ -13,6 +14,7 @@ use crate::batch;
 use crate::cli::ScanArgs;
 use crate::cli::values::key_lookup;
 use crate::credentials::{self, PasswordSource};
+use crate::history::record::Source;
 use crate::probe::location::{IANA_BOOTSTRAP, LocationSettings};
 use crate::probe::mailbox::MailboxOptions;
 use crate::report::{Format, RenderOptions, baseline};
@@ -27,6 +29,17 @@ const COULD_NOT_RUN_NOTE: &str = "mailaudit: the scan could not run: no target g
 pub fn run(args: &ScanArgs, quiet: bool) -> Outcome {
     let formats = report_formats(args)?;
     let mut request = request(args)?;
+    // The history is read before the scan (the earlier scans of each
+    // domain become evidence GOV-001 judges) and written after it.
+    // Without one, a --baseline report is the previous scan on record.
+    let history = History::consult(&args.record)?;
+    let previous = read_baseline(&args.output)?;
+    let now = chrono::Utc::now();
+    request.history = match (&history, &previous) {
+        (Some(history), _) => Some(history.facts(&request.domains, now)?),
+        (None, Some(previous)) => super::history::baseline_facts(&request.domains, previous, now),
+        (None, None) => None,
+    };
     let options = RenderOptions {
         pdf_standard: args.output.pdf_standard,
     };
@@ -36,7 +49,6 @@ pub fn run(args: &ScanArgs, quiet: bool) -> Outcome {
         .iter()
         .find_map(|rule| rule.tables.as_ref())
         .map(|tables| std::sync::Arc::new(tables.classes.clone()));
-    let previous = read_baseline(&args.output)?;
     let out_dir = output_dir(&args.output.out)?;
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CommandError::usage_in("cannot start the async runtime", e))?;
@@ -44,7 +56,12 @@ pub fn run(args: &ScanArgs, quiet: bool) -> Outcome {
     // A batch whose lines go to a file and whose only report is report.json
     // keeps no domain: report.json is read back from the file.
     let stream_file = args.resume.is_some() || (wants_jsonl(args) && out_dir.is_some());
-    let keep = !(stream_file && formats.iter().all(|&f| f == Format::Json) && previous.is_none());
+    // Recording reads report.json back from the output directory, or
+    // needs the report kept when it goes to stdout.
+    let keep = !(stream_file
+        && formats.iter().all(|&f| f == Format::Json)
+        && previous.is_none()
+        && (history.is_none() || out_dir.is_some()));
     let stream = batch::stream::open(
         args.resume.as_deref(),
         wants_jsonl(args),
@@ -84,6 +101,9 @@ pub fn run(args: &ScanArgs, quiet: bool) -> Outcome {
                         eprintln!("{COULD_NOT_RUN_NOTE}");
                         return Ok(COULD_NOT_RUN);
                     }
+                    if let (Some(history), Some(dir)) = (&history, &out_dir) {
+                        record_written(history, &dir.join(Format::Json.file_name()), quiet)?;
+                    }
                     return Ok(exit_code(tally.fails_at(args.fail_on)));
                 }
                 Scanned::Done { report, .. } => *report,
@@ -107,10 +127,27 @@ pub fn run(args: &ScanArgs, quiet: bool) -> Outcome {
         output::print_domain_table(&report, out_dir.as_deref(), quiet);
     }
     if report.could_not_run() {
+        // Not a scan on record: GOV-001 counts scans that ran.
         eprintln!("{COULD_NOT_RUN_NOTE}");
         return Ok(COULD_NOT_RUN);
     }
+    if let Some(history) = &history {
+        history.record(&report, Source::Scan, quiet)?;
+    }
     Ok(exit_code(report.fails_at(args.fail_on)))
+}
+
+/// Records the report.json a streamed batch wrote, byte for byte.
+fn record_written(
+    history: &History,
+    path: &std::path::Path,
+    quiet: bool,
+) -> Result<(), CommandError> {
+    let report = crate::report::offline::read(path).map_err(CommandError::usage)?;
+    let document = std::fs::read(path)
+        .map_err(|e| CommandError::usage_in(format!("cannot read {}", path.display()), e))?;
+    history.record_document(&report, &document, Source::Scan, quiet)?;
+    Ok(())
 }
 
 fn wants_jsonl(args: &ScanArgs) -> bool {
@@ -246,6 +283,7 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
             deep_invoice_check: args.deep_invoice_check,
         },
         profile: load_profile(&args.profile)?.unwrap_or_default(),
+        history: None,
     })
 }
 

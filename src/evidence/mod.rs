@@ -10,6 +10,7 @@ mod client_config;
 mod dns;
 mod dnssec;
 mod endpoint;
+mod history;
 mod key_discovery;
 mod location;
 mod mail_auth;
@@ -29,6 +30,7 @@ pub use dnssec::{
     Security, TlsaOutcome, TlsaRecord, TlsaResult, TlsaRrset, ValidatedAnswer, ValidationSetup,
 };
 pub use endpoint::{AuthExposure, DialogueEvidence, EndpointEvidence, PortState, TcpEvidence};
+pub use history::{AuditHistoryEvidence, history_not_consulted};
 pub use key_discovery::{KeyDiscoveryEvidence, KeyRecord, KeyRecordLookup, WkdPolicyEvidence};
 pub use location::{AddressLocation, LocationEvidence, RdapNetwork, location_not_recorded};
 pub use mail_auth::{
@@ -51,7 +53,7 @@ pub use tls_scan::{
 use serde::{Deserialize, Serialize};
 
 /// Version of the evidence and report JSON shape.
-pub const SCHEMA_VERSION: &str = "1.7.0";
+pub const SCHEMA_VERSION: &str = "1.8.0";
 
 /// The evidence of one scanned domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -84,4 +86,9 @@ pub struct DomainEvidence {
     /// The read-only audits of the mailboxes given with `--mailbox`.
     #[serde(default)]
     pub mailboxes: Vec<MailboxEvidence>,
+    /// The earlier scans of the domain in the history store (GOV-001),
+    /// filled by the command layer before the rules run; skipped without
+    /// a store. Schema 1.6.
+    #[serde(default = "history_not_consulted")]
+    pub history: Attempt<AuditHistoryEvidence>,
 }

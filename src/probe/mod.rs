@@ -150,6 +150,8 @@ pub async fn scan_domain(
         location,
         // Filled by the scan after the endpoints are known (`--mailbox`).
         mailboxes: Vec::new(),
+        // Filled by the scan from the history store, if one was given.
+        history: crate::evidence::history_not_consulted(),
     }
 }
 

@@ -11,7 +11,7 @@ set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 # Resolve our own directory so the lab works from any current directory.
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-for lib in common install pki mailauth rdap legacy org cyrus exim relay dns resolver render services selftest; do
+for lib in common install pki mailauth rdap legacy org cyrus exim relay postgres dns resolver render services selftest; do
 	# shellcheck source=/dev/null
 	. "$LAB_DIR/lib/$lib.sh"
 done
@@ -65,6 +65,7 @@ lab_generate() {
 	lab_cyrus
 	lab_exim
 	lab_relay
+	lab_postgres
 }
 
 # Start SERVICE, or leave it running -- unless what it reads was just
@@ -142,6 +143,7 @@ cmd_env() {
 	printf 'export MAILAUDIT_LAB_RESOLVER=%q\n' "$LAB_DNS_ADDR"
 	printf 'export MAILAUDIT_LAB_CA=%q\n' "$LAB_RUN/ca/ca.pem"
 	printf 'export MAILAUDIT_LAB_ANCHOR=%q\n' "$LAB_RUN/dns/root.anchor"
+	printf 'export MAILAUDIT_LAB_POSTGRES=%q\n' "postgres://mailaudit@$LAB_PG_ADDR:$LAB_PG_PORT/postgres"
 }
 
 main() {

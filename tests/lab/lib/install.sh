@@ -17,6 +17,9 @@ LAB_PACKAGES=(
 	openssl curl iproute2 procps
 	# lib/maildir.py generates the lab mailboxes (stdlib only)
 	python3
+	# the scan history's PostgreSQL backend (lib/postgres.sh, issue 13); the
+	# lab runs its own cluster, never the package's system one
+	postgresql
 )
 
 # Debian system services of exactly these daemons. They must never run while

@@ -5,11 +5,11 @@
 # forks into its own session, so run/pids/PROC.sid lets `stop` also reap
 # children that outlive their master, without ever matching by name.
 
-LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}" "${LAB_ORG_SERVICES[@]}" "${LAB_CYRUS_SERVICES[@]}" "${LAB_EXIM_SERVICES[@]}" "${LAB_RELAY_SERVICES[@]}")
+LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}" "${LAB_ORG_SERVICES[@]}" "${LAB_CYRUS_SERVICES[@]}" "${LAB_EXIM_SERVICES[@]}" "${LAB_RELAY_SERVICES[@]}" "${LAB_PG_SERVICES[@]}")
 
 lab_service_procs() {
 	case $1 in
-	dns | resolver | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13 | org-dovecot | cyrus | exim) echo "$1" ;;
+	dns | resolver | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13 | org-dovecot | cyrus | exim | history-postgres) echo "$1" ;;
 	relay-open-postfix | relay-mynet-postfix | relay-closed-postfix | relay-outside-postfix) echo "$1" ;; # no SASL
 	good-postfix | bad-postfix | legacy-postfix) echo "$1-sasl $1" ;; # SASL first: smtpd needs it
 	*) lab_die "unknown service '$1' (known: ${LAB_SERVICES[*]})" ;;
@@ -36,6 +36,7 @@ lab_service_ports() {
 	relay-mynet-postfix) echo "$LAB_RELAY_MYNET:25" ;;
 	relay-closed-postfix) echo "$LAB_RELAY_CLOSED:25" ;;
 	relay-outside-postfix) echo "$LAB_RELAY_OUTSIDE:25" ;;
+	history-postgres) echo "$LAB_PG_ADDR:$LAB_PG_PORT" ;;
 	esac
 }
 
@@ -47,6 +48,7 @@ lab_proc_comm() {
 	resolver) echo unbound ;;
 	*-postfix | cyrus) echo master ;;
 	exim) echo exim4 ;;
+	history-postgres) echo postgres ;;
 	*-nginx) echo nginx ;;
 	*) echo dovecot ;;
 	esac
@@ -101,6 +103,7 @@ lab_proc_launch() {
 		;;
 	cyrus) lab_cyrus_launch ;;
 	exim) lab_exim_launch ;;
+	history-postgres) lab_postgres_launch ;;
 	*-postfix)
 		local dir="$LAB_RUN/$proc" queue="$LAB_SHORT/$proc/queue" netns=()
 		if [[ $proc == relay-outside-postfix ]]; then
@@ -145,6 +148,9 @@ lab_proc_stop() {
 	if pid=$(lab_proc_pid "$proc"); then
 		if [[ $proc == *-postfix ]]; then
 			lab_detached "$LAB_LOGS/$proc.start.log" postfix -c "$LAB_RUN/$proc/etc" stop || true
+		elif [[ $proc == history-postgres ]]; then
+			# SIGINT is PostgreSQL's fast shutdown (SIGTERM waits for clients).
+			kill -INT "$pid" 2>/dev/null || true
 		else
 			kill -TERM "$pid" 2>/dev/null || true
 		fi
