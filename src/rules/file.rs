@@ -71,7 +71,11 @@ pub struct RuleFile {
     pub area: String,
     pub subject: SubjectKind,
     /// A mailbox rule judged a second time per domain, on `org:DOMAIN`,
-    /// over the retention views of all its audited mailboxes added up.
+    /// over the retention views of all its audited mailboxes added up. In
+    /// that scope `retention` is the added-up view, `organisation` says how
+    /// many mailboxes were audited and which were not, and `mailbox` holds
+    /// only `folders` (completed when at least one mailbox was read), so
+    /// such a rule reads `retention` and requires at most `mailbox.folders`.
     #[serde(default)]
     pub organisation: bool,
     pub severity: String,
