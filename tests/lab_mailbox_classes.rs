@@ -100,6 +100,20 @@ fn audited<'a>(report: &'a Value, user: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no mailbox {user}"))
 }
 
+/// The folder of `mailbox` (audited evidence) that the manifest's `info`
+/// names, and the class counts recorded for it.
+fn recorded<'a>(mailbox: &'a Value, info: &Value, user: &str) -> (&'a Value, Counts) {
+    let found = mailbox["folders"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == info["imap_name"])
+        .unwrap_or_else(|| panic!("{user}: no folder {}", info["imap_name"]));
+    let classes = serde_json::from_value(found.get("classes").cloned().unwrap_or(Value::Null))
+        .unwrap_or_default();
+    (found, classes)
+}
+
 /// Asserts every mailbox's classes per folder and year against the
 /// manifest, the totals, and that only read-only commands were sent.
 fn assert_every_class_count(report: &Value, manifest: &Value) {
@@ -113,17 +127,10 @@ fn assert_every_class_count(report: &Value, manifest: &Value) {
             "{user}"
         );
         assert_eq!(mailbox["class_file"]["sha256"].as_str().unwrap().len(), 64);
-        let recorded = mailbox["folders"]["value"].as_array().unwrap();
-        assert_eq!(recorded.len(), folders.as_object().unwrap().len(), "{user}");
+        let folder_count = mailbox["folders"]["value"].as_array().unwrap().len();
+        assert_eq!(folder_count, folders.as_object().unwrap().len(), "{user}");
         for (folder, info) in folders.as_object().unwrap() {
-            let name = info["imap_name"].as_str().unwrap();
-            let found = recorded
-                .iter()
-                .find(|f| f["name"] == name)
-                .unwrap_or_else(|| panic!("{user}: no folder {name}"));
-            let classes: Counts =
-                serde_json::from_value(found.get("classes").cloned().unwrap_or(Value::Null))
-                    .unwrap_or_default();
+            let (found, classes) = recorded(mailbox, info, user);
             let expected: Counts = serde_json::from_value(info["classes"].clone()).unwrap();
             assert_eq!(classes, expected, "{user} {folder}");
             assert!(
@@ -733,15 +740,7 @@ fn a_server_that_disconnects_mid_fetch_leaves_that_mailbox_inconclusive_and_the_
         let mailbox = audited(&report, user);
         assert_eq!(mailbox["folders"]["status"], "completed", "{user}");
         for (folder, info) in manifest["mailboxes"][user].as_object().unwrap() {
-            let found = mailbox["folders"]["value"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["name"] == info["imap_name"])
-                .unwrap_or_else(|| panic!("{user}: no folder {folder}"));
-            let classes: Counts =
-                serde_json::from_value(found.get("classes").cloned().unwrap_or(Value::Null))
-                    .unwrap_or_default();
+            let (_, classes) = recorded(mailbox, info, user);
             let expected: Counts = serde_json::from_value(info["classes"].clone()).unwrap();
             assert_eq!(classes, expected, "{user} {folder}");
         }
@@ -854,15 +853,7 @@ fn the_deep_check_finds_the_invoice_xml_inside_a_pdf_and_changes_nothing() {
     for (user, folders) in mailboxes {
         let mailbox = audited(&report, user);
         for (folder, info) in folders.as_object().unwrap() {
-            let found = mailbox["folders"]["value"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["name"] == info["imap_name"])
-                .unwrap_or_else(|| panic!("{user}: no folder {folder}"));
-            let classes: Counts =
-                serde_json::from_value(found.get("classes").cloned().unwrap_or(Value::Null))
-                    .unwrap_or_default();
+            let (found, classes) = recorded(mailbox, info, user);
             let expected: Counts = serde_json::from_value(info["classes_deep"].clone()).unwrap();
             assert_eq!(classes, expected, "{user} {folder}");
             fetched += found["deep_checked"].as_u64().unwrap_or(0);

@@ -7,7 +7,6 @@
 
 use super::evidence_path::{attempts_in, missing};
 use super::retention_view;
-use super::retention_view::organisation::OrganisationRetention;
 use super::tables::Tables;
 use super::value::{display, to_cel};
 use super::{Rule, SubjectKind, Template, TemplatePart, Thresholds};
@@ -172,7 +171,7 @@ pub fn evaluate<'a>(
                 if push(&mut findings, &mut seen, rule, &subject, &scope, language)
                     && let Some(last) = findings.last_mut()
                 {
-                    partial(last, &org, language);
+                    retention_view::organisation::qualify(last, &org, language);
                 }
             }
         }
@@ -190,42 +189,6 @@ pub(super) fn tables_of(rules: &[Rule]) -> Option<Arc<Tables>> {
         .iter()
         .find_map(|rule| rule.tables.clone())
         .or_else(|| Tables::embedded().ok().map(Arc::new))
-}
-
-/// An organisation finding over part of its mailboxes: a pass becomes
-/// inconclusive (what was not read cannot pass), a failure stands and
-/// says how many mailboxes it covers.
-fn partial(finding: &mut Finding, org: &OrganisationRetention, language: Language) {
-    if org.incomplete.is_empty() || org.audited == 0 {
-        return;
-    }
-    let missing = org.incomplete.len();
-    let names: Vec<String> = org
-        .incomplete
-        .iter()
-        .map(|p| format!("{}: {}", p.user, p.reason))
-        .collect();
-    let german = language == Language::De;
-    let note = if german {
-        format!(
-            "{missing} von {} Postfächern konnten nicht geprüft werden ({}).",
-            org.mailboxes,
-            names.join("; ")
-        )
-    } else {
-        format!(
-            "{missing} of {} mailboxes could not be audited ({}).",
-            org.mailboxes,
-            names.join("; ")
-        )
-    };
-    if finding.status == Status::Pass {
-        finding.status = Status::Inconclusive;
-        finding.detail = note;
-    } else if finding.status == Status::Fail {
-        finding.detail.push(' ');
-        finding.detail.push_str(&note);
-    }
 }
 
 /// The class file of the rule set, else the embedded one.

@@ -9,7 +9,9 @@
 //! passing (missing evidence is never a pass).
 
 use super::{ClassCount, ClassYear, RetentionView, YearCount, summarise};
+use crate::Language;
 use crate::evidence::MailboxEvidence;
+use crate::finding::{Finding, Status};
 use crate::mail_class::ClassFile;
 pub use crate::report::assessment::{MailboxProblem, OrganisationRetention};
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,6 +92,42 @@ pub fn aggregate(
         incomplete,
         retention,
     })
+}
+
+/// An organisation finding over part of its mailboxes: a pass becomes
+/// inconclusive (what was not read cannot pass), a failure stands and
+/// says how many mailboxes it covers.
+pub fn qualify(finding: &mut Finding, org: &OrganisationRetention, language: Language) {
+    if org.incomplete.is_empty() || org.audited == 0 {
+        return;
+    }
+    let missing = org.incomplete.len();
+    let names: Vec<String> = org
+        .incomplete
+        .iter()
+        .map(|p| format!("{}: {}", p.user, p.reason))
+        .collect();
+    let german = language == Language::De;
+    let note = if german {
+        format!(
+            "{missing} von {} Postfächern konnten nicht geprüft werden ({}).",
+            org.mailboxes,
+            names.join("; ")
+        )
+    } else {
+        format!(
+            "{missing} of {} mailboxes could not be audited ({}).",
+            org.mailboxes,
+            names.join("; ")
+        )
+    };
+    if finding.status == Status::Pass {
+        finding.status = Status::Inconclusive;
+        finding.detail = note;
+    } else if finding.status == Status::Fail {
+        finding.detail.push(' ');
+        finding.detail.push_str(&note);
+    }
 }
 
 /// Folder-year counts summed by folder and year; the earliest date wins;
