@@ -3,6 +3,7 @@
 //! message naming the flag and the input. [`crate::command`] does the work.
 
 pub mod history;
+pub mod serve;
 pub mod values;
 
 use crate::Language;
@@ -13,6 +14,7 @@ use crate::report::pdf::PdfStandard;
 use crate::target::Endpoint;
 use clap::{Args, Parser, Subcommand};
 pub use history::{HistoryArgs, HistoryCommand, ListFormat, RecordArgs, StoreArg};
+pub use serve::ServeArgs;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -78,6 +80,9 @@ pub enum Command {
     /// The scan history: list scans, compare two, import, show, prune.
     #[command(after_help = history::HISTORY_HELP)]
     History(HistoryArgs),
+    /// Open the read-only web dashboard over the scan history.
+    #[command(after_help = serve::SERVE_HELP)]
+    Serve(Box<ServeArgs>),
     /// Print the JSON Schema of report.json (docs/report.schema.json).
     Schema,
 }

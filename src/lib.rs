@@ -22,6 +22,7 @@ pub mod report;
 pub mod retention;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 pub mod target;
 
 /// The language of a report.

@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use mailaudit::cli::{Cli, Command, RulesCommand};
-use mailaudit::command::{self, history, offline, rules, scan};
+use mailaudit::command::{self, history, offline, rules, scan, serve};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             command: RulesCommand::Check { dir },
         } => rules::check(dir),
         Command::History(args) => history::run(args, cli.quiet),
+        Command::Serve(args) => serve::run(args, cli.quiet),
         Command::Schema => {
             // A closed pipe (`| head`) is not an error worth a panic.
             let schema = mailaudit::report::schema::render();

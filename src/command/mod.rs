@@ -1,7 +1,7 @@
 //! The subcommands of the `mailaudit` binary, one function each, from the
 //! parsed command line ([`crate::cli`]) to an exit code: `scan` ([`scan`]),
 //! `report`, `evaluate` and `merge` ([`offline`]), `rules list` and
-//! `rules check` ([`rules`]), `history` ([`history`]). Writing the reports and the summary is
+//! `rules check` ([`rules`]), `history` ([`history`]), `serve` ([`serve`]). Writing the reports and the summary is
 //! [`output`]; the progress bar is [`progress`].
 //!
 //! Exit codes (also in `mailaudit --help`): 0 no failed finding at or above
@@ -18,6 +18,7 @@ pub mod output;
 pub mod progress;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 
 use crate::cli::{OutputArgs, ProfileArg, RuleSource};
 use crate::profile::AuditProfile;

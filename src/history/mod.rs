@@ -16,12 +16,17 @@
 //! - [`record`]: writing one report in one transaction;
 //! - [`read`]: the read API (scans, latest per domain, documents,
 //!   findings, previous scans) a dashboard uses as well;
+//! - [`dashboard`]: what `mailaudit serve` shows (grade trends,
+//!   certificates expiring, open findings by age), from the indexes
+//!   `index` keeps when a scan is recorded;
 //! - [`diff`]: two scans compared (the `--baseline` logic), and regressions;
 //! - [`prune`]: forgetting scans older than a duration.
 //!
 //! [`Report`]: crate::report::Report
 
+pub mod dashboard;
 pub mod diff;
+pub(crate) mod index;
 pub mod location;
 pub mod prune;
 pub mod read;

@@ -147,6 +147,16 @@ impl Store {
             .await
     }
 
+    /// The domains of one scan with their grades and counts, by name.
+    pub async fn scan_domains(&self, scan_id: i64) -> Result<Vec<DomainScan>, HistoryError> {
+        self.scan(scan_id).await?;
+        let sql = format!(
+            "SELECT {DOMAIN_COLUMNS} FROM scan_domains d JOIN scans s ON s.id = d.scan_id WHERE d.scan_id = $1 ORDER BY d.domain"
+        );
+        self.domain_rows(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(scan_id))
+            .await
+    }
+
     /// The latest scan of every domain (ties: the higher scan id), by
     /// domain name.
     pub async fn latest_per_domain(&self) -> Result<Vec<DomainScan>, HistoryError> {

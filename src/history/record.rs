@@ -118,6 +118,9 @@ impl Store {
             )
             .await
             .map_err(|e| failed("storing a domain of the scan", e))?;
+            super::index::index_domain(&mut tx, scan_id, &target.domain, &target.evidence, true)
+                .await
+                .map_err(|e| failed("indexing a domain of the scan", e))?;
         }
         if let Some((marker, hold)) = &self.pause_inside_write {
             let _ = std::fs::write(marker, b"inside the history transaction\n");

@@ -20,16 +20,30 @@ const SQLITE_PRAGMAS: &str =
 
 /// The migrations of one backend, oldest first. A released file is never
 /// edited (sqlx checks its checksum); a change is a new file.
-const SQLITE: [(i64, &str, &str); 1] = [(
-    1,
-    "history",
-    include_str!("../../migrations/sqlite/0001_history.sql"),
-)];
-const POSTGRES: [(i64, &str, &str); 1] = [(
-    1,
-    "history",
-    include_str!("../../migrations/postgres/0001_history.sql"),
-)];
+const SQLITE: [(i64, &str, &str); 2] = [
+    (
+        1,
+        "history",
+        include_str!("../../migrations/sqlite/0001_history.sql"),
+    ),
+    (
+        2,
+        "dashboard",
+        include_str!("../../migrations/sqlite/0002_dashboard.sql"),
+    ),
+];
+const POSTGRES: [(i64, &str, &str); 2] = [
+    (
+        1,
+        "history",
+        include_str!("../../migrations/postgres/0001_history.sql"),
+    ),
+    (
+        2,
+        "dashboard",
+        include_str!("../../migrations/postgres/0002_dashboard.sql"),
+    ),
+];
 
 /// The table sqlx records applied migrations in: named for mailaudit, so a
 /// PostgreSQL database shared with another sqlx application keeps apart.
@@ -101,6 +115,7 @@ impl Store {
             pause_inside_write: None,
         };
         store.prepare().await?;
+        super::index::backfill(&store).await?;
         Ok(store)
     }
 
