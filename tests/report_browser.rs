@@ -9,70 +9,15 @@
 
 mod common;
 
+use common::browser::{chromium_or_skip, png_size, run_chromium};
 use common::{mailaudit, scan_lab};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// Chromium: `MAILAUDIT_CHROMIUM`, else Debian's `/usr/bin/chromium`.
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("MAILAUDIT_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    path.exists().then_some(path)
-}
-
-/// Runs headless Chromium on `page` with a fresh profile and no network
-/// beyond the file itself; bounded by `timeout`, so a hung browser fails
-/// the test instead of the CI job.
-fn run_chromium(browser: &Path, profile: &Path, args: &[String], page: &Path) -> Output {
-    let output = Command::new("timeout")
-        .arg("120")
-        .arg(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(
-        output.status.success(),
-        "chromium {args:?} failed ({:?}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-/// Width and height from a PNG's IHDR chunk.
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
-    assert_eq!(&bytes[12..16], b"IHDR");
-    let number = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
-    (number(16), number(20))
-}
+use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn the_html_report_renders_and_prints_in_headless_chromium() {
-    let Some(browser) = chromium() else {
-        if std::env::var_os("MAILAUDIT_REQUIRE_BROWSER").is_some() {
-            panic!(
-                "MAILAUDIT_REQUIRE_BROWSER is set but chromium is missing: apt-get install chromium"
-            );
-        }
-        eprintln!(
-            "SKIPPED: the browser test needs Debian's chromium (apt-get install chromium); set MAILAUDIT_REQUIRE_BROWSER=1 to make its absence an error"
-        );
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     // Given the lab's report, re-rendered offline as HTML
@@ -87,7 +32,7 @@ fn the_html_report_renders_and_prints_in_headless_chromium() {
         .arg(&saved)
         .assert()
         .code(1);
-    let page = out.join("report.html");
+    let page = format!("file://{}", out.join("report.html").display());
     let report: Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
 

@@ -50,9 +50,7 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<u8, CommandError> {
         .build()
         .map_err(|e| CommandError::usage_in("cannot start the async runtime", e))?;
     runtime.block_on(async {
-        let store = Store::open(&location)
-            .await
-            .map_err(CommandError::usage)?;
+        let store = Store::open(&location).await.map_err(CommandError::usage)?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|error| {
@@ -66,7 +64,11 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<u8, CommandError> {
             eprintln!(
                 "Dashboard: http://{address}/ over the history {} (read-only{}; Ctrl-C stops it)",
                 store.location(),
-                if token.is_some() { ", token required" } else { "" }
+                if token.is_some() {
+                    ", token required"
+                } else {
+                    ""
+                }
             );
         }
         let dashboard = Dashboard {

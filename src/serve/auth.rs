@@ -137,7 +137,10 @@ mod tests {
         assert_eq!(secret("Bearer abc"), Some(b"abc".to_vec()));
         // "auditor:s3cret:x" in Basic: the password is everything after the first colon
         let basic = base64::engine::general_purpose::STANDARD.encode("auditor:s3cret:x");
-        assert_eq!(secret(&format!("Basic {basic}")), Some(b"s3cret:x".to_vec()));
+        assert_eq!(
+            secret(&format!("Basic {basic}")),
+            Some(b"s3cret:x".to_vec())
+        );
         assert_eq!(secret("Basic !!!"), None);
         assert_eq!(secret("Digest abc"), None);
         assert_eq!(secret("Bearer"), None);

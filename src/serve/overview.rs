@@ -196,7 +196,10 @@ fn weeks(
                 let labelled = date.day() == 1 || (date == today);
                 Day {
                     month: if labelled {
-                        months.get(date.month0() as usize).cloned().unwrap_or_default()
+                        months
+                            .get(date.month0() as usize)
+                            .cloned()
+                            .unwrap_or_default()
                     } else {
                         String::new()
                     },
@@ -288,7 +291,13 @@ pub async fn certificates(
         ),
         rows,
     };
-    page::render(&dashboard, language, "certificates.html", "certificates", page)
+    page::render(
+        &dashboard,
+        language,
+        "certificates.html",
+        "certificates",
+        page,
+    )
 }
 
 #[derive(Serialize)]
@@ -352,7 +361,10 @@ pub async fn findings(
     }
     let domain = params.domain.filter(|d| !d.is_empty());
     if let Some(domain) = &domain
-        && (domain.len() > 253 || !domain.chars().all(|c| c.is_ascii_alphanumeric() || "-._:".contains(c)))
+        && (domain.len() > 253
+            || !domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._:".contains(c)))
     {
         return bad(format!("domain={domain}: not a domain name"));
     }

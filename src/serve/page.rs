@@ -150,7 +150,8 @@ pub fn render(
         context.insert("active", active);
         context.insert("locked", &dashboard.token.is_some());
         context.insert("page", &page);
-        tera.render(template, &context).map_err(|e| format!("{e:?}"))
+        tera.render(template, &context)
+            .map_err(|e| format!("{e:?}"))
     });
     match rendered {
         Ok(html) => Html(html).into_response(),

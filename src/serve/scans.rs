@@ -218,7 +218,11 @@ pub async fn report_json(
     let scan = or_page!(
         dashboard,
         language,
-        dashboard.store.scan(id).await.map_err(Problem::from_history)
+        dashboard
+            .store
+            .scan(id)
+            .await
+            .map_err(Problem::from_history)
     );
     let bytes = or_page!(
         dashboard,
@@ -259,7 +263,11 @@ pub async fn report_pdf(
     let scan = or_page!(
         dashboard,
         language,
-        dashboard.store.scan(id).await.map_err(Problem::from_history)
+        dashboard
+            .store
+            .scan(id)
+            .await
+            .map_err(Problem::from_history)
     );
     let document = or_page!(
         dashboard,

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod history_store;
 pub mod pcap;
 
 use assert_cmd::Command;
