@@ -6,6 +6,11 @@
 //! affected by any; a scan without the TLS scan leaves every rule
 //! inconclusive, never pass. Needs the lab (tests/lab) to be up.
 //!
+//! The active checks (TLS-110 Heartbleed, TLS-111 CCS injection) find
+//! every real Postfix and Dovecot endpoint not affected, each with the
+//! answer that proves it; their affected side is proven against in-test
+//! responders (`tests/hostile_active_tls.rs`).
+//!
 //! Debian's OpenSSL 3 has no SSLv2, SSLv3, 3DES, RC4, EXPORT suites or
 //! compression left, so POODLE, SWEET32, FREAK, DROWN, RC4 and CRIME are
 //! "not affected" everywhere in the lab; their failing side is shown by
@@ -22,6 +27,9 @@ const NAMED: [&str; 9] = [
     "TLS-101", "TLS-102", "TLS-103", "TLS-104", "TLS-105", "TLS-106", "TLS-107", "TLS-108",
     "TLS-109",
 ];
+
+/// The rules of the active checks: Heartbleed and CCS injection.
+const ACTIVE: [&str; 2] = ["TLS-110", "TLS-111"];
 
 /// legacy.test's endpoints with TLS 1.0–1.2, CBC suites and a 1024-bit
 /// DHE group (tests/lab/lib/legacy.sh).
@@ -148,5 +156,77 @@ fn without_the_tls_scan_every_named_rule_is_inconclusive_never_pass() {
                 detail(&report, rule, subject)
             );
         }
+        // The active checks run with the TLS scan, so they are off too.
+        for rule in ACTIVE {
+            expect(&report, rule, subject, "inconclusive", None);
+            assert!(
+                detail(&report, rule, subject).contains("--no-tls-scan"),
+                "{rule} on {subject}: {}",
+                detail(&report, rule, subject)
+            );
+        }
+    }
+}
+
+/// The outcome and the observed answer of `check` on `subject`.
+fn active_check<'a>(report: &'a Value, subject: &str, check: &str) -> (&'a str, &'a str) {
+    let attempt = &common::endpoint(report, subject)["tls_active"];
+    assert_eq!(attempt["status"], "completed", "{subject}: {attempt}");
+    let found = &attempt["value"][check];
+    (
+        found["outcome"].as_str().expect("outcome"),
+        found["observed"].as_str().expect("observed"),
+    )
+}
+
+#[test]
+fn the_real_servers_are_not_affected_by_heartbleed_or_ccs_injection() {
+    // Given every TLS endpoint of legacy.test and good.test,
+    let report = report();
+    for subject in LEGACY_WEAK.iter().chain(&LEGACY_STRICT).chain(&GOOD) {
+        // Heartbleed is ruled out by the answer: Debian's OpenSSL speaks
+        // no heartbeats, and the TLS-1.3-only endpoints refuse the hello,
+        let (outcome, observed) = active_check(report, subject, "heartbleed");
+        assert_eq!(outcome, "not_affected", "{subject}: {observed}");
+        assert!(
+            observed.contains("does not echo the heartbeat extension")
+                || observed.contains("TLS 1.0 to 1.2")
+                || observed.contains("TLS 1.0–1.2 hello"),
+            "{subject}: {observed}"
+        );
+        // an early ChangeCipherSpec is refused (Postfix: unexpected_message;
+        // Dovecot closes the connection),
+        let (outcome, observed) = active_check(report, subject, "ccs_injection");
+        assert_eq!(outcome, "not_affected", "{subject}: {observed}");
+        // and both rules pass.
+        for rule in ACTIVE {
+            expect(report, rule, subject, "pass", None);
+        }
+    }
+    // Postfix answers the early ChangeCipherSpec with the alert the
+    // published checks expect from a fixed OpenSSL.
+    let (_, observed) = active_check(report, "mx.good.test:25", "ccs_injection");
+    assert!(observed.contains("UnexpectedMessage (10)"), "{observed}");
+    // A TLS-1.3-only Postfix refuses the TLS 1.0–1.2 hello by its alert.
+    let (_, observed) = active_check(report, "mx.legacy.test:465", "heartbleed");
+    assert!(observed.contains("ProtocolVersion (70)"), "{observed}");
+}
+
+#[test]
+fn without_the_active_checks_their_rules_are_inconclusive_and_the_scan_still_runs() {
+    // Given good.test scanned with --no-active-tls-checks,
+    let (_, report) = scan_lab(&["good.test"], &["--no-active-tls-checks"]);
+    for subject in GOOD {
+        // then TLS-110 and TLS-111 are inconclusive and name the flag,
+        for rule in ACTIVE {
+            expect(&report, rule, subject, "inconclusive", None);
+            assert!(
+                detail(&report, rule, subject).contains("--no-active-tls-checks"),
+                "{rule} on {subject}: {}",
+                detail(&report, rule, subject)
+            );
+        }
+        // while the TLS scan's named findings are still judged.
+        expect(&report, "TLS-108", subject, "pass", None);
     }
 }

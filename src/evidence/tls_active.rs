@@ -1,0 +1,66 @@
+//! Evidence of the active TLS checks (issue 17, part 2): probes that send a
+//! server something a correct implementation refuses and record how it
+//! answered. Collected by `probe::tls_active`; judged by TLS-110
+//! (Heartbleed) and TLS-111 (CCS injection). Schema 1.9.
+//!
+//! Each check has its own outcome, so one that could not be tried (the
+//! server stayed busy, it speaks no TLS below 1.3 for CCS) leaves the other
+//! standing. The bytes a server leaks are never kept: only their count.
+
+use serde::{Deserialize, Serialize};
+
+/// The active checks of one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TlsActiveEvidence {
+    /// Heartbleed (CVE-2014-0160): a heartbeat request claiming more
+    /// payload than it carries, sent before the handshake finishes.
+    pub heartbleed: ActiveCheck,
+    /// CCS injection (CVE-2014-0224): a ChangeCipherSpec sent right after
+    /// the server's hello flight, before any key exchange.
+    pub ccs_injection: ActiveCheck,
+}
+
+/// The outcome of one active check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActiveOutcome {
+    /// The server gave the vulnerable answer.
+    Affected,
+    /// The server gave an answer that rules the flaw out (named in
+    /// `observed`).
+    NotAffected,
+    /// No answer that decides either way (named in `observed`).
+    NotTested,
+}
+
+/// What one active check saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ActiveCheck {
+    pub outcome: ActiveOutcome,
+    /// The server's answer that decided, or why nothing was decided, in words.
+    pub observed: String,
+    /// The TLS version the server chose for the probe's hello, when it
+    /// answered with a ServerHello (`TLSv1.2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Heartbleed: the length of the heartbeat response's payload field
+    /// (what the server returned), when one came. The bytes are discarded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_bytes: Option<u32>,
+    /// Connections opened for this check, retries after a busy answer
+    /// included.
+    pub connections: u32,
+}
+
+impl ActiveCheck {
+    /// A check that could not decide, with the reason.
+    pub fn not_tested(reason: impl Into<String>, connections: u32) -> ActiveCheck {
+        ActiveCheck {
+            outcome: ActiveOutcome::NotTested,
+            observed: reason.into(),
+            version: None,
+            returned_bytes: None,
+            connections,
+        }
+    }
+}
