@@ -30,6 +30,9 @@ const NAMED: [&str; 9] = [
 
 /// The rules of the active checks: Heartbleed and CCS injection.
 const ACTIVE: [&str; 2] = ["TLS-110", "TLS-111"];
+/// Every rule that reads the active checks: those two and session
+/// resumption (informational).
+const ALL_ACTIVE: [&str; 3] = ["TLS-110", "TLS-111", "TLS-112"];
 
 /// legacy.test's endpoints with TLS 1.0–1.2, CBC suites and a 1024-bit
 /// DHE group (tests/lab/lib/legacy.sh).
@@ -157,7 +160,7 @@ fn without_the_tls_scan_every_named_rule_is_inconclusive_never_pass() {
             );
         }
         // The active checks run with the TLS scan, so they are off too.
-        for rule in ACTIVE {
+        for rule in ALL_ACTIVE {
             expect(&report, rule, subject, "inconclusive", None);
             assert!(
                 detail(&report, rule, subject).contains("--no-tls-scan"),
@@ -217,8 +220,8 @@ fn without_the_active_checks_their_rules_are_inconclusive_and_the_scan_still_run
     // Given good.test scanned with --no-active-tls-checks,
     let (_, report) = scan_lab(&["good.test"], &["--no-active-tls-checks"]);
     for subject in GOOD {
-        // then TLS-110 and TLS-111 are inconclusive and name the flag,
-        for rule in ACTIVE {
+        // then TLS-110 to TLS-112 are inconclusive and name the flag,
+        for rule in ALL_ACTIVE {
             expect(&report, rule, subject, "inconclusive", None);
             assert!(
                 detail(&report, rule, subject).contains("--no-active-tls-checks"),
@@ -229,4 +232,71 @@ fn without_the_active_checks_their_rules_are_inconclusive_and_the_scan_still_run
         // while the TLS scan's named findings are still judged.
         expect(&report, "TLS-108", subject, "pass", None);
     }
+}
+
+/// The resumption result of `version` on `subject`.
+fn resumption<'a>(report: &'a Value, subject: &str, version: &str) -> &'a str {
+    let attempt = &common::endpoint(report, subject)["tls_active"];
+    attempt["value"]["resumption"]
+        .as_array()
+        .expect("resumption")
+        .iter()
+        .find(|r| r["version"] == version)
+        .and_then(|r| r["outcome"].as_str())
+        .unwrap_or_else(|| panic!("{subject}: no {version} in {attempt}"))
+}
+
+#[test]
+fn session_resumption_is_reported_per_version_postfix_resumes_dovecot_does_not() {
+    let report = report();
+    // Given good.test's Postfix (session cache and tickets on by default),
+    // both versions resume, and TLS-112 says so (informational).
+    for subject in ["mx.good.test:25", "mx.good.test:465", "smtp.good.test:587"] {
+        assert_eq!(
+            resumption(report, subject, "TLSv1.3"),
+            "resumed",
+            "{subject}"
+        );
+        assert_eq!(
+            resumption(report, subject, "TLSv1.2"),
+            "resumed",
+            "{subject}"
+        );
+        expect(report, "TLS-112", subject, "fail", Some("info"));
+        let text = detail(report, "TLS-112", subject);
+        assert!(
+            text.contains("TLSv1.3") && text.contains("TLSv1.2"),
+            "{subject}: {text}"
+        );
+    }
+    // A TLS-1.3-only Postfix resumes with a ticket; its TLS 1.2 is not tried.
+    assert_eq!(
+        resumption(report, "mx.legacy.test:465", "TLSv1.3"),
+        "resumed"
+    );
+    assert_eq!(
+        resumption(report, "mx.legacy.test:465", "TLSv1.2"),
+        "not_tested"
+    );
+    // Dovecot (a login process per connection, no tickets) resumes none.
+    for subject in [
+        "imap.good.test:143",
+        "imap.good.test:993",
+        "tls13.legacy.test:993",
+    ] {
+        assert_eq!(
+            resumption(report, subject, "TLSv1.3"),
+            "not_resumed",
+            "{subject}"
+        );
+        expect(report, "TLS-112", subject, "pass", None);
+    }
+    // DHE-only TLS 1.2 (rustls has no DHE) and no TLS 1.3: nothing to tell.
+    expect(
+        report,
+        "TLS-112",
+        "mx.legacy.test:587",
+        "inconclusive",
+        None,
+    );
 }

@@ -47,7 +47,9 @@ pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
 pub use relay_test::{RelayTestEvidence, RelayVantage, SmtpReply};
 pub use starttls_injection::StarttlsInjectionEvidence;
 pub use tls::{ChainStructure, TlsEvidence, Validation};
-pub use tls_active::{ActiveCheck, ActiveOutcome, TlsActiveEvidence};
+pub use tls_active::{
+    ActiveCheck, ActiveOutcome, ResumptionCheck, ResumptionOutcome, TlsActiveEvidence,
+};
 pub use tls_scan::{
     GroupResult, HelloFeatures, KeyExchangeResult, SuiteResult, TlsScanEvidence, VersionResult,
 };

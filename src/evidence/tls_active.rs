@@ -1,7 +1,8 @@
 //! Evidence of the active TLS checks (issue 17, part 2): probes that send a
 //! server something a correct implementation refuses and record how it
 //! answered. Collected by `probe::tls_active`; judged by TLS-110
-//! (Heartbleed) and TLS-111 (CCS injection). Schema 1.9.
+//! (Heartbleed), TLS-111 (CCS injection) and TLS-112 (session resumption,
+//! informational). Schema 1.9.
 //!
 //! Each check has its own outcome, so one that could not be tried (the
 //! server stayed busy, it speaks no TLS below 1.3 for CCS) leaves the other
@@ -18,6 +19,34 @@ pub struct TlsActiveEvidence {
     /// CCS injection (CVE-2014-0224): a ChangeCipherSpec sent right after
     /// the server's hello flight, before any key exchange.
     pub ccs_injection: ActiveCheck,
+    /// Session resumption (TLS-112, informational): per version, whether a
+    /// second connection resumed the first one's session.
+    #[serde(default)]
+    pub resumption: Vec<ResumptionCheck>,
+}
+
+/// Whether a second connection resumed the session of the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResumptionOutcome {
+    /// An abbreviated handshake: TLS 1.2 by session ID or ticket (RFC 5246
+    /// §7.3, RFC 5077), TLS 1.3 by a PSK from a ticket (RFC 8446 §2.2).
+    Resumed,
+    /// A full handshake again.
+    NotResumed,
+    /// No two handshakes in this version (named in `observed`).
+    NotTested,
+}
+
+/// Session resumption in one TLS version, tried with rustls: two
+/// connections with one session store, the second asking to resume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ResumptionCheck {
+    /// `TLSv1.2` or `TLSv1.3`.
+    pub version: String,
+    pub outcome: ResumptionOutcome,
+    /// What happened, in words.
+    pub observed: String,
 }
 
 /// The outcome of one active check.
@@ -43,8 +72,8 @@ pub struct ActiveCheck {
     /// answered with a ServerHello (`TLSv1.2`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// Heartbleed: the length of the heartbeat response's payload field
-    /// (what the server returned), when one came. The bytes are discarded.
+    /// Heartbleed: the length in bytes of the heartbeat response record the
+    /// server returned, when one came. The bytes themselves are discarded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returned_bytes: Option<u32>,
     /// Connections opened for this check, retries after a busy answer

@@ -243,7 +243,8 @@ async fn tls_scan_of(
     }
 }
 
-/// The active checks (Heartbleed, CCS injection; TLS-110, TLS-111): with
+/// The active checks (Heartbleed, CCS injection, session resumption;
+/// TLS-110 to TLS-112): with
 /// the TLS scan, on the endpoints it scans, unless `--no-active-tls-checks`.
 /// Each check takes its own permits of the address's limit.
 async fn tls_active_of(
@@ -276,9 +277,12 @@ async fn tls_active_of(
             };
             // Four tries per check, each a connect, the STARTTLS steps, the
             // hello flight and two waits; plus the pauses between tries.
+            // Resumption's four connections run beside them.
             let overall =
                 (context.connect_timeout + context.step_timeout * 8) * 4 + Duration::from_secs(8);
-            match tokio::time::timeout(overall, tls_active::probe(&target, &limit)).await {
+            match tokio::time::timeout(overall, tls_active::probe(&target, &limit, &context.trust))
+                .await
+            {
                 Ok(found) => Attempt::completed(found).timed(started),
                 Err(_) => Attempt::failed(format!(
                     "the active TLS checks exceeded their overall limit of {overall:?}"

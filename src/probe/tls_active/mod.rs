@@ -9,7 +9,10 @@
 //!   hello flight, before any key exchange; a fixed server refuses it with
 //!   an `unexpected_message` alert.
 //!
-//! Neither needs cryptography: the hellos and records are built by hand
+//! - [`resumption`] (informational): two rustls connections with one
+//!   session store, in TLS 1.3 and in TLS 1.2; did the second resume?
+//!
+//! Heartbleed and CCS injection need no cryptography: the hellos and records are built by hand
 //! ([`records`]) and the handshake is never finished. Each check is one
 //! connection ([`transport`]: TCP, STARTTLS through the protocol layer,
 //! bounded reads), taken under the endpoint address's connection limit that
@@ -21,11 +24,13 @@
 mod ccs;
 mod heartbleed;
 mod records;
+mod resumption;
 mod transport;
 
 use crate::evidence::{ActiveCheck, ActiveOutcome, TlsActiveEvidence};
 use crate::probe::context::AddressLimit;
 use crate::probe::tls_scan::ScanTarget;
+use crate::probe::trust::TrustStore;
 use records::{ALERT, Flight, HANDSHAKE, ServerHello, alert_name, client_hello};
 use std::future::Future;
 use std::time::Duration;
@@ -46,15 +51,21 @@ const MAX_PAUSE: Duration = Duration::from_secs(4);
 /// offered, here TLS 1.0 to 1.2.
 const PROTOCOL_VERSION: u8 = 70;
 
-/// Runs every active check on `target`, each within `limit`.
-pub async fn probe(target: &ScanTarget, limit: &AddressLimit) -> TlsActiveEvidence {
-    let (heartbleed, ccs_injection) = tokio::join!(
+/// Runs every active check on `target`, each connection within `limit`.
+pub async fn probe(
+    target: &ScanTarget,
+    limit: &AddressLimit,
+    trust: &TrustStore,
+) -> TlsActiveEvidence {
+    let (heartbleed, ccs_injection, resumption) = tokio::join!(
         with_retries(limit, || heartbleed::check(target)),
         with_retries(limit, || ccs::check(target)),
+        resumption::check(target, trust, limit),
     );
     TlsActiveEvidence {
         heartbleed,
         ccs_injection,
+        resumption,
     }
 }
 
