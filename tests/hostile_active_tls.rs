@@ -3,13 +3,19 @@
 //! deliberately vulnerable ones prove "affected", a fixed one with
 //! heartbeats "not affected", and hostile ones (garbage, a truncated
 //! record, a huge length, silence) never panic and leave both checks
-//! "not tested" (the rules inconclusive) within the timeout. Needs no lab.
+//! "not tested" (the rules inconclusive) within the timeout. A rustls
+//! server that takes 0-RTT proves TLS-113's failing side (the lab's
+//! Postfix and Dovecot refuse it). Needs no lab.
 
 mod common;
 #[path = "support/vulnerable_tls.rs"]
 mod vulnerable_tls;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
+use std::io::{Read, Write};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use vulnerable_tls::{LEAKED_MEMORY, serve};
 
@@ -175,4 +181,100 @@ fn hostile_answers_leave_both_checks_not_tested_within_the_timeout() {
     for handle in handles {
         handle.join().expect("no case failed");
     }
+}
+
+/// A rustls server configuration that issues TLS 1.3 tickets permitting
+/// 16 KiB of early data and accepts it (tests/fixtures/hostile-tls).
+fn early_data_config() -> Arc<rustls::ServerConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ServerConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let certs =
+                CertificateDer::pem_slice_iter(include_bytes!("fixtures/hostile-tls/cert.pem"))
+                    .collect::<Result<Vec<_>, _>>()
+                    .expect("test certificate");
+            let key = PrivateKeyDer::from_pem_slice(include_bytes!("fixtures/hostile-tls/key.pem"))
+                .expect("test key");
+            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let mut config = rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("protocol versions")
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .expect("server config");
+            config.max_early_data_size = 16384;
+            Arc::new(config)
+        })
+        .clone()
+}
+
+/// IMAPS that accepts 0-RTT: a greeting, CAPABILITY and LOGOUT answered,
+/// everything else refused; early data is read and dropped.
+fn imaps_with_early_data(stream: std::net::TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let Ok(connection) = rustls::ServerConnection::new(early_data_config()) else {
+        return;
+    };
+    let mut tls = rustls::StreamOwned::new(connection, stream);
+    while tls.conn.is_handshaking() {
+        if tls.conn.complete_io(&mut tls.sock).is_err() {
+            return;
+        }
+    }
+    if let Some(mut early) = tls.conn.early_data() {
+        let mut dropped = Vec::new();
+        let _ = early.read_to_end(&mut dropped);
+    }
+    if tls.write_all(b"* OK early.test ready\r\n").is_err() {
+        return;
+    }
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while tls.read(&mut byte).is_ok_and(|n| n == 1) {
+        if byte[0] != b'\n' {
+            line.push(byte[0]);
+            continue;
+        }
+        let text = String::from_utf8_lossy(&line)
+            .trim_end()
+            .to_ascii_uppercase();
+        let tag = text.split(' ').next().unwrap_or("*").to_string();
+        line.clear();
+        let reply = if text.ends_with(" CAPABILITY") {
+            format!("* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n")
+        } else if text.ends_with(" LOGOUT") {
+            let _ = tls.write_all(format!("* BYE\r\n{tag} OK bye\r\n").as_bytes());
+            return;
+        } else {
+            format!("{tag} BAD not here\r\n")
+        };
+        if tls.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_server_that_accepts_tls13_early_data_fails_tls_113() {
+    // Given an IMAPS server whose tickets permit early data and which
+    // accepts it on a resumed session
+    let port = serve(imaps_with_early_data);
+    let subject = format!("127.0.0.1:{port}");
+    // When it is scanned
+    let (report, _, _) = scan(&format!("imaps://{subject}"));
+    let checks = active(&report, &subject);
+    // Then TLS 1.3 resumed, the harmless NOOP went out as early data and
+    // was accepted,
+    let early = &checks["early_data"];
+    assert_eq!(early["outcome"], "accepted", "{checks}");
+    assert_eq!(early["command"], "b NOOP", "{early}");
+    let resumed = checks["resumption"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["version"] == "TLSv1.3" && r["outcome"] == "resumed");
+    assert!(resumed, "{checks}");
+    // and TLS-113 fails as medium, while TLS-112 reports the resumption.
+    common::expect(&report, "TLS-113", &subject, "fail", Some("medium"));
+    common::expect(&report, "TLS-112", &subject, "fail", Some("info"));
 }

@@ -9,7 +9,9 @@
 //! The active checks (TLS-110 Heartbleed, TLS-111 CCS injection) find
 //! every real Postfix and Dovecot endpoint not affected, each with the
 //! answer that proves it; their affected side is proven against in-test
-//! responders (`tests/hostile_active_tls.rs`).
+//! responders (`tests/hostile_active_tls.rs`). Session resumption (TLS-112)
+//! is reported per version, and no implicit TLS port takes 0-RTT data
+//! (TLS-113).
 //!
 //! Debian's OpenSSL 3 has no SSLv2, SSLv3, 3DES, RC4, EXPORT suites or
 //! compression left, so POODLE, SWEET32, FREAK, DROWN, RC4 and CRIME are
@@ -299,4 +301,55 @@ fn session_resumption_is_reported_per_version_postfix_resumes_dovecot_does_not()
         "inconclusive",
         None,
     );
+}
+
+#[test]
+fn no_implicit_tls_port_accepts_0_rtt_and_starttls_ports_are_not_judged() {
+    let report = report();
+    // Given the implicit TLS ports: Postfix's tickets allow no early data,
+    // Dovecot issues no ticket; either way nothing is accepted.
+    for subject in [
+        "mx.good.test:465",
+        "smtp.good.test:465",
+        "imap.good.test:993",
+        "mx.legacy.test:465",
+        "imap.legacy.test:993",
+        "imap.legacy.test:995",
+        "tls13.legacy.test:993",
+    ] {
+        let early = &common::endpoint(report, subject)["tls_active"]["value"]["early_data"];
+        assert_eq!(early["outcome"], "refused", "{subject}: {early}");
+        assert!(
+            early.get("command").is_none(),
+            "{subject}: nothing was sent"
+        );
+        expect(report, "TLS-113", subject, "pass", None);
+    }
+    let postfix = &common::endpoint(report, "mx.good.test:465")["tls_active"]["value"];
+    assert!(
+        postfix["early_data"]["observed"]
+            .as_str()
+            .unwrap()
+            .contains("max_early_data_size 0"),
+        "{postfix}"
+    );
+    // STARTTLS ports are not tried, and the rule does not apply to them.
+    for subject in ["mx.good.test:25", "imap.good.test:143"] {
+        let early = &common::endpoint(report, subject)["tls_active"]["value"]["early_data"];
+        assert_eq!(early["outcome"], "not_tested", "{subject}: {early}");
+        expect(report, "TLS-113", subject, "not_applicable", None);
+    }
+}
+
+#[test]
+fn without_the_tls_scan_0_rtt_is_inconclusive_on_implicit_tls_ports() {
+    let (_, report) = scan_lab(&["good.test"], &["--no-tls-scan"]);
+    for subject in ["mx.good.test:465", "imap.good.test:993"] {
+        expect(&report, "TLS-113", subject, "inconclusive", None);
+        assert!(
+            detail(&report, "TLS-113", subject).contains("--no-tls-scan"),
+            "{}",
+            detail(&report, "TLS-113", subject)
+        );
+    }
 }

@@ -45,9 +45,9 @@ pub struct EndpointEvidence {
     /// endpoints; evidence from before it existed reads as skipped.
     #[serde(default = "relay_test_not_recorded")]
     pub relay_test: Attempt<RelayTestEvidence>,
-    /// The active checks (Heartbleed, CCS injection, session resumption), run with the TLS
-    /// scan unless `--no-active-tls-checks`; evidence from before they
-    /// existed reads as skipped. Schema 1.9.
+    /// The active checks (Heartbleed, CCS injection, session resumption,
+    /// 0-RTT), run with the TLS scan unless `--no-active-tls-checks`;
+    /// evidence from before they existed reads as skipped. Schema 1.9.
     #[serde(default = "tls_active_not_recorded")]
     pub tls_active: Attempt<TlsActiveEvidence>,
 }

@@ -48,7 +48,8 @@ pub use relay_test::{RelayTestEvidence, RelayVantage, SmtpReply};
 pub use starttls_injection::StarttlsInjectionEvidence;
 pub use tls::{ChainStructure, TlsEvidence, Validation};
 pub use tls_active::{
-    ActiveCheck, ActiveOutcome, ResumptionCheck, ResumptionOutcome, TlsActiveEvidence,
+    ActiveCheck, ActiveOutcome, EarlyDataCheck, EarlyDataOutcome, ResumptionCheck,
+    ResumptionOutcome, TlsActiveEvidence,
 };
 pub use tls_scan::{
     GroupResult, HelloFeatures, KeyExchangeResult, SuiteResult, TlsScanEvidence, VersionResult,

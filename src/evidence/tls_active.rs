@@ -1,8 +1,8 @@
 //! Evidence of the active TLS checks (issue 17, part 2): probes that send a
 //! server something a correct implementation refuses and record how it
 //! answered. Collected by `probe::tls_active`; judged by TLS-110
-//! (Heartbleed), TLS-111 (CCS injection) and TLS-112 (session resumption,
-//! informational). Schema 1.9.
+//! (Heartbleed), TLS-111 (CCS injection), TLS-112 (session resumption,
+//! informational) and TLS-113 (TLS 1.3 0-RTT). Schema 1.9.
 //!
 //! Each check has its own outcome, so one that could not be tried (the
 //! server stayed busy, it speaks no TLS below 1.3 for CCS) leaves the other
@@ -23,6 +23,35 @@ pub struct TlsActiveEvidence {
     /// second connection resumed the first one's session.
     #[serde(default)]
     pub resumption: Vec<ResumptionCheck>,
+    /// TLS 1.3 0-RTT (TLS-113): whether the server accepted early data on
+    /// a resumed session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_data: Option<EarlyDataCheck>,
+}
+
+/// Whether the server accepted 0-RTT data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EarlyDataOutcome {
+    /// The server accepted the early data (RFC 8446 §4.2.10 `early_data`
+    /// in its EncryptedExtensions).
+    Accepted,
+    /// No early data possible or accepted: no TLS 1.3 ticket, a ticket
+    /// without `max_early_data_size`, or early data rejected.
+    Refused,
+    /// Not tried, or no second TLS 1.3 handshake (named in `observed`).
+    NotTested,
+}
+
+/// TLS 1.3 0-RTT, tried with rustls on a resumed session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EarlyDataCheck {
+    pub outcome: EarlyDataOutcome,
+    /// What happened, in words.
+    pub observed: String,
+    /// The harmless command sent as early data, when some was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }
 
 /// Whether a second connection resumed the session of the first.

@@ -243,8 +243,8 @@ async fn tls_scan_of(
     }
 }
 
-/// The active checks (Heartbleed, CCS injection, session resumption;
-/// TLS-110 to TLS-112): with
+/// The active checks (Heartbleed, CCS injection, session resumption,
+/// 0-RTT; TLS-110 to TLS-113): with
 /// the TLS scan, on the endpoints it scans, unless `--no-active-tls-checks`.
 /// Each check takes its own permits of the address's limit.
 async fn tls_active_of(
@@ -277,7 +277,7 @@ async fn tls_active_of(
             };
             // Four tries per check, each a connect, the STARTTLS steps, the
             // hello flight and two waits; plus the pauses between tries.
-            // Resumption's four connections run beside them.
+            // Resumption's four and 0-RTT's two connections run beside them.
             let overall =
                 (context.connect_timeout + context.step_timeout * 8) * 4 + Duration::from_secs(8);
             match tokio::time::timeout(overall, tls_active::probe(&target, &limit, &context.trust))

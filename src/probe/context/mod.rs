@@ -46,8 +46,8 @@ pub struct ProbeContext {
     /// Run the raw-handshake TLS scan (`--no-tls-scan` turns it off).
     pub tls_scan: bool,
     /// Run the active TLS checks with the TLS scan (Heartbleed, CCS
-    /// injection, session resumption; `--no-active-tls-checks` turns them
-    /// off).
+    /// injection, session resumption, 0-RTT; `--no-active-tls-checks`
+    /// turns them off).
     pub active_tls_checks: bool,
     /// The per-address connection limits, shared by every domain of the run:
     /// many domains on one provider share its limit.

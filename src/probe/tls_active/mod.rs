@@ -11,6 +11,8 @@
 //!
 //! - [`resumption`] (informational): two rustls connections with one
 //!   session store, in TLS 1.3 and in TLS 1.2; did the second resume?
+//! - [`zero_rtt`]: on implicit TLS ports, a resumed TLS 1.3 session with a
+//!   harmless command as early data; did the server accept it?
 //!
 //! Heartbleed and CCS injection need no cryptography: the hellos and records are built by hand
 //! ([`records`]) and the handshake is never finished. Each check is one
@@ -26,6 +28,7 @@ mod heartbleed;
 mod records;
 mod resumption;
 mod transport;
+mod zero_rtt;
 
 use crate::evidence::{ActiveCheck, ActiveOutcome, TlsActiveEvidence};
 use crate::probe::context::AddressLimit;
@@ -57,15 +60,17 @@ pub async fn probe(
     limit: &AddressLimit,
     trust: &TrustStore,
 ) -> TlsActiveEvidence {
-    let (heartbleed, ccs_injection, resumption) = tokio::join!(
+    let (heartbleed, ccs_injection, resumption, early_data) = tokio::join!(
         with_retries(limit, || heartbleed::check(target)),
         with_retries(limit, || ccs::check(target)),
         resumption::check(target, trust, limit),
+        zero_rtt::check(target, trust, limit),
     );
     TlsActiveEvidence {
         heartbleed,
         ccs_injection,
         resumption,
+        early_data: Some(early_data),
     }
 }
 

@@ -93,7 +93,7 @@ async fn resume(
 /// One connection under `limit`: connect, upgrade where needed, handshake
 /// with `config`, the greeting or capabilities, a polite close. Returns
 /// the kind of handshake.
-async fn session(
+pub(super) async fn session(
     target: &ScanTarget,
     config: Arc<rustls::ClientConfig>,
     limit: &AddressLimit,
@@ -161,7 +161,7 @@ async fn run<P: MailProtocol>(
     Ok(kind)
 }
 
-fn describe(error: HandshakeError) -> String {
+pub(super) fn describe(error: HandshakeError) -> String {
     match error {
         HandshakeError::Name(reason) | HandshakeError::Configuration(reason) => reason,
         HandshakeError::Timeout(timeout) => {
