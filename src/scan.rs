@@ -40,6 +40,9 @@ pub struct ScanRequest {
     pub location: probe::location::LocationSettings,
     /// Run the raw-handshake TLS scan (`--no-tls-scan` turns it off).
     pub tls_scan: bool,
+    /// Run the active TLS checks with it (`--no-active-tls-checks` turns
+    /// them off).
+    pub active_tls_checks: bool,
     /// The opt-in relay test (`--relay-test`, `--relay-test-source`).
     pub relay_test: Option<probe::context::RelayTestSettings>,
     /// Mailboxes to audit read-only (`--mailbox`), with their passwords.
@@ -101,6 +104,7 @@ impl Session {
             key_lookups: request.key_lookups.clone(),
             location: probe::location::RdapCache::new(request.location.clone()),
             tls_scan: request.tls_scan,
+            active_tls_checks: request.active_tls_checks,
             address_limits: probe::AddressLimits::default(),
             mailbox_sessions: probe::AddressLimits::default(),
             endpoints: probe::endpoint_cache::EndpointCache::default(),

@@ -169,6 +169,23 @@ fn assert_same_facts_or_inconclusive(truth: &Value, limited: &Value, subject: &s
         }
         other => panic!("unexpected TLS scan status {other:?}: {tls_scan}"),
     }
+    // The active checks (TLS-110, TLS-111) share the address's limit: a
+    // busy answer is retried and never read as the server's answer, so
+    // each is not affected, as without the limit, or not tested.
+    let active = &common::endpoint(limited, subject)["tls_active"];
+    assert_eq!(active["status"], "completed", "{active}");
+    for check in ["heartbleed", "ccs_injection"] {
+        let found = &active["value"][check];
+        eprintln!("{check}: {found}");
+        match found["outcome"].as_str() {
+            Some("not_affected") => {}
+            Some("not_tested") => assert!(
+                found["observed"].as_str().unwrap().contains("busy"),
+                "{found}"
+            ),
+            _ => panic!("{check} under the limit: {found}"),
+        }
+    }
 }
 
 fn check_limited(refusal: &'static str) {

@@ -6,6 +6,13 @@
 //! affected by any; a scan without the TLS scan leaves every rule
 //! inconclusive, never pass. Needs the lab (tests/lab) to be up.
 //!
+//! The active checks (TLS-110 Heartbleed, TLS-111 CCS injection) find
+//! every real Postfix and Dovecot endpoint not affected, each with the
+//! answer that proves it; their affected side is proven against in-test
+//! responders (`tests/hostile_active_tls.rs`). Session resumption (TLS-112)
+//! is reported per version, and no implicit TLS port takes 0-RTT data
+//! (TLS-113).
+//!
 //! Debian's OpenSSL 3 has no SSLv2, SSLv3, 3DES, RC4, EXPORT suites or
 //! compression left, so POODLE, SWEET32, FREAK, DROWN, RC4 and CRIME are
 //! "not affected" everywhere in the lab; their failing side is shown by
@@ -22,6 +29,12 @@ const NAMED: [&str; 9] = [
     "TLS-101", "TLS-102", "TLS-103", "TLS-104", "TLS-105", "TLS-106", "TLS-107", "TLS-108",
     "TLS-109",
 ];
+
+/// The rules of the active checks: Heartbleed and CCS injection.
+const ACTIVE: [&str; 2] = ["TLS-110", "TLS-111"];
+/// Every rule that reads the active checks: those two and session
+/// resumption (informational).
+const ALL_ACTIVE: [&str; 3] = ["TLS-110", "TLS-111", "TLS-112"];
 
 /// legacy.test's endpoints with TLS 1.0–1.2, CBC suites and a 1024-bit
 /// DHE group (tests/lab/lib/legacy.sh).
@@ -148,5 +161,195 @@ fn without_the_tls_scan_every_named_rule_is_inconclusive_never_pass() {
                 detail(&report, rule, subject)
             );
         }
+        // The active checks run with the TLS scan, so they are off too.
+        for rule in ALL_ACTIVE {
+            expect(&report, rule, subject, "inconclusive", None);
+            assert!(
+                detail(&report, rule, subject).contains("--no-tls-scan"),
+                "{rule} on {subject}: {}",
+                detail(&report, rule, subject)
+            );
+        }
+    }
+}
+
+/// The outcome and the observed answer of `check` on `subject`.
+fn active_check<'a>(report: &'a Value, subject: &str, check: &str) -> (&'a str, &'a str) {
+    let attempt = &common::endpoint(report, subject)["tls_active"];
+    assert_eq!(attempt["status"], "completed", "{subject}: {attempt}");
+    let found = &attempt["value"][check];
+    (
+        found["outcome"].as_str().expect("outcome"),
+        found["observed"].as_str().expect("observed"),
+    )
+}
+
+#[test]
+fn the_real_servers_are_not_affected_by_heartbleed_or_ccs_injection() {
+    // Given every TLS endpoint of legacy.test and good.test,
+    let report = report();
+    for subject in LEGACY_WEAK.iter().chain(&LEGACY_STRICT).chain(&GOOD) {
+        // Heartbleed is ruled out by the answer: Debian's OpenSSL speaks
+        // no heartbeats, and the TLS-1.3-only endpoints refuse the hello,
+        let (outcome, observed) = active_check(report, subject, "heartbleed");
+        assert_eq!(outcome, "not_affected", "{subject}: {observed}");
+        assert!(
+            observed.contains("does not echo the heartbeat extension")
+                || observed.contains("TLS 1.0 to 1.2")
+                || observed.contains("TLS 1.0–1.2 hello"),
+            "{subject}: {observed}"
+        );
+        // an early ChangeCipherSpec is refused (Postfix: unexpected_message;
+        // Dovecot closes the connection),
+        let (outcome, observed) = active_check(report, subject, "ccs_injection");
+        assert_eq!(outcome, "not_affected", "{subject}: {observed}");
+        // and both rules pass.
+        for rule in ACTIVE {
+            expect(report, rule, subject, "pass", None);
+        }
+    }
+    // Postfix answers the early ChangeCipherSpec with the alert the
+    // published checks expect from a fixed OpenSSL.
+    let (_, observed) = active_check(report, "mx.good.test:25", "ccs_injection");
+    assert!(observed.contains("UnexpectedMessage (10)"), "{observed}");
+    // A TLS-1.3-only Postfix refuses the TLS 1.0–1.2 hello by its alert.
+    let (_, observed) = active_check(report, "mx.legacy.test:465", "heartbleed");
+    assert!(observed.contains("ProtocolVersion (70)"), "{observed}");
+}
+
+#[test]
+fn without_the_active_checks_their_rules_are_inconclusive_and_the_scan_still_runs() {
+    // Given good.test scanned with --no-active-tls-checks,
+    let (_, report) = scan_lab(&["good.test"], &["--no-active-tls-checks"]);
+    for subject in GOOD {
+        // then TLS-110 to TLS-112 are inconclusive and name the flag,
+        for rule in ALL_ACTIVE {
+            expect(&report, rule, subject, "inconclusive", None);
+            assert!(
+                detail(&report, rule, subject).contains("--no-active-tls-checks"),
+                "{rule} on {subject}: {}",
+                detail(&report, rule, subject)
+            );
+        }
+        // while the TLS scan's named findings are still judged.
+        expect(&report, "TLS-108", subject, "pass", None);
+    }
+}
+
+/// The resumption result of `version` on `subject`.
+fn resumption<'a>(report: &'a Value, subject: &str, version: &str) -> &'a str {
+    let attempt = &common::endpoint(report, subject)["tls_active"];
+    attempt["value"]["resumption"]
+        .as_array()
+        .expect("resumption")
+        .iter()
+        .find(|r| r["version"] == version)
+        .and_then(|r| r["outcome"].as_str())
+        .unwrap_or_else(|| panic!("{subject}: no {version} in {attempt}"))
+}
+
+#[test]
+fn session_resumption_is_reported_per_version_postfix_resumes_dovecot_does_not() {
+    let report = report();
+    // Given good.test's Postfix (session cache and tickets on by default),
+    // both versions resume, and TLS-112 says so (informational).
+    for subject in ["mx.good.test:25", "mx.good.test:465", "smtp.good.test:587"] {
+        assert_eq!(
+            resumption(report, subject, "TLSv1.3"),
+            "resumed",
+            "{subject}"
+        );
+        assert_eq!(
+            resumption(report, subject, "TLSv1.2"),
+            "resumed",
+            "{subject}"
+        );
+        expect(report, "TLS-112", subject, "fail", Some("info"));
+        let text = detail(report, "TLS-112", subject);
+        assert!(
+            text.contains("TLSv1.3") && text.contains("TLSv1.2"),
+            "{subject}: {text}"
+        );
+    }
+    // A TLS-1.3-only Postfix resumes with a ticket; its TLS 1.2 is not tried.
+    assert_eq!(
+        resumption(report, "mx.legacy.test:465", "TLSv1.3"),
+        "resumed"
+    );
+    assert_eq!(
+        resumption(report, "mx.legacy.test:465", "TLSv1.2"),
+        "not_tested"
+    );
+    // Dovecot (a login process per connection, no tickets) resumes none.
+    for subject in [
+        "imap.good.test:143",
+        "imap.good.test:993",
+        "tls13.legacy.test:993",
+    ] {
+        assert_eq!(
+            resumption(report, subject, "TLSv1.3"),
+            "not_resumed",
+            "{subject}"
+        );
+        expect(report, "TLS-112", subject, "pass", None);
+    }
+    // DHE-only TLS 1.2 (rustls has no DHE) and no TLS 1.3: nothing to tell.
+    expect(
+        report,
+        "TLS-112",
+        "mx.legacy.test:587",
+        "inconclusive",
+        None,
+    );
+}
+
+#[test]
+fn no_implicit_tls_port_accepts_0_rtt_and_starttls_ports_are_not_judged() {
+    let report = report();
+    // Given the implicit TLS ports: Postfix's tickets allow no early data,
+    // Dovecot issues no ticket; either way nothing is accepted.
+    for subject in [
+        "mx.good.test:465",
+        "smtp.good.test:465",
+        "imap.good.test:993",
+        "mx.legacy.test:465",
+        "imap.legacy.test:993",
+        "imap.legacy.test:995",
+        "tls13.legacy.test:993",
+    ] {
+        let early = &common::endpoint(report, subject)["tls_active"]["value"]["early_data"];
+        assert_eq!(early["outcome"], "refused", "{subject}: {early}");
+        assert!(
+            early.get("command").is_none(),
+            "{subject}: nothing was sent"
+        );
+        expect(report, "TLS-113", subject, "pass", None);
+    }
+    let postfix = &common::endpoint(report, "mx.good.test:465")["tls_active"]["value"];
+    assert!(
+        postfix["early_data"]["observed"]
+            .as_str()
+            .unwrap()
+            .contains("max_early_data_size 0"),
+        "{postfix}"
+    );
+    // STARTTLS ports are not tried, and the rule does not apply to them.
+    for subject in ["mx.good.test:25", "imap.good.test:143"] {
+        let early = &common::endpoint(report, subject)["tls_active"]["value"]["early_data"];
+        assert_eq!(early["outcome"], "not_tested", "{subject}: {early}");
+        expect(report, "TLS-113", subject, "not_applicable", None);
+    }
+}
+
+#[test]
+fn without_the_tls_scan_0_rtt_is_inconclusive_on_implicit_tls_ports() {
+    let (_, report) = scan_lab(&["good.test"], &["--no-tls-scan"]);
+    for subject in ["mx.good.test:465", "imap.good.test:993"] {
+        expect(&report, "TLS-113", subject, "inconclusive", None);
+        assert!(
+            detail(&report, "TLS-113", subject).contains("--no-tls-scan"),
+            "{}",
+            detail(&report, "TLS-113", subject)
+        );
     }
 }

@@ -317,6 +317,7 @@ fn slim(target: Target) -> Target {
         endpoint.tls_scan = Attempt::skipped("");
         endpoint.starttls_injection = Attempt::skipped("");
         endpoint.relay_test = Attempt::skipped("");
+        endpoint.tls_active = Attempt::skipped("");
     }
     evidence.mx_hosts.clear();
     evidence.mailboxes.clear();

@@ -269,6 +269,7 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
         key_lookups,
         location,
         tls_scan: !args.no_tls_scan,
+        active_tls_checks: !args.no_active_tls_checks,
         relay_test: args
             .relay_test
             .then_some(crate::probe::context::RelayTestSettings {

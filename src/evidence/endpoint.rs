@@ -1,7 +1,10 @@
 //! Evidence for one endpoint (host and port): reachability, the protocol
 //! dialogue before and after TLS, and the TLS session.
 
-use super::{Attempt, RelayTestEvidence, StarttlsInjectionEvidence, TlsEvidence, TlsScanEvidence};
+use super::{
+    Attempt, RelayTestEvidence, StarttlsInjectionEvidence, TlsActiveEvidence, TlsEvidence,
+    TlsScanEvidence,
+};
 use crate::target::{Protocol, Role, Source, TlsMode};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -42,6 +45,15 @@ pub struct EndpointEvidence {
     /// endpoints; evidence from before it existed reads as skipped.
     #[serde(default = "relay_test_not_recorded")]
     pub relay_test: Attempt<RelayTestEvidence>,
+    /// The active checks (Heartbleed, CCS injection, session resumption,
+    /// 0-RTT), run with the TLS scan unless `--no-active-tls-checks`;
+    /// evidence from before they existed reads as skipped. Schema 1.9.
+    #[serde(default = "tls_active_not_recorded")]
+    pub tls_active: Attempt<TlsActiveEvidence>,
+}
+
+fn tls_active_not_recorded() -> Attempt<TlsActiveEvidence> {
+    Attempt::skipped("the evidence holds no active TLS checks (recorded by an older version)")
 }
 
 fn relay_test_not_recorded() -> Attempt<RelayTestEvidence> {

@@ -19,6 +19,7 @@ mod mx_host;
 mod relay_test;
 mod starttls_injection;
 mod tls;
+mod tls_active;
 mod tls_scan;
 
 pub use attempt::{Attempt, AttemptStatus};
@@ -46,6 +47,10 @@ pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
 pub use relay_test::{RelayTestEvidence, RelayVantage, SmtpReply};
 pub use starttls_injection::StarttlsInjectionEvidence;
 pub use tls::{ChainStructure, TlsEvidence, Validation};
+pub use tls_active::{
+    ActiveCheck, ActiveOutcome, EarlyDataCheck, EarlyDataOutcome, ResumptionCheck,
+    ResumptionOutcome, TlsActiveEvidence,
+};
 pub use tls_scan::{
     GroupResult, HelloFeatures, KeyExchangeResult, SuiteResult, TlsScanEvidence, VersionResult,
 };
@@ -53,7 +58,7 @@ pub use tls_scan::{
 use serde::{Deserialize, Serialize};
 
 /// Version of the evidence and report JSON shape.
-pub const SCHEMA_VERSION: &str = "1.8.0";
+pub const SCHEMA_VERSION: &str = "1.9.0";
 
 /// The evidence of one scanned domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -62,6 +62,8 @@ pub(crate) fn assemble(
         starttls_injection: Attempt::skipped("the STARTTLS injection test did not run"),
         // Filled in with the TLS scan when `--relay-test` is given (ACC-002).
         relay_test: Attempt::skipped("the relay test did not run"),
+        // Filled in with the TLS scan (TLS-110, TLS-111).
+        tls_active: Attempt::skipped("the active TLS checks did not run"),
     }
 }
 

@@ -4,7 +4,8 @@
 //! domain to need an endpoint probes it; the others wait for that result.
 
 use crate::evidence::{
-    Attempt, EndpointEvidence, RelayTestEvidence, StarttlsInjectionEvidence, TlsScanEvidence,
+    Attempt, EndpointEvidence, RelayTestEvidence, StarttlsInjectionEvidence, TlsActiveEvidence,
+    TlsScanEvidence,
 };
 use crate::target::Endpoint;
 use std::collections::HashMap;
@@ -16,7 +17,11 @@ use tokio::sync::OnceCell;
 pub type EndpointKey = (Endpoint, Option<IpAddr>);
 
 /// What the TLS phase adds to an endpoint.
-pub type TlsPhase = (Attempt<TlsScanEvidence>, Attempt<StarttlsInjectionEvidence>);
+pub type TlsPhase = (
+    Attempt<TlsScanEvidence>,
+    Attempt<StarttlsInjectionEvidence>,
+    Attempt<TlsActiveEvidence>,
+);
 
 type Cells<V> = Arc<Mutex<HashMap<EndpointKey, Arc<OnceCell<V>>>>>;
 
@@ -41,7 +46,8 @@ impl EndpointCache {
         cell(&self.probes, key)
     }
 
-    /// The cell holding the TLS scan and STARTTLS injection test of `key`.
+    /// The cell holding the TLS scan, the STARTTLS injection test and the
+    /// active TLS checks of `key`.
     pub fn tls(&self, key: EndpointKey) -> Arc<OnceCell<TlsPhase>> {
         cell(&self.tls, key)
     }
@@ -74,7 +80,11 @@ mod tests {
         let runs = std::sync::atomic::AtomicUsize::new(0);
         let probe = || async {
             runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            (Attempt::skipped("test"), Attempt::skipped("test"))
+            (
+                Attempt::skipped("test"),
+                Attempt::skipped("test"),
+                Attempt::skipped("test"),
+            )
         };
         let first = cache.tls(key());
         let second = cache.tls(key());

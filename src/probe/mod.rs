@@ -40,6 +40,7 @@ pub mod relay_test;
 pub mod starttls_injection;
 pub mod tcp;
 pub mod tls;
+pub mod tls_active;
 pub mod tls_scan;
 pub mod trust;
 
@@ -181,13 +182,15 @@ async fn scan_tls(
                 tokio::join!(
                     tls_scan_of(&evidence, address, limit.clone(), context),
                     starttls_injection_of(&evidence, limit.clone(), context),
+                    tls_active_of(&evidence, address, limit.clone(), context),
                 )
             });
             let relay = relay_test_of(&evidence, key, limit.clone(), context);
-            let ((scan, injection), relay) = tokio::join!(tls_phase, relay);
-            let (scan, injection) = (scan.clone(), injection.clone());
+            let ((scan, injection, active), relay) = tokio::join!(tls_phase, relay);
+            let (scan, injection, active) = (scan.clone(), injection.clone(), active.clone());
             evidence.tls_scan = scan;
             evidence.starttls_injection = injection;
+            evidence.tls_active = active;
             evidence.relay_test = relay;
             evidence
         })
@@ -236,6 +239,60 @@ async fn tls_scan_of(
         _ => Attempt::skipped(match &evidence.tls.reason {
             Some(reason) => format!("no working TLS to scan: {reason}"),
             None => "no working TLS to scan".to_string(),
+        }),
+    }
+}
+
+/// The active checks (Heartbleed, CCS injection, session resumption,
+/// 0-RTT; TLS-110 to TLS-113): with
+/// the TLS scan, on the endpoints it scans, unless `--no-active-tls-checks`.
+/// Each check takes its own permits of the address's limit.
+async fn tls_active_of(
+    evidence: &EndpointEvidence,
+    address: Option<std::net::SocketAddr>,
+    limit: Option<Arc<AddressLimit>>,
+    context: &ProbeContext,
+) -> Attempt<crate::evidence::TlsActiveEvidence> {
+    let reached_tls = evidence.tls.is_completed()
+        || evidence.tls.status == crate::evidence::AttemptStatus::Failed;
+    match (context.tls_scan, context.active_tls_checks, address, limit) {
+        (false, _, _, _) => Attempt::skipped(
+            "the active TLS checks run with the TLS scan, which was turned off (--no-tls-scan)",
+        ),
+        (true, false, _, _) => {
+            Attempt::skipped("the active TLS checks were turned off (--no-active-tls-checks)")
+        }
+        (true, true, Some(address), Some(limit)) if reached_tls => {
+            let started = std::time::Instant::now();
+            let target = tls_scan::ScanTarget {
+                address,
+                protocol: evidence.protocol,
+                server_name: evidence
+                    .host
+                    .parse::<IpAddr>()
+                    .is_err()
+                    .then(|| evidence.host.clone()),
+                connect_timeout: context.connect_timeout,
+                step_timeout: context.step_timeout,
+            };
+            // Four tries per check, each a connect, the STARTTLS steps, the
+            // hello flight and two waits; plus the pauses between tries.
+            // Resumption's four and 0-RTT's two connections run beside them.
+            let overall =
+                (context.connect_timeout + context.step_timeout * 8) * 4 + Duration::from_secs(8);
+            match tokio::time::timeout(overall, tls_active::probe(&target, &limit, &context.trust))
+                .await
+            {
+                Ok(found) => Attempt::completed(found).timed(started),
+                Err(_) => Attempt::failed(format!(
+                    "the active TLS checks exceeded their overall limit of {overall:?}"
+                ))
+                .timed(started),
+            }
+        }
+        _ => Attempt::skipped(match &evidence.tls.reason {
+            Some(reason) => format!("no working TLS to check: {reason}"),
+            None => "no working TLS to check".to_string(),
         }),
     }
 }

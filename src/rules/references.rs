@@ -32,7 +32,7 @@ pub const OFFICIAL_HOSTS: [&str; 7] = [
     "www.datenschutzkonferenz-online.de",
     "www.bundesfinanzministerium.de",
     "www.rfc-editor.org",
-    // The CVE Program's own site, for the records of TLS-101 to TLS-109.
+    // The CVE Program's own site, for the records of TLS-101 to TLS-111.
     "www.cve.org",
 ];
 

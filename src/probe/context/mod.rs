@@ -45,6 +45,10 @@ pub struct ProbeContext {
     pub location: RdapCache,
     /// Run the raw-handshake TLS scan (`--no-tls-scan` turns it off).
     pub tls_scan: bool,
+    /// Run the active TLS checks with the TLS scan (Heartbleed, CCS
+    /// injection, session resumption, 0-RTT; `--no-active-tls-checks`
+    /// turns them off).
+    pub active_tls_checks: bool,
     /// The per-address connection limits, shared by every domain of the run:
     /// many domains on one provider share its limit.
     pub address_limits: AddressLimits,

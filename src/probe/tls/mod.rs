@@ -20,8 +20,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
-use verifier::RecordingVerifier;
-pub(crate) use verifier::{Policy, Record};
+pub(crate) use verifier::{Policy, Record, RecordingVerifier};
 
 /// Why a rustls handshake did not give an encrypted stream.
 #[derive(Debug)]
@@ -46,42 +45,54 @@ pub(crate) async fn establish(
     policy: Policy,
     timeout: Duration,
 ) -> (Result<TlsStream<TcpStream>, HandshakeError>, Record) {
-    let server_name = match ServerName::try_from(host.to_string()) {
-        Ok(name) => name,
-        Err(error) => {
-            return (
-                Err(HandshakeError::Name(format!(
-                    "{host} is not a valid TLS server name: {error}"
-                ))),
-                Record::default(),
-            );
-        }
-    };
     let verifier = Arc::new(RecordingVerifier::new(trust.verifier.clone(), policy));
-    let config = match rustls::ClientConfig::builder_with_provider(trust.provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-    {
-        Ok(builder) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier.clone())
-            .with_no_client_auth(),
-        Err(error) => {
-            return (
-                Err(HandshakeError::Configuration(format!(
-                    "TLS configuration: {error}"
-                ))),
-                Record::default(),
-            );
-        }
+    let versions = [&rustls::version::TLS13, &rustls::version::TLS12];
+    let config = match client_config(trust, verifier.clone(), &versions) {
+        Ok(config) => config,
+        Err(error) => return (Err(error), Record::default()),
     };
-    let connector = TlsConnector::from(Arc::new(config));
-    let result = match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await {
+    let result = connect(Arc::new(config), stream, host, timeout).await;
+    let record = std::mem::take(&mut *verifier.lock());
+    (result, record)
+}
+
+/// A rustls client configuration for `versions` with `verifier`. Its
+/// session store is rustls's default in-memory one, so connections made
+/// with one configuration resume each other's sessions (the active
+/// resumption check relies on that).
+pub(crate) fn client_config(
+    trust: &TrustStore,
+    verifier: Arc<RecordingVerifier>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<rustls::ClientConfig, HandshakeError> {
+    rustls::ClientConfig::builder_with_provider(trust.provider.clone())
+        .with_protocol_versions(versions)
+        .map(|builder| {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier)
+                .with_no_client_auth()
+        })
+        .map_err(|error| HandshakeError::Configuration(format!("TLS configuration: {error}")))
+}
+
+/// The rustls handshake over `stream` for `host` with `config`, within
+/// `timeout`.
+pub(crate) async fn connect(
+    config: Arc<rustls::ClientConfig>,
+    stream: TcpStream,
+    host: &str,
+    timeout: Duration,
+) -> Result<TlsStream<TcpStream>, HandshakeError> {
+    let server_name = ServerName::try_from(host.to_string()).map_err(|error| {
+        HandshakeError::Name(format!("{host} is not a valid TLS server name: {error}"))
+    })?;
+    let connector = TlsConnector::from(config);
+    match tokio::time::timeout(timeout, connector.connect(server_name, stream)).await {
         Err(_) => Err(HandshakeError::Timeout(timeout)),
         Ok(Err(error)) => Err(HandshakeError::Failed(error.to_string())),
         Ok(Ok(tls)) => Ok(tls),
-    };
-    let record = std::mem::take(&mut *verifier.lock());
-    (result, record)
+    }
 }
 
 /// Runs a TLS handshake over `stream` for `host`. Returns the evidence and,
