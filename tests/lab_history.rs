@@ -10,13 +10,11 @@
 mod common;
 
 use chrono::{Duration, Timelike, Utc};
-use common::history_store::{
-    LAB_POSTGRES, Store, admin, history, history_json, postgres, save_at, sqlite, stores,
-};
+use common::history_store::{Store, history, history_json, save_at, sqlite, stores};
 use common::{expect, mailaudit, repo, scan_lab};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 

@@ -1,4 +1,4 @@
--- The dashboard's indexes (issue 13), PostgreSQL: what `mailaudit serve`
+-- The dashboard's indexes and compact storage (issue 13), PostgreSQL: what `mailaudit serve`
 -- shows without reading every stored evidence. Filled when a scan is
 -- recorded; scans recorded before this migration are indexed when the
 -- store is next opened (`indexed` = 0 until then).
@@ -25,3 +25,9 @@ CREATE INDEX findings_domain_key ON findings (domain, rule, subject);
 
 ALTER TABLE scan_domains ADD COLUMN indexed BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX scan_domains_unindexed ON scan_domains (indexed);
+
+-- Large texts stored deflated (history/packing.rs): a report.json's bytes
+-- (`bytes` keeps its size before deflating) and a domain's evidence
+-- (`evidence` is then empty). Rows written before stay as they were.
+ALTER TABLE report_documents ADD COLUMN encoding TEXT NOT NULL DEFAULT 'identity';
+ALTER TABLE scan_domains ADD COLUMN evidence_deflated BYTEA;

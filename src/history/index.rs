@@ -12,6 +12,10 @@ use super::{HistoryError, Store, micros};
 use crate::evidence::DomainEvidence;
 use sqlx::{Any, Row, Transaction};
 
+/// The largest evidence of one domain inflated (a mailbox audit of many
+/// folders stays far below).
+const EVIDENCE_LIMIT: u64 = 256 * 1024 * 1024;
+
 /// Certificates inserted per statement (7 values each).
 const CERTIFICATES_PER_INSERT: usize = 100;
 
@@ -171,16 +175,30 @@ pub(crate) async fn backfill(store: &Store) -> Result<u64, HistoryError> {
         let domain: String = row
             .try_get("domain")
             .map_err(|e| store.query_error("reading a scan to index", e))?;
-        let text: String = sqlx::query_scalar(
-            "SELECT evidence FROM scan_domains WHERE scan_id = $1 AND domain = $2",
+        let row = sqlx::query(
+            "SELECT evidence, evidence_deflated FROM scan_domains WHERE scan_id = $1 AND domain = $2",
         )
         .bind(scan_id)
         .bind(domain.clone())
         .fetch_one(&store.pool)
         .await
         .map_err(|e| store.query_error("reading evidence to index", e))?;
+        let text: String = row
+            .try_get("evidence")
+            .map_err(|e| store.query_error("reading evidence to index", e))?;
+        let deflated: Option<Vec<u8>> = row
+            .try_get("evidence_deflated")
+            .map_err(|e| store.query_error("reading evidence to index", e))?;
+        let bytes = match deflated {
+            Some(bytes) => super::packing::unpack(bytes, super::packing::DEFLATE, EVIDENCE_LIMIT)
+                .map_err(|error| HistoryError::Damaged {
+                what: format!("the evidence of {domain} in scan {scan_id}"),
+                error,
+            })?,
+            None => text.into_bytes(),
+        };
         let evidence: DomainEvidence =
-            serde_json::from_str(&text).map_err(|error| HistoryError::Damaged {
+            serde_json::from_slice(&bytes).map_err(|error| HistoryError::Damaged {
                 what: format!("the evidence of {domain} in scan {scan_id}"),
                 error: error.to_string(),
             })?;

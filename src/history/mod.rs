@@ -28,6 +28,7 @@ pub mod dashboard;
 pub mod diff;
 pub(crate) mod index;
 pub mod location;
+pub mod packing;
 pub mod prune;
 pub mod read;
 pub mod record;

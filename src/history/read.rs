@@ -186,14 +186,30 @@ impl Store {
 
     /// The report.json with this SHA-256, byte for byte.
     pub async fn document(&self, sha256: &str) -> Result<Vec<u8>, HistoryError> {
-        sqlx::query_scalar("SELECT content FROM report_documents WHERE sha256 = $1")
-            .bind(sha256.to_ascii_lowercase())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| self.query_error("reading a report.json", e))?
-            .ok_or_else(|| HistoryError::UnknownDocument {
-                sha256: sha256.to_string(),
-            })
+        let row =
+            sqlx::query("SELECT content, bytes, encoding FROM report_documents WHERE sha256 = $1")
+                .bind(sha256.to_ascii_lowercase())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.query_error("reading a report.json", e))?
+                .ok_or_else(|| HistoryError::UnknownDocument {
+                    sha256: sha256.to_string(),
+                })?;
+        let read = || -> Result<(Vec<u8>, i64, String), sqlx::Error> {
+            Ok((
+                row.try_get("content")?,
+                row.try_get("bytes")?,
+                row.try_get("encoding")?,
+            ))
+        };
+        let (content, bytes, encoding) =
+            read().map_err(|e| self.query_error("reading a report.json", e))?;
+        super::packing::unpack(content, &encoding, bytes.max(0) as u64).map_err(|error| {
+            HistoryError::Damaged {
+                what: format!("the report.json {sha256}"),
+                error,
+            }
+        })
     }
 
     /// The report.json of a scan, parsed.

@@ -80,11 +80,12 @@ impl Store {
             .await
             .map_err(|e| failed("starting a transaction", e))?;
         sqlx::query(
-            "INSERT INTO report_documents (sha256, content, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+            "INSERT INTO report_documents (sha256, content, bytes, encoding) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING",
         )
         .bind(&sha256)
-        .bind(document.to_vec())
+        .bind(super::packing::pack(document))
         .bind(document.len() as i64)
+        .bind(super::packing::DEFLATE)
         .execute(&mut *tx)
         .await
         .map_err(|e| failed("storing the report.json", e))?;
@@ -188,9 +189,9 @@ async fn insert_domain(
     findings: &[&Finding],
 ) -> Result<(), sqlx::Error> {
     let count = |status| findings.iter().filter(|f| f.status == status).count() as i64;
-    let evidence = serde_json::to_string(evidence).unwrap_or_else(|_| "null".to_string());
+    let evidence = serde_json::to_vec(evidence).unwrap_or_else(|_| b"null".to_vec());
     sqlx::query(
-        "INSERT INTO scan_domains (scan_id, domain, grade, failed, inconclusive, passed, not_applicable, evidence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO scan_domains (scan_id, domain, grade, failed, inconclusive, passed, not_applicable, evidence, evidence_deflated) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8)",
     )
     .bind(scan_id)
     .bind(domain)
@@ -199,7 +200,7 @@ async fn insert_domain(
     .bind(count(Status::Inconclusive))
     .bind(count(Status::Pass))
     .bind(count(Status::NotApplicable))
-    .bind(evidence)
+    .bind(super::packing::pack(&evidence))
     .execute(&mut **tx)
     .await?;
     for chunk in findings.chunks(FINDINGS_PER_INSERT) {

@@ -91,7 +91,7 @@ mod tests {
     fn one_scan_is_a_point_and_text_is_escaped() {
         let svg = svg(&["B"], "<b>");
         assert!(!svg.contains("polyline"));
-        assert!(svg.contains("cy=\"6.0\""));
+        assert!(svg.contains("cx=\"3.0\" cy=\"7.5\""), "{svg}");
         assert!(svg.contains("&lt;b&gt;"));
     }
 }
