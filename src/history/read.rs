@@ -223,37 +223,37 @@ impl Store {
     }
 
     /// The findings of a scan (of one domain, if given), by domain, rule
-    /// and subject.
+    /// and subject, as its report.json holds them (the `findings` rows are
+    /// an index of rule, subject, status and severity; only a failed one
+    /// keeps its text there, for the dashboard).
     pub async fn findings(
         &self,
         scan_id: i64,
         domain: Option<&str>,
     ) -> Result<Vec<StoredFinding>, HistoryError> {
-        self.scan(scan_id).await?;
-        let rows = sqlx::query(
-            "SELECT domain, finding FROM findings WHERE scan_id = $1 AND ($2 = '' OR domain = $2) ORDER BY domain, rule, subject",
-        )
-        .bind(scan_id)
-        .bind(domain.unwrap_or_default().to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.query_error("reading the findings of a scan", e))?;
-        rows.iter()
-            .map(|row| {
-                let domain: String = row
-                    .try_get("domain")
-                    .map_err(|e| self.query_error("reading a finding", e))?;
-                let text: String = row
-                    .try_get("finding")
-                    .map_err(|e| self.query_error("reading a finding", e))?;
-                let finding =
-                    serde_json::from_str(&text).map_err(|error| HistoryError::Damaged {
-                        what: format!("a finding of scan {scan_id}"),
-                        error: error.to_string(),
-                    })?;
-                Ok(StoredFinding { domain, finding })
+        let report = self.report(scan_id).await?;
+        let mut found: Vec<StoredFinding> = report
+            .targets
+            .iter()
+            .enumerate()
+            .filter(|(_, target)| domain.is_none_or(|d| d == target.domain))
+            .flat_map(|(index, target)| {
+                super::record::findings_of(&report, index)
+                    .into_iter()
+                    .map(|finding| StoredFinding {
+                        domain: target.domain.clone(),
+                        finding: finding.clone(),
+                    })
             })
-            .collect()
+            .collect();
+        found.sort_by(|a, b| {
+            (&a.domain, &a.finding.rule, &a.finding.subject).cmp(&(
+                &b.domain,
+                &b.finding.rule,
+                &b.finding.subject,
+            ))
+        });
+        Ok(found)
     }
 
     /// For each of `domains` with a scan started before `before`: the

@@ -38,11 +38,11 @@ pub struct Params {
 fn params(
     dashboard: &Dashboard,
     query: Result<Query<Params>, QueryRejection>,
-) -> Result<(Params, crate::Language), Response> {
-    let fail = |problem| page::problem(dashboard, dashboard.language, problem);
+) -> Result<(Params, crate::Language), Box<Response>> {
+    let fail = |problem| Box::new(page::problem(dashboard, dashboard.language, problem));
     let Query(params) = query.map_err(|e| fail(Problem::bad_request(e.body_text())))?;
     let language = page::parse_language(params.lang.as_deref(), dashboard.language)
-        .map_err(|p| page::problem(dashboard, dashboard.language, p))?;
+        .map_err(|p| Box::new(page::problem(dashboard, dashboard.language, p)))?;
     Ok((params, language))
 }
 
@@ -81,7 +81,7 @@ pub async fn domains(
 ) -> Response {
     let (_, language) = match params(&dashboard, query) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let trends = match dashboard.store.domain_trends(TREND_POINTS).await {
         Ok(trends) => trends,
@@ -226,7 +226,7 @@ pub async fn certificates(
 ) -> Response {
     let (params, language) = match params(&dashboard, query) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let days = params.days.unwrap_or(DEFAULT_DAYS);
     if !(1..=MAX_DAYS).contains(&days) {
@@ -350,7 +350,7 @@ pub async fn findings(
 ) -> Response {
     let (params, language) = match params(&dashboard, query) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let bad = |detail: String| page::problem(&dashboard, language, Problem::bad_request(detail));
     let severity = params.severity.filter(|s| !s.is_empty());

@@ -27,16 +27,16 @@ pub struct Params {
 fn language(
     dashboard: &Dashboard,
     query: Result<Query<Params>, QueryRejection>,
-) -> Result<(Params, Language), Response> {
+) -> Result<(Params, Language), Box<Response>> {
     let Query(params) = query.map_err(|e| {
-        page::problem(
+        Box::new(page::problem(
             dashboard,
             dashboard.language,
             Problem::bad_request(e.body_text()),
-        )
+        ))
     })?;
     let language = page::parse_language(params.lang.as_deref(), dashboard.language)
-        .map_err(|p| page::problem(dashboard, dashboard.language, p))?;
+        .map_err(|p| Box::new(page::problem(dashboard, dashboard.language, p)))?;
     Ok((params, language))
 }
 
@@ -78,7 +78,7 @@ pub async fn domain(
 ) -> Response {
     let (_, language) = match language(&dashboard, query) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Path(domain) = or_page!(
         dashboard,
@@ -136,7 +136,7 @@ pub async fn scan(
 ) -> Response {
     let (_, language) = match language(&dashboard, query) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let id = or_page!(dashboard, language, path_id(path));
     let store = &dashboard.store;
@@ -175,7 +175,7 @@ pub async fn report_html(
 ) -> Response {
     let (_, language) = match language(&dashboard, query) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let id = or_page!(dashboard, language, path_id(path));
     let report = or_page!(dashboard, language, stored_report(&dashboard, id).await);
@@ -212,7 +212,7 @@ pub async fn report_json(
 ) -> Response {
     let (_, language) = match language(&dashboard, query) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let id = or_page!(dashboard, language, path_id(path));
     let scan = or_page!(
@@ -246,7 +246,7 @@ pub async fn report_pdf(
 ) -> Response {
     let (_, language) = match language(&dashboard, query) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let id = or_page!(dashboard, language, path_id(path));
     if !cfg!(feature = "pdf") {
@@ -314,7 +314,7 @@ pub async fn diff(
 ) -> Response {
     let (params, language) = match language(&dashboard, query) {
         Ok(ok) => ok,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let (Some(from), Some(to)) = (params.from.as_deref(), params.to.as_deref()) else {
         return page::problem(
