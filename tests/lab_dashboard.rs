@@ -456,6 +456,12 @@ fn bad_requests_and_wrong_tokens_get_a_clear_4xx() {
         assert!(head.contains("content-security-policy"), "{head}");
         assert_clear(&body, expected);
     }
+    // The PDF download is the PDF/A report of the recorded scan
+    let (status, head, pdf) = with("/scans/1/report.pdf");
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("application/pdf"), "{head}");
+    assert!(head.contains("report-1.pdf"), "{head}");
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
     // An injected tag is shown as text, never as markup
     let (_, _, body) = with("/findings?domain=%3Cscript%3E");
     assert!(String::from_utf8_lossy(&body).contains("&lt;script&gt;"));
