@@ -4,12 +4,11 @@
 //! findings by age. Each answer is one or two queries over the indexes of
 //! [`super::index`], so a page stays fast with thousands of domains.
 
-use super::read::Counts;
+use super::read::{Counts, counts};
 use super::{HistoryError, Store, micros, time_of};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
 /// The latest scan of each domain (ties: the higher scan id).
 const LATEST: &str = "latest AS (SELECT scan_id, domain, started_at FROM (\
@@ -97,15 +96,6 @@ pub struct OpenFindings {
 
 /// The lower bounds of the age buckets, in days.
 pub const AGE_BUCKET_DAYS: [i64; 3] = [30, 90, 180];
-
-fn counts(row: &AnyRow) -> Result<Counts, sqlx::Error> {
-    Ok(Counts {
-        failed: row.try_get("failed")?,
-        inconclusive: row.try_get("inconclusive")?,
-        passed: row.try_get("passed")?,
-        not_applicable: row.try_get("not_applicable")?,
-    })
-}
 
 impl Store {
     /// Every domain with its `points` most recent scans, by domain name.

@@ -102,7 +102,8 @@ fn domain_scan(row: &AnyRow) -> Result<DomainScan, sqlx::Error> {
     })
 }
 
-fn counts(row: &AnyRow) -> Result<Counts, sqlx::Error> {
+/// The four counts of a scan or domain row.
+pub(super) fn counts(row: &AnyRow) -> Result<Counts, sqlx::Error> {
     Ok(Counts {
         failed: row.try_get("failed")?,
         inconclusive: row.try_get("inconclusive")?,

@@ -167,6 +167,20 @@ async fn stored_report(dashboard: &Dashboard, id: i64) -> Result<crate::report::
         .map_err(Problem::from_history)
 }
 
+/// The recorded report.json of a scan, byte for byte.
+async fn stored_document(dashboard: &Dashboard, id: i64) -> Result<Vec<u8>, Problem> {
+    let scan = dashboard
+        .store
+        .scan(id)
+        .await
+        .map_err(Problem::from_history)?;
+    dashboard
+        .store
+        .document(&scan.report_sha256)
+        .await
+        .map_err(Problem::from_history)
+}
+
 /// `/scans/{id}/report.html`: the full HTML report, as `scan` writes it.
 pub async fn report_html(
     State(dashboard): State<Arc<Dashboard>>,
@@ -215,24 +229,7 @@ pub async fn report_json(
         Err(response) => return *response,
     };
     let id = or_page!(dashboard, language, path_id(path));
-    let scan = or_page!(
-        dashboard,
-        language,
-        dashboard
-            .store
-            .scan(id)
-            .await
-            .map_err(Problem::from_history)
-    );
-    let bytes = or_page!(
-        dashboard,
-        language,
-        dashboard
-            .store
-            .document(&scan.report_sha256)
-            .await
-            .map_err(Problem::from_history)
-    );
+    let bytes = or_page!(dashboard, language, stored_document(&dashboard, id).await);
     download(bytes, "application/json", format!("report-{id}.json"))
 }
 
@@ -260,25 +257,17 @@ pub async fn report_pdf(
             },
         );
     }
-    let scan = or_page!(
+    let document = or_page!(dashboard, language, stored_document(&dashboard, id).await);
+    let report: crate::report::Report = or_page!(
         dashboard,
         language,
-        dashboard
-            .store
-            .scan(id)
-            .await
-            .map_err(Problem::from_history)
+        serde_json::from_slice(&document).map_err(|error| Problem::from_history(
+            crate::history::HistoryError::Damaged {
+                what: format!("the report.json of scan {id}"),
+                error: error.to_string(),
+            }
+        ))
     );
-    let document = or_page!(
-        dashboard,
-        language,
-        dashboard
-            .store
-            .document(&scan.report_sha256)
-            .await
-            .map_err(Problem::from_history)
-    );
-    let report = or_page!(dashboard, language, stored_report(&dashboard, id).await);
     let rendered = tokio::task::spawn_blocking(move || {
         let text = String::from_utf8_lossy(&document);
         crate::report::pdf::render(&report, &text, crate::report::pdf::PdfStandard::A3b)
