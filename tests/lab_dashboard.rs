@@ -439,6 +439,7 @@ fn bad_requests_and_wrong_tokens_get_a_clear_4xx() {
         ("/scans/abc", 400, "is not a scan id"),
         ("/scans/-1/report.json", 400, "is not a scan id"),
         ("/findings?page=x", 400, "invalid digit"),
+        ("/?page=0", 400, "page=0: 1 or more"),
         ("/findings?severity=urgent", 400, "critical, high"),
         ("/findings?domain=%3Cscript%3E", 400, "not a domain name"),
         ("/certificates?days=9999", 400, "1 to 366"),

@@ -1,19 +1,15 @@
 //! The history as the dashboard (`mailaudit serve`) reads it: each
 //! domain's latest grade with its recent grades, the leaf certificates
 //! expiring soon across the latest scan of every domain, and the open
-//! findings by age. Each answer is one or two queries over the indexes of
-//! [`super::index`], so a page stays fast with thousands of domains.
+//! findings by age. Each answer is one or two queries over the tables
+//! [`super::index`] and [`super::latest`] keep when a scan is recorded, so
+//! a page stays fast with thousands of domains.
 
 use super::read::{Counts, counts};
 use super::{HistoryError, Store, micros, time_of};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
-
-/// The latest scan of each domain (ties: the higher scan id).
-const LATEST: &str = "latest AS (SELECT scan_id, domain, started_at FROM (\
-    SELECT d.scan_id, d.domain, s.started_at, ROW_NUMBER() OVER (PARTITION BY d.domain ORDER BY s.started_at DESC, s.id DESC) AS n \
-    FROM scan_domains d JOIN scans s ON s.id = d.scan_id) ranked WHERE n = 1)";
 
 /// One domain in one scan, as a point of its trend.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -98,19 +94,33 @@ pub struct OpenFindings {
 pub const AGE_BUCKET_DAYS: [i64; 3] = [30, 90, 180];
 
 impl Store {
-    /// Every domain with its `points` most recent scans, by domain name.
-    pub async fn domain_trends(&self, points: i64) -> Result<Vec<DomainTrend>, HistoryError> {
-        let rows = sqlx::query(
+    /// The named domains with their `points` most recent scans each, by
+    /// domain name; a domain never scanned is left out.
+    pub async fn domain_trends(
+        &self,
+        domains: &[String],
+        points: i64,
+    ) -> Result<Vec<DomainTrend>, HistoryError> {
+        if domains.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<String> = (0..domains.len()).map(|n| format!("${}", n + 2)).collect();
+        let sql = format!(
             "SELECT domain, scan_id, started_at, grade, failed, inconclusive, passed, not_applicable FROM (\
                SELECT d.domain, d.scan_id, s.started_at, d.grade, d.failed, d.inconclusive, d.passed, d.not_applicable, \
                ROW_NUMBER() OVER (PARTITION BY d.domain ORDER BY s.started_at DESC, s.id DESC) AS n \
-               FROM scan_domains d JOIN scans s ON s.id = d.scan_id) ranked \
+               FROM scan_domains d JOIN scans s ON s.id = d.scan_id WHERE d.domain IN ({})) ranked \
              WHERE n <= $1 ORDER BY domain, n DESC",
-        )
-        .bind(points.max(1))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.query_error("reading the domains' trends", e))?;
+            names.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(points.max(1));
+        for domain in domains {
+            query = query.bind(domain.clone());
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.query_error("reading the domains' trends", e))?;
         let mut trends: Vec<DomainTrend> = Vec::new();
         for row in &rows {
             let read = || -> Result<(String, TrendPoint), sqlx::Error> {
@@ -143,12 +153,11 @@ impl Store {
         &self,
         until: DateTime<Utc>,
     ) -> Result<Vec<ExpiringCertificate>, HistoryError> {
-        let sql = format!(
-            "WITH {LATEST} SELECT c.domain, c.endpoint, c.not_after, c.subject, c.issuer, c.sha256, c.scan_id, l.started_at \
-             FROM certificates c JOIN latest l ON l.scan_id = c.scan_id AND l.domain = c.domain \
-             WHERE c.not_after < $1 ORDER BY c.not_after, c.domain, c.endpoint"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(
+            "SELECT c.domain, c.endpoint, c.not_after, c.subject, c.issuer, c.sha256, c.scan_id, l.started_at \
+             FROM certificates c JOIN latest_scans l ON l.scan_id = c.scan_id AND l.domain = c.domain \
+             WHERE c.not_after < $1 ORDER BY c.not_after, c.domain, c.endpoint",
+        )
             .bind(micros(until))
             .fetch_all(&self.pool)
             .await
@@ -178,17 +187,16 @@ impl Store {
         query: &OpenFindingsQuery,
         now: DateTime<Utc>,
     ) -> Result<OpenFindings, HistoryError> {
-        const OPEN: &str = "FROM findings f JOIN latest l ON l.scan_id = f.scan_id AND l.domain = f.domain \
-             WHERE f.status = 'fail' AND f.accepted = 0 AND ($1 = '' OR f.domain = $1) AND ($2 = '' OR f.severity = $2)";
+        const OPEN: &str = "FROM open_findings f WHERE ($1 = '' OR f.domain = $1) AND ($2 = '' OR f.severity = $2)";
         let domain = query.domain.clone().unwrap_or_default();
         let severity = query.severity.clone().unwrap_or_default();
         let bound = |days: i64| micros(now - chrono::Duration::days(days));
         let sql = format!(
-            "WITH {LATEST} SELECT f.severity, \
-               SUM(CASE WHEN COALESCE(f.failing_since, l.started_at) > $3 THEN 1 ELSE 0 END) AS b0, \
-               SUM(CASE WHEN COALESCE(f.failing_since, l.started_at) <= $3 AND COALESCE(f.failing_since, l.started_at) > $4 THEN 1 ELSE 0 END) AS b1, \
-               SUM(CASE WHEN COALESCE(f.failing_since, l.started_at) <= $4 AND COALESCE(f.failing_since, l.started_at) > $5 THEN 1 ELSE 0 END) AS b2, \
-               SUM(CASE WHEN COALESCE(f.failing_since, l.started_at) <= $5 THEN 1 ELSE 0 END) AS b3, \
+            "SELECT f.severity, \
+               SUM(CASE WHEN f.since > $3 THEN 1 ELSE 0 END) AS b0, \
+               SUM(CASE WHEN f.since <= $3 AND f.since > $4 THEN 1 ELSE 0 END) AS b1, \
+               SUM(CASE WHEN f.since <= $4 AND f.since > $5 THEN 1 ELSE 0 END) AS b2, \
+               SUM(CASE WHEN f.since <= $5 THEN 1 ELSE 0 END) AS b3, \
                COUNT(*) AS total {OPEN} GROUP BY f.severity"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -218,8 +226,8 @@ impl Store {
             .map_err(|e| self.query_error("counting the open findings", e))?;
         by_age.sort_by_key(|b| std::cmp::Reverse(severity_rank(&b.severity)));
         let sql = format!(
-            "WITH {LATEST} SELECT f.domain, f.rule, f.subject, f.severity, f.finding, f.scan_id, \
-               COALESCE(f.failing_since, l.started_at) AS since {OPEN} \
+            "SELECT f.domain, f.rule, f.subject, f.severity, f.finding, f.scan_id, \
+               f.since {OPEN} \
              ORDER BY since, f.domain, f.rule, f.subject LIMIT $3 OFFSET $4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -81,7 +81,11 @@ impl Store {
             .as_ref()
             .map(|b| b.fixed.clone())
             .unwrap_or_default();
-        let failed_earlier = self.failed_before(from_summary.started_at).await?;
+        let keys: Vec<(String, String)> = new
+            .iter()
+            .map(|f| (f.rule.clone(), f.subject.clone()))
+            .collect();
+        let failed_earlier = self.failed_before(from_summary.started_at, &keys).await?;
         let returned = new
             .iter()
             .filter(|f| failed_earlier.contains(&(f.rule.clone(), f.subject.clone())))

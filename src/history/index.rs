@@ -53,8 +53,8 @@ pub(crate) fn leaves(evidence: &DomainEvidence) -> Vec<Leaf> {
 }
 
 /// Indexes one domain of one scan: its certificates, the `failing_since`
-/// of its failed findings and of the same domain's later scans, and marks
-/// it indexed.
+/// of its failed findings and of the same domain's later scans, the
+/// domain's latest scan and open findings, and marks it indexed.
 pub(crate) async fn index_domain(
     tx: &mut Transaction<'static, Any>,
     scan_id: i64,
@@ -84,7 +84,8 @@ pub(crate) async fn index_domain(
         .bind(domain.to_string())
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    super::latest::mark_latest(tx, scan_id, domain).await?;
+    super::latest::refresh_open(tx, domain).await
 }
 
 async fn insert_leaves(

@@ -18,7 +18,7 @@
 //!   findings, previous scans) a dashboard uses as well;
 //! - [`dashboard`]: what `mailaudit serve` shows (grade trends,
 //!   certificates expiring, open findings by age), from the indexes
-//!   `index` keeps when a scan is recorded;
+//!   `index` and `latest` keep when a scan is recorded;
 //! - [`diff`]: two scans compared (the `--baseline` logic), and regressions;
 //! - [`prune`]: forgetting scans older than a duration.
 //!
@@ -27,6 +27,7 @@
 pub mod dashboard;
 pub mod diff;
 pub(crate) mod index;
+pub(crate) mod latest;
 pub mod location;
 pub mod packing;
 pub mod prune;

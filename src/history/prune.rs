@@ -49,6 +49,9 @@ impl Store {
         .await
         .map_err(failed)?
         .rows_affected();
+        super::latest::forget_pruned(&mut tx)
+            .await
+            .map_err(failed)?;
         tx.commit().await.map_err(failed)?;
         if self.backend == Backend::Sqlite {
             self.pool

@@ -162,9 +162,8 @@ impl Store {
     /// domain name.
     pub async fn latest_per_domain(&self) -> Result<Vec<DomainScan>, HistoryError> {
         let sql = format!(
-            "SELECT {DOMAIN_COLUMNS} FROM scan_domains d JOIN scans s ON s.id = d.scan_id \
-             WHERE NOT EXISTS (SELECT 1 FROM scan_domains d2 JOIN scans s2 ON s2.id = d2.scan_id \
-               WHERE d2.domain = d.domain AND (s2.started_at > s.started_at OR (s2.started_at = s.started_at AND s2.id > s.id))) \
+            "SELECT {DOMAIN_COLUMNS} FROM latest_scans l \
+             JOIN scan_domains d ON d.scan_id = l.scan_id AND d.domain = l.domain JOIN scans s ON s.id = d.scan_id \
              ORDER BY d.domain"
         );
         self.domain_rows(sqlx::query(sqlx::AssertSqlSafe(sql)))
@@ -294,29 +293,31 @@ impl Store {
         Ok(earlier)
     }
 
-    /// (rule, subject) of every finding that failed in a scan started
-    /// before `before`.
+    /// Which of `keys` (rule, subject) failed in a scan that started
+    /// before `before`: one look-up per key on the `(rule, subject,
+    /// status)` index, so it costs what the keys ask, not the history's size.
     pub async fn failed_before(
         &self,
         before: DateTime<Utc>,
+        keys: &[(String, String)],
     ) -> Result<HashSet<(String, String)>, HistoryError> {
-        let rows = sqlx::query(
-            "SELECT DISTINCT f.rule, f.subject FROM findings f JOIN scans s ON s.id = f.scan_id WHERE f.status = 'fail' AND s.started_at < $1",
-        )
-        .bind(micros(before))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.query_error("looking up earlier failures", e))?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("rule")
-                        .map_err(|e| self.query_error("reading earlier failures", e))?,
-                    row.try_get("subject")
-                        .map_err(|e| self.query_error("reading earlier failures", e))?,
-                ))
-            })
-            .collect()
+        let mut failed = HashSet::new();
+        for (rule, subject) in keys {
+            let earlier = sqlx::query(
+                "SELECT 1 AS one FROM findings f JOIN scans s ON s.id = f.scan_id \
+                 WHERE f.rule = $1 AND f.subject = $2 AND f.status = 'fail' AND s.started_at < $3 LIMIT 1",
+            )
+            .bind(rule.clone())
+            .bind(subject.clone())
+            .bind(micros(before))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.query_error("looking up earlier failures", e))?;
+            if earlier.is_some() {
+                failed.insert((rule.clone(), subject.clone()));
+            }
+        }
+        Ok(failed)
     }
 }
 

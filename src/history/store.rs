@@ -20,7 +20,7 @@ const SQLITE_PRAGMAS: &str =
 
 /// The migrations of one backend, oldest first. A released file is never
 /// edited (sqlx checks its checksum); a change is a new file.
-const SQLITE: [(i64, &str, &str); 2] = [
+const SQLITE: [(i64, &str, &str); 3] = [
     (
         1,
         "history",
@@ -31,8 +31,13 @@ const SQLITE: [(i64, &str, &str); 2] = [
         "dashboard",
         include_str!("../../migrations/sqlite/0002_dashboard.sql"),
     ),
+    (
+        3,
+        "latest",
+        include_str!("../../migrations/sqlite/0003_latest.sql"),
+    ),
 ];
-const POSTGRES: [(i64, &str, &str); 2] = [
+const POSTGRES: [(i64, &str, &str); 3] = [
     (
         1,
         "history",
@@ -42,6 +47,11 @@ const POSTGRES: [(i64, &str, &str); 2] = [
         2,
         "dashboard",
         include_str!("../../migrations/postgres/0002_dashboard.sql"),
+    ),
+    (
+        3,
+        "latest",
+        include_str!("../../migrations/postgres/0003_latest.sql"),
     ),
 ];
 

@@ -8,8 +8,9 @@
 //!   constant time;
 //! - [`page`]: the page frame (Tera, the de/en texts, the security
 //!   headers) and the error page every bad request gets;
-//! - [`overview`]: the domains with their latest grade, trend and time
-//!   since the last scan; the certificate expiry calendar; open findings by
+//! - [`domains`]: the domains with their latest grade, trend and time
+//!   since the last scan, a page at a time;
+//! - [`overview`]: the certificate expiry calendar and open findings by
 //!   age;
 //! - [`scans`]: a domain's scans, a scan with its HTML report and its PDF
 //!   and JSON downloads, and the diff of two scans;
@@ -19,6 +20,7 @@
 //! methods get 405.
 
 pub mod auth;
+mod domains;
 mod overview;
 pub mod page;
 mod scans;
@@ -68,7 +70,7 @@ pub enum ServeError {
 /// Every route of the dashboard.
 pub fn router(dashboard: Arc<Dashboard>) -> Router {
     Router::new()
-        .route("/", get(overview::domains))
+        .route("/", get(domains::domains))
         .route("/certificates", get(overview::certificates))
         .route("/findings", get(overview::findings))
         .route("/domains/{domain}", get(scans::domain))

@@ -1,11 +1,9 @@
-//! The dashboard's overview pages: the domains (latest grade, trend, time
-//! since the last scan, overdue against the audit interval), the
-//! certificate expiry calendar of the next days, and the open findings by
-//! age.
+//! The dashboard's overview pages besides the domains ([`super::domains`]):
+//! the certificate expiry calendar of the next days and the open findings
+//! by age, with the query parsing all of them share.
 
 use super::Dashboard;
 use super::page::{self, Problem};
-use super::sparkline;
 use crate::history::dashboard::{AGE_BUCKET_DAYS, OpenFindingsQuery};
 use crate::report::strings;
 use axum::extract::{Query, State, rejection::QueryRejection};
@@ -15,8 +13,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// How many scans a trend shows.
-const TREND_POINTS: i64 = 20;
 /// Open findings per page.
 const FINDINGS_PER_PAGE: i64 = 100;
 /// The calendar's default and longest span in days.
@@ -35,7 +31,7 @@ pub struct Params {
 }
 
 /// The parsed query and language, or the error page.
-fn params(
+pub(super) fn params(
     dashboard: &Dashboard,
     query: Result<Query<Params>, QueryRejection>,
 ) -> Result<(Params, crate::Language), Box<Response>> {
@@ -47,99 +43,23 @@ fn params(
 }
 
 /// Whole days from `then` to `now`.
-fn days_between(then: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+pub(super) fn days_between(then: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     (now - then).num_days()
 }
 
-#[derive(Serialize)]
-struct DomainRow {
-    domain: String,
-    grade: Option<String>,
-    failed: i64,
-    inconclusive: i64,
-    scan_id: Option<i64>,
-    last_scan: Option<String>,
-    days_since: Option<i64>,
-    overdue: bool,
-    scans_shown: usize,
-    sparkline: String,
+/// The page number asked for, 1 when none.
+pub(super) fn page_number(params: &Params) -> Result<i64, String> {
+    let page = params.page.unwrap_or(1);
+    if (1..=1_000_000).contains(&page) {
+        Ok(page)
+    } else {
+        Err(format!("page={page}: 1 or more"))
+    }
 }
 
-#[derive(Serialize)]
-struct DomainsPage {
-    rows: Vec<DomainRow>,
-    interval_days: Option<u32>,
-    overdue: usize,
-    never: usize,
-    grades: BTreeMap<String, usize>,
-}
-
-/// `/`: every domain with its latest grade and trend.
-pub async fn domains(
-    State(dashboard): State<Arc<Dashboard>>,
-    query: Result<Query<Params>, QueryRejection>,
-) -> Response {
-    let (_, language) = match params(&dashboard, query) {
-        Ok(ok) => ok,
-        Err(response) => return *response,
-    };
-    let trends = match dashboard.store.domain_trends(TREND_POINTS).await {
-        Ok(trends) => trends,
-        Err(error) => return page::problem(&dashboard, language, Problem::from_history(error)),
-    };
-    let now = Utc::now();
-    let interval = dashboard.interval_days.map(i64::from);
-    let mut rows: Vec<DomainRow> = trends
-        .iter()
-        .filter_map(|trend| {
-            let latest = trend.latest()?;
-            let grades: Vec<&str> = trend.points.iter().map(|p| p.grade.as_str()).collect();
-            let days_since = days_between(latest.started_at, now);
-            Some(DomainRow {
-                domain: trend.domain.clone(),
-                grade: Some(latest.grade.clone()),
-                failed: latest.counts.failed,
-                inconclusive: latest.counts.inconclusive,
-                scan_id: Some(latest.scan_id),
-                last_scan: Some(latest.started_at.format("%Y-%m-%d %H:%M UTC").to_string()),
-                days_since: Some(days_since),
-                overdue: interval.is_some_and(|days| days_since > days),
-                scans_shown: grades.len(),
-                sparkline: sparkline::svg(&grades, &grades.join(" → ")),
-            })
-        })
-        .collect();
-    for domain in &dashboard.audited_domains {
-        if !trends.iter().any(|t| &t.domain == domain) {
-            rows.push(DomainRow {
-                domain: domain.clone(),
-                grade: None,
-                failed: 0,
-                inconclusive: 0,
-                scan_id: None,
-                last_scan: None,
-                days_since: None,
-                overdue: true,
-                scans_shown: 0,
-                sparkline: String::new(),
-            });
-        }
-    }
-    rows.sort_by(|a, b| a.domain.cmp(&b.domain));
-    let mut grades = BTreeMap::new();
-    for row in &rows {
-        if let Some(grade) = &row.grade {
-            *grades.entry(grade.clone()).or_insert(0) += 1;
-        }
-    }
-    let page = DomainsPage {
-        overdue: rows.iter().filter(|r| r.overdue).count(),
-        never: rows.iter().filter(|r| r.scan_id.is_none()).count(),
-        interval_days: dashboard.interval_days,
-        grades,
-        rows,
-    };
-    page::render(&dashboard, language, "domains.html", "domains", page)
+/// Pages of `per_page` rows that `total` rows fill, at least one.
+pub(super) fn pages(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page).max(1)
 }
 
 #[derive(Serialize)]
@@ -353,6 +273,10 @@ pub async fn findings(
         Err(response) => return *response,
     };
     let bad = |detail: String| page::problem(&dashboard, language, Problem::bad_request(detail));
+    let page_number = match page_number(&params) {
+        Ok(page) => page,
+        Err(detail) => return bad(detail),
+    };
     let severity = params.severity.filter(|s| !s.is_empty());
     if let Some(severity) = &severity
         && !SEVERITIES.contains(&severity.as_str())
@@ -368,10 +292,7 @@ pub async fn findings(
     {
         return bad(format!("domain={domain}: not a domain name"));
     }
-    let page_number = params.page.unwrap_or(1);
-    if !(1..=1_000_000).contains(&page_number) {
-        return bad(format!("page={page_number}: 1 or more"));
-    }
+
     let now = Utc::now();
     let query = OpenFindingsQuery {
         domain: domain.clone(),
@@ -420,7 +341,7 @@ pub async fn findings(
             })
             .collect(),
         page: page_number,
-        pages: ((open.total + FINDINGS_PER_PAGE - 1) / FINDINGS_PER_PAGE).max(1),
+        pages: pages(open.total, FINDINGS_PER_PAGE),
         domain: domain.unwrap_or_default(),
         severity: severity.unwrap_or_default(),
     };

@@ -66,17 +66,25 @@ print(f"history: {pages * page_size / 1e9:.2f} GB for {n} recorded domain scans 
 print(f"  report.json {doc[0] / n / 1024:.0f} KiB stored ({doc[1] / n / 1024:.0f} KiB before deflating), evidence {ev / n / 1024:.0f} KiB, findings {fi / n / 1024:.0f} KiB ({rows / n:.0f} rows), the rest indexes")
 PY
 
+# The first open after an upgrade applies the store's migrations (0003
+# builds each domain's latest scan and open findings from the history).
+start=$(date +%s.%N)
+"$BIN" history --history="$store" --format json > /dev/null
+printf 'first open (migrations) and the history list: %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
+
 "$BIN" serve --history="$store" --listen "127.0.0.1:$PORT" --interval quarterly --lang en --quiet &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.2; done
+for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.2; done
+home=$(curl -s "http://127.0.0.1:$PORT/")
+echo "/ shows $(grep -o 'id="domain-count">[0-9]*' <<<"$home" | grep -o '[0-9]*$') domains, $(grep -c 'data-domain=' <<<"$home") of them on page 1"
 
 domain=c0500.example
 ids=$("$BIN" history "$domain" --history="$store" --format json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s[0]["scan_id"], s[1]["scan_id"])')
 last=${ids% *}; previous=${ids#* }
 echo
 echo "page                                         median ms  slowest ms  bytes"
-for page in / /certificates /findings "/findings?page=100" "/findings?severity=critical" \
+for page in / "/?page=10" /certificates /findings "/findings?page=100" "/findings?severity=critical" \
     "/findings?domain=$domain" "/domains/$domain" "/scans/$last" "/scans/$last/report.html" \
     "/scans/$last/report.json" "/diff?from=$previous&to=$last"; do
     curl -s -o /dev/null "http://127.0.0.1:$PORT$page"
