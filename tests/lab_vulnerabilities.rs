@@ -353,3 +353,61 @@ fn without_the_tls_scan_0_rtt_is_inconclusive_on_implicit_tls_ports() {
         );
     }
 }
+
+/// The SHA-256 of a certificate's SubjectPublicKeyInfo as OpenSSL computes
+/// it (`openssl x509 -pubkey | openssl pkey -pubin -outform DER`).
+fn openssl_spki_sha256(der_base64: &str) -> String {
+    use base64::Engine;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(der_base64)
+        .expect("certificate base64");
+    let run = |args: &[&str], input: &[u8]| -> Vec<u8> {
+        let mut child = Command::new("openssl")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("openssl");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}");
+        out.stdout
+    };
+    let pem = run(&["x509", "-inform", "DER", "-pubkey", "-noout"], &der);
+    let spki = run(&["pkey", "-pubin", "-outform", "DER"], &pem);
+    let digest = run(&["dgst", "-sha256", "-r"], &spki);
+    String::from_utf8(digest).unwrap()[..64].to_string()
+}
+
+#[test]
+fn each_leaf_key_hash_is_its_subject_public_key_info_as_openssl_hashes_it() {
+    // Given every TLS endpoint of good.test and legacy.test
+    let report = report();
+    let mut leaves = Vec::new();
+    for target in report["targets"].as_array().unwrap() {
+        for endpoint in target["evidence"]["endpoints"].as_array().unwrap() {
+            if let Some(leaf) = endpoint["tls"]["value"]["chain"].get(0) {
+                leaves.push((endpoint["subject"].as_str().unwrap(), leaf));
+            }
+        }
+    }
+    assert!(leaves.len() >= 20, "{} endpoints with TLS", leaves.len());
+    // Then each leaf's key hash (what DROWN, TLS-105, compares) is OpenSSL's
+    for (subject, leaf) in &leaves {
+        assert_eq!(
+            leaf["spki_sha256"].as_str().unwrap(),
+            openssl_spki_sha256(leaf["der_base64"].as_str().unwrap()),
+            "{subject}"
+        );
+    }
+    // And endpoints serving one certificate share one key hash
+    let key = |subject: &str| {
+        leaves.iter().find(|(s, _)| *s == subject).unwrap().1["spki_sha256"]
+            .as_str()
+            .unwrap()
+    };
+    assert_eq!(key("mx.good.test:25"), key("mx.good.test:465"));
+    assert_ne!(key("mx.good.test:25"), key("imap.legacy.test:993"));
+}

@@ -32,6 +32,11 @@ pub struct CertificateEvidence {
     pub signature: SignatureEvidence,
     /// Lower-case hex SHA-256 over the DER.
     pub sha256: String,
+    /// Lower-case hex SHA-256 over the DER SubjectPublicKeyInfo: the key,
+    /// whichever certificate carries it (DROWN follows the key). Empty in
+    /// evidence recorded before schema 1.10.0.
+    #[serde(default)]
+    pub spki_sha256: String,
     /// Standard base64 of the DER as served.
     pub der_base64: String,
 }

@@ -187,7 +187,21 @@ impl Store {
         query: &OpenFindingsQuery,
         now: DateTime<Utc>,
     ) -> Result<OpenFindings, HistoryError> {
-        const OPEN: &str = "FROM open_findings f WHERE ($1 = '' OR f.domain = $1) AND ($2 = '' OR f.severity = $2)";
+        // Only the filters asked for, so that each can use its index; $1
+        // and $2 are bound either way, so they appear either way.
+        let open = format!(
+            "FROM open_findings f WHERE $1 = $1 AND $2 = $2{}{}",
+            if query.domain.is_some() {
+                " AND f.domain = $1"
+            } else {
+                ""
+            },
+            if query.severity.is_some() {
+                " AND f.severity = $2"
+            } else {
+                ""
+            },
+        );
         let domain = query.domain.clone().unwrap_or_default();
         let severity = query.severity.clone().unwrap_or_default();
         let bound = |days: i64| micros(now - chrono::Duration::days(days));
@@ -197,7 +211,7 @@ impl Store {
                SUM(CASE WHEN f.since <= $3 AND f.since > $4 THEN 1 ELSE 0 END) AS b1, \
                SUM(CASE WHEN f.since <= $4 AND f.since > $5 THEN 1 ELSE 0 END) AS b2, \
                SUM(CASE WHEN f.since <= $5 THEN 1 ELSE 0 END) AS b3, \
-               COUNT(*) AS total {OPEN} GROUP BY f.severity"
+               COUNT(*) AS total {open} GROUP BY f.severity"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(domain.clone())
@@ -227,7 +241,7 @@ impl Store {
         by_age.sort_by_key(|b| std::cmp::Reverse(severity_rank(&b.severity)));
         let sql = format!(
             "SELECT f.domain, f.rule, f.subject, f.severity, f.finding, f.scan_id, \
-               f.since {OPEN} \
+               f.since {open} \
              ORDER BY since, f.domain, f.rule, f.subject LIMIT $3 OFFSET $4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

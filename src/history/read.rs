@@ -164,7 +164,7 @@ impl Store {
         let sql = format!(
             "SELECT {DOMAIN_COLUMNS} FROM latest_scans l \
              JOIN scan_domains d ON d.scan_id = l.scan_id AND d.domain = l.domain JOIN scans s ON s.id = d.scan_id \
-             ORDER BY d.domain"
+             ORDER BY l.domain"
         );
         self.domain_rows(sqlx::query(sqlx::AssertSqlSafe(sql)))
             .await

@@ -56,6 +56,7 @@ pub fn analyse(
         key: public_key(&cert),
         signature: signature(&cert),
         sha256: hex(&Sha256::digest(der)),
+        spki_sha256: hex(&Sha256::digest(cert.public_key().raw)),
         der_base64: base64::engine::general_purpose::STANDARD.encode(der),
     })
 }

@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 /// Open findings per page.
 const FINDINGS_PER_PAGE: i64 = 100;
+/// Certificates per page of the list below the calendar.
+const CERTIFICATES_PER_PAGE: i64 = 100;
 /// The calendar's default and longest span in days.
 const DEFAULT_DAYS: i64 = 60;
 const MAX_DAYS: i64 = 366;
@@ -84,6 +86,8 @@ struct Day {
     /// The month's short name on its first day and on the first day shown.
     month: String,
     count: usize,
+    /// The page of the list holding the day's first certificate.
+    page: i64,
     expired: bool,
     today: bool,
     outside: bool,
@@ -97,6 +101,8 @@ struct CertificatesPage {
     upcoming: usize,
     weeks: Vec<Vec<Day>>,
     rows: Vec<CertificateRow>,
+    page: i64,
+    pages: i64,
 }
 
 /// The calendar's weeks (Monday first) from today's week to `last`, with
@@ -105,6 +111,7 @@ fn weeks(
     today: NaiveDate,
     last: NaiveDate,
     per_day: &BTreeMap<NaiveDate, usize>,
+    first_page: &BTreeMap<String, i64>,
     months: &[String],
 ) -> Vec<Vec<Day>> {
     let mut day = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
@@ -126,6 +133,7 @@ fn weeks(
                     date: date.to_string(),
                     day: date.day(),
                     count: per_day.get(&date).copied().unwrap_or(0),
+                    page: first_page.get(&date.to_string()).copied().unwrap_or(1),
                     expired: date < today,
                     today: date == today,
                     outside: date < today || date > last,
@@ -192,6 +200,23 @@ pub async fn certificates(
         previous.clone_from(&row.date);
     }
     let expired = rows.iter().filter(|r| r.expired).count();
+    let total = rows.len() as i64;
+    let page_number = match page_number(&params) {
+        Ok(page) => page,
+        Err(detail) => return page::problem(&dashboard, language, Problem::bad_request(detail)),
+    };
+    // A calendar day links to the page holding its first row.
+    let mut first_page = BTreeMap::new();
+    for (n, row) in rows.iter().enumerate() {
+        if row.anchor {
+            first_page.insert(row.date.clone(), n as i64 / CERTIFICATES_PER_PAGE + 1);
+        }
+    }
+    let rows: Vec<CertificateRow> = rows
+        .into_iter()
+        .skip(((page_number - 1) * CERTIFICATES_PER_PAGE) as usize)
+        .take(CERTIFICATES_PER_PAGE as usize)
+        .collect();
     let page = CertificatesPage {
         weekdays: strings::get(language, "dash_weekdays")
             .split(',')
@@ -199,17 +224,20 @@ pub async fn certificates(
             .collect(),
         days,
         expired,
-        upcoming: rows.len() - expired,
+        upcoming: total as usize - expired,
         weeks: weeks(
             today,
             (now + Duration::days(days)).date_naive(),
             &per_day,
+            &first_page,
             &strings::get(language, "dash_months")
                 .split(',')
                 .map(str::to_string)
                 .collect::<Vec<_>>(),
         ),
         rows,
+        page: page_number,
+        pages: pages(total, CERTIFICATES_PER_PAGE),
     };
     page::render(
         &dashboard,
@@ -362,7 +390,8 @@ mod tests {
             .split(',')
             .map(str::to_string)
             .collect();
-        let weeks = weeks(today, last, &per_day, &months);
+        let first_page = BTreeMap::from([("2027-01-05".to_string(), 2)]);
+        let weeks = weeks(today, last, &per_day, &first_page, &months);
         assert_eq!(weeks[0][6].month, "Dec");
         assert_eq!(weeks[4][4].month, "Jan");
         assert_eq!(weeks[4][4].date, "2027-01-01");
@@ -373,5 +402,7 @@ mod tests {
         let count: usize = weeks.iter().flatten().map(|d| d.count).sum();
         assert_eq!(count, 3);
         assert_eq!(weeks.len(), 10);
+        assert_eq!(weeks[5][1].date, "2027-01-05");
+        assert_eq!((weeks[5][1].count, weeks[5][1].page), (3, 2));
     }
 }

@@ -10,6 +10,12 @@
 #   bash tests/peers/compare.sh --reuse-peers run mailaudit again, reuse the peers' outputs
 #   bash tests/peers/compare.sh --only GLOB  only endpoints whose subject matches
 #   bash tests/peers/compare.sh --install    only install testssl.sh and sslyze
+#   bash tests/peers/compare.sh --vulnerable compare the named vulnerability
+#                                            verdicts instead (testssl.sh -U,
+#                                            sslyze's heartbleed, CCS, ROBOT,
+#                                            renegotiation and compression);
+#                                            differences explained in
+#                                            tests/peers/vulnerable-explained.tsv
 #   bash tests/peers/compare.sh --if-changed do nothing when the prober
 #                                            (src/probe/tls_scan/) has the hash
 #                                            in tests/peers/compared.sha256
@@ -84,6 +90,33 @@ install_peers() {
 	fi
 }
 
+# testssl.sh --vulnerable (-U): every named check it has, one JSON per
+# endpoint (the same ManageSieve limit as below).
+run_testssl_vulnerable() {
+	local address=$1 port=$2 starttls=$3 out="$OUT/testssl-vulnerable/$1_$2.json"
+	local args=(--quiet --warnings off --color 0 --connect-timeout 10 --openssl-timeout 10 -U)
+	rm -f "$out" "${out%.json}.unsupported"
+	if [[ $starttls != - ]] && ! testssl --help 2>&1 | grep -q "protocol is <.*$starttls"; then
+		echo "testssl.sh has no --starttls $starttls" >"${out%.json}.unsupported"
+		return 0
+	fi
+	[[ $starttls == - ]] || args+=(--starttls "$starttls")
+	testssl "${args[@]}" --jsonfile-pretty "$out" "$address:$port" >"$OUT/testssl-vulnerable/$1_$2.log" 2>&1 || true
+}
+
+# sslyze: the vulnerability checks it has.
+run_sslyze_vulnerable() {
+	local address=$1 port=$2 starttls=$3 out="$OUT/sslyze-vulnerable/$1_$2.json"
+	rm -f "$out" "${out%.json}.unsupported"
+	if [[ $starttls == sieve ]]; then
+		echo "sslyze has no ManageSieve STARTTLS" >"${out%.json}.unsupported"
+		return 0
+	fi
+	local args=(--quiet --heartbleed --openssl_ccs --robot --reneg --compression)
+	[[ $starttls == - ]] || args+=(--starttls "$starttls")
+	"$VENV/bin/sslyze" "${args[@]}" --json_out "$out" "$address:$port" >"$OUT/sslyze-vulnerable/$1_$2.log" 2>&1 || true
+}
+
 # testssl.sh: protocols (-p) and every cipher per protocol (-E). Debian 12's
 # testssl.sh 3.0.8 has no ManageSieve STARTTLS (3.2 has): such an endpoint
 # gets a .unsupported marker instead, and compare.py skips the tool there.
@@ -128,7 +161,7 @@ run_mailaudit() {
 }
 
 main() {
-	local reuse=0 reuse_peers=0 only="*" if_changed=0
+	local reuse=0 reuse_peers=0 only="*" if_changed=0 vulnerable=0
 	while (($#)); do
 		case $1 in
 		--reuse) reuse=1 ;;
@@ -136,6 +169,7 @@ main() {
 		--only) only=$2; shift ;;
 		--if-changed) if_changed=1 ;;
 		--install) install_peers; return 0 ;;
+		--vulnerable) vulnerable=1 ;;
 		*) die "unknown argument $1 (see the header of $0)" ;;
 		esac
 		shift
@@ -145,7 +179,7 @@ main() {
 		return 0
 	fi
 	bash tests/lab/lab.sh status >/dev/null || die "the lab is not (fully) up: run tests/lab/lab.sh up"
-	mkdir -p "$OUT/mailaudit" "$OUT/testssl" "$OUT/sslyze"
+	mkdir -p "$OUT/mailaudit" "$OUT/testssl" "$OUT/sslyze" "$OUT/testssl-vulnerable" "$OUT/sslyze-vulnerable"
 
 	local line subject address port starttls selected=()
 	: >"$OUT/endpoints.tsv"
@@ -162,6 +196,24 @@ main() {
 		install_peers
 		log "mailaudit: scanning good.test bad.test legacy.test"
 		run_mailaudit
+	fi
+	if ((vulnerable)); then
+		if ((!reuse && !reuse_peers)); then
+			log "testssl.sh -U and sslyze: ${#selected[@]} endpoints, $JOBS at a time"
+			export OUT VENV
+			export -f run_testssl_vulnerable run_sslyze_vulnerable
+			local started=$SECONDS
+			for line in "${selected[@]}"; do
+				read -r subject address port starttls <<<"$line"
+				printf '%s %s %s\n' "$address" "$port" "$starttls"
+			done | xargs -P "$JOBS" -L 1 bash -c 'run_sslyze_vulnerable "$@"; run_testssl_vulnerable "$@"' _
+			log "peers done in $((SECONDS - started)) s"
+		fi
+		python3 "$PEERS_DIR/vulnerable.py" --endpoints "$OUT/endpoints.tsv" \
+			--mailaudit "$OUT/mailaudit/report.json" --testssl-dir "$OUT/testssl-vulnerable" \
+			--sslyze-dir "$OUT/sslyze-vulnerable" --explained "$PEERS_DIR/vulnerable-explained.tsv" \
+			--summary "$OUT/vulnerable.json"
+		return
 	fi
 	if ((!reuse && !reuse_peers)); then
 		log "testssl.sh and sslyze: ${#selected[@]} endpoints, $JOBS at a time"
