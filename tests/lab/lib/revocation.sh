@@ -65,9 +65,10 @@ lab_revoc_ca() {
 	LAB_CHANGED[revocation-exim]=1
 }
 
-# lab_revoc_leaf NAME ADDRESS EXTENSIONS RESPONDER_ADDRESS
+# lab_revoc_leaf NAME EXTENSIONS RESPONDER_ADDRESS: mx.NAME.revocation.test,
+# its OCSP responder and CRL at RESPONDER_ADDRESS.
 lab_revoc_leaf() {
-	local name=$1 address=$2 extensions=$3 responder=$4 dir="$LAB_REVOC_DIR/leaves"
+	local name=$1 extensions=$2 responder=$3 dir="$LAB_REVOC_DIR/leaves"
 	mkdir -p "$dir"
 	if [[ -f $dir/$name.pem ]] && openssl x509 -in "$dir/$name.pem" -noout -checkend 2592000 >/dev/null; then
 		return 0
@@ -83,7 +84,6 @@ lab_revoc_leaf() {
 	[[ $name != revoked ]] || lab_revoc_ca_cmd -revoke "$dir/$name.pem" -crl_reason keyCompromise
 	rm -f "$dir/$name.ocsp"
 	LAB_CHANGED[revocation-exim]=1
-	: "$address"
 }
 
 # The OCSP response for leaf NAME, pre-signed from the CA database; renewed
@@ -99,11 +99,11 @@ lab_revoc_ocsp() {
 # Called by lab_generate.
 lab_revocation() {
 	lab_revoc_ca
-	lab_revoc_leaf good "$LAB_REVOC_GOOD" ext_leaf "$LAB_REVOC_WEB"
-	lab_revoc_leaf revoked "$LAB_REVOC_REVOKED" ext_leaf "$LAB_REVOC_WEB"
-	lab_revoc_leaf stapled "$LAB_REVOC_STAPLED" ext_leaf "$LAB_REVOC_WEB"
-	lab_revoc_leaf muststaple "$LAB_REVOC_MUST_STAPLE" ext_leaf_must_staple "$LAB_REVOC_WEB"
-	lab_revoc_leaf unreachable "$LAB_REVOC_UNREACHABLE" ext_leaf "$LAB_REVOC_DOWN"
+	lab_revoc_leaf good ext_leaf "$LAB_REVOC_WEB"
+	lab_revoc_leaf revoked ext_leaf "$LAB_REVOC_WEB"
+	lab_revoc_leaf stapled ext_leaf "$LAB_REVOC_WEB"
+	lab_revoc_leaf muststaple ext_leaf_must_staple "$LAB_REVOC_WEB"
+	lab_revoc_leaf unreachable ext_leaf "$LAB_REVOC_DOWN"
 	local ca="$LAB_REVOC_DIR/ca" www="$LAB_REVOC_DIR/www" tls="$LAB_REVOC_DIR/exim/tls" name address
 	mkdir -p "$www/crl" "$www/ocsp" "$tls" "$LAB_REVOC_DIR/exim/spool" "$LAB_RUN/revocation-nginx/tmp"
 	lab_revoc_ocsp good ca
