@@ -108,7 +108,11 @@ impl Session {
             location: probe::location::RdapCache::new(request.location.clone()),
             tls_scan: request.tls_scan,
             active_tls_checks: request.active_tls_checks,
-            revocation: request.revocation.then(probe::revocation::Limits::default),
+            // The fetch timeout follows --timeout.
+            revocation: request.revocation.then(|| probe::revocation::Limits {
+                timeout: request.timeout,
+                ..probe::revocation::Limits::default()
+            }),
             address_limits: probe::AddressLimits::default(),
             mailbox_sessions: probe::AddressLimits::default(),
             endpoints: probe::endpoint_cache::EndpointCache::default(),

@@ -172,12 +172,24 @@ async fn revocation_of(
 ) -> Vec<Attempt<crate::evidence::RevocationEvidence>> {
     futures::stream::iter(endpoints)
         .map(|endpoint| async move {
-            match context.revocation {
-                None => Attempt::skipped(revocation::TURNED_OFF),
-                Some(limits) => {
-                    revocation::probe(&endpoint.tls, dns, limits, context.scan_time).await
-                }
-            }
+            let Some(limits) = context.revocation else {
+                return Attempt::skipped(revocation::TURNED_OFF);
+            };
+            // Another domain of the run may share this endpoint.
+            let key = (
+                Endpoint {
+                    host: endpoint.host.clone(),
+                    port: endpoint.port,
+                    protocol: endpoint.protocol,
+                },
+                endpoint.tcp.value().map(|t| t.address.ip()),
+            );
+            context
+                .endpoints
+                .revocation(key)
+                .get_or_init(|| revocation::probe(&endpoint.tls, dns, limits, context.scan_time))
+                .await
+                .clone()
         })
         .buffered(context.concurrency.max(1))
         .collect()

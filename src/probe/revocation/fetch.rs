@@ -14,7 +14,7 @@ use std::time::Duration;
 /// Limits of one revocation fetch.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// The whole exchange, connect included.
+    /// The whole exchange, connect included (the scan sets `--timeout`).
     pub timeout: Duration,
     /// Largest OCSP response read.
     pub ocsp_bytes: usize,
