@@ -205,6 +205,9 @@ pub struct ScanArgs {
     /// Skip the active TLS checks that otherwise run with the TLS scan: Heartbleed (a heartbeat request claiming more payload than it carries, before the handshake ends; only the length of an answer is kept), CCS injection (an early ChangeCipherSpec), session resumption (two connections per TLS version; only greeting, capability and logout commands are sent) and, on implicit TLS ports, TLS 1.3 0-RTT (a resumed session with the protocol's NOOP as early data, never mail). Up to eight connections per endpoint, within --connections-per-host. TLS-110 to TLS-113 are then inconclusive.
     #[arg(long)]
     pub no_active_tls_checks: bool,
+    /// Skip the revocation check of each endpoint's leaf certificate (for offline scans). Otherwise mailaudit asks the OCSP responders named in the certificate's Authority Information Access (HTTP POST) and fetches the CRLs named in its CRL distribution points (HTTP GET), only at those URLs, with a timeout and a size limit, and reads the OCSP response the server stapled. CRT-006 and CRT-007 are then inconclusive; CRT-008 reads only the handshake.
+    #[arg(long)]
+    pub no_revocation: bool,
     /// Also test every MX (port 25) for open relaying (ACC-002). Per MX, one connection in plaintext: EHLO, MAIL FROM:<nobody@mailaudit.invalid>, RCPT TO:<relay-test@relay-target.invalid> (RFC 2606 names that can never receive mail), then RSET and QUIT. DATA is never sent, so no message is ever created or delivered; the server's answer to RCPT TO is the result. Off by default: it talks to the MX as a mail sender would, so use it only on servers you are allowed to test. Without it ACC-002 is inconclusive. The report records the address mailaudit tested from and whether the server is likely to trust it (loopback, same /24 or /64): an accept from there is reported as "relay allowed from this network", not as an open relay.
     #[arg(long)]
     pub relay_test: bool,

@@ -43,6 +43,9 @@ pub struct ScanRequest {
     /// Run the active TLS checks with it (`--no-active-tls-checks` turns
     /// them off).
     pub active_tls_checks: bool,
+    /// Check the leaf certificates' revocation status (`--no-revocation`
+    /// turns it off for offline scans).
+    pub revocation: bool,
     /// The opt-in relay test (`--relay-test`, `--relay-test-source`).
     pub relay_test: Option<probe::context::RelayTestSettings>,
     /// Mailboxes to audit read-only (`--mailbox`), with their passwords.
@@ -105,6 +108,11 @@ impl Session {
             location: probe::location::RdapCache::new(request.location.clone()),
             tls_scan: request.tls_scan,
             active_tls_checks: request.active_tls_checks,
+            // The fetch timeout follows --timeout.
+            revocation: request.revocation.then(|| probe::revocation::Limits {
+                timeout: request.timeout,
+                ..probe::revocation::Limits::default()
+            }),
             address_limits: probe::AddressLimits::default(),
             mailbox_sessions: probe::AddressLimits::default(),
             endpoints: probe::endpoint_cache::EndpointCache::default(),

@@ -270,6 +270,7 @@ fn request(args: &ScanArgs) -> Result<ScanRequest, CommandError> {
         location,
         tls_scan: !args.no_tls_scan,
         active_tls_checks: !args.no_active_tls_checks,
+        revocation: !args.no_revocation,
         relay_test: args
             .relay_test
             .then_some(crate::probe::context::RelayTestSettings {

@@ -2,8 +2,8 @@
 //! dialogue before and after TLS, and the TLS session.
 
 use super::{
-    Attempt, RelayTestEvidence, StarttlsInjectionEvidence, TlsActiveEvidence, TlsEvidence,
-    TlsScanEvidence,
+    Attempt, RelayTestEvidence, RevocationEvidence, StarttlsInjectionEvidence, TlsActiveEvidence,
+    TlsEvidence, TlsScanEvidence,
 };
 use crate::target::{Protocol, Role, Source, TlsMode};
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,15 @@ pub struct EndpointEvidence {
     /// evidence from before they existed reads as skipped. Schema 1.9.
     #[serde(default = "tls_active_not_recorded")]
     pub tls_active: Attempt<TlsActiveEvidence>,
+    /// The revocation check of the leaf (stapled OCSP, OCSP responders,
+    /// CRLs), unless `--no-revocation`; evidence from before it existed
+    /// reads as skipped. Schema 1.10.
+    #[serde(default = "revocation_not_recorded")]
+    pub revocation: Attempt<RevocationEvidence>,
+}
+
+fn revocation_not_recorded() -> Attempt<RevocationEvidence> {
+    Attempt::skipped("the evidence holds no revocation check (recorded by an older version)")
 }
 
 fn tls_active_not_recorded() -> Attempt<TlsActiveEvidence> {

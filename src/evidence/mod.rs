@@ -17,6 +17,7 @@ mod mail_auth;
 mod mailbox;
 mod mx_host;
 mod relay_test;
+mod revocation;
 mod starttls_injection;
 mod tls;
 mod tls_active;
@@ -45,6 +46,7 @@ pub use mailbox::{
 };
 pub use mx_host::{CaaRecord, MxHostEvidence, ReverseEvidence};
 pub use relay_test::{RelayTestEvidence, RelayVantage, SmtpReply};
+pub use revocation::{RevocationEvidence, RevocationSource, RevocationStatus};
 pub use starttls_injection::StarttlsInjectionEvidence;
 pub use tls::{ChainStructure, TlsEvidence, Validation};
 pub use tls_active::{
@@ -58,7 +60,7 @@ pub use tls_scan::{
 use serde::{Deserialize, Serialize};
 
 /// Version of the evidence and report JSON shape.
-pub const SCHEMA_VERSION: &str = "1.9.0";
+pub const SCHEMA_VERSION: &str = "1.10.0";
 
 /// The evidence of one scanned domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -24,6 +24,12 @@ pub struct TlsEvidence {
     pub chain_structure: ChainStructure,
     /// Validation against the public roots plus `--ca-file`.
     pub validation: Validation,
+    /// The OCSP response the server stapled in the handshake (RFC 6066 §8
+    /// `status_request`, which rustls always sends), standard base64 of
+    /// the DER; absent when none was stapled. Read by
+    /// `probe::revocation`. Schema 1.10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stapled_ocsp: Option<String>,
 }
 
 /// How the served chain is put together.

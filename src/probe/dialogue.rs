@@ -64,6 +64,7 @@ pub(crate) fn assemble(
         relay_test: Attempt::skipped("the relay test did not run"),
         // Filled in with the TLS scan (TLS-110, TLS-111).
         tls_active: Attempt::skipped("the active TLS checks did not run"),
+        revocation: Attempt::skipped("the revocation check did not run"),
     }
 }
 

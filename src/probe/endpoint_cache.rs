@@ -4,8 +4,8 @@
 //! domain to need an endpoint probes it; the others wait for that result.
 
 use crate::evidence::{
-    Attempt, EndpointEvidence, RelayTestEvidence, StarttlsInjectionEvidence, TlsActiveEvidence,
-    TlsScanEvidence,
+    Attempt, EndpointEvidence, RelayTestEvidence, RevocationEvidence, StarttlsInjectionEvidence,
+    TlsActiveEvidence, TlsScanEvidence,
 };
 use crate::target::Endpoint;
 use std::collections::HashMap;
@@ -31,6 +31,7 @@ pub struct EndpointCache {
     probes: Cells<EndpointEvidence>,
     tls: Cells<TlsPhase>,
     relay: Cells<Attempt<RelayTestEvidence>>,
+    revocation: Cells<Attempt<RevocationEvidence>>,
 }
 
 fn cell<V>(cells: &Cells<V>, key: EndpointKey) -> Arc<OnceCell<V>> {
@@ -56,6 +57,12 @@ impl EndpointCache {
     /// however many domains name it).
     pub fn relay(&self, key: EndpointKey) -> Arc<OnceCell<Attempt<RelayTestEvidence>>> {
         cell(&self.relay, key)
+    }
+
+    /// The cell holding the revocation check of the leaf `key` served, so
+    /// its responders and CRLs are asked once per run.
+    pub fn revocation(&self, key: EndpointKey) -> Arc<OnceCell<Attempt<RevocationEvidence>>> {
+        cell(&self.revocation, key)
     }
 }
 

@@ -37,6 +37,7 @@ pub mod mailbox;
 pub mod mx_hosts;
 pub mod protocol;
 pub mod relay_test;
+pub mod revocation;
 pub mod starttls_injection;
 pub mod tcp;
 pub mod tls;
@@ -134,10 +135,15 @@ pub async fn scan_domain(
     );
     endpoints.sort_by(|a, b| (&a.host, a.port).cmp(&(&b.host, b.port)));
     // DANE compares TLSA records with the chains the endpoints served.
-    let (dnssec, location) = tokio::join!(
+    // So do the revocation checks of each endpoint's leaf.
+    let (dnssec, location, revocations) = tokio::join!(
         dnssec::probe(context, dns, domain, &dns_evidence, &endpoints),
         location::probe(context, dns, &endpoints, &mx_hosts),
+        revocation_of(&endpoints, dns, context),
     );
+    for (endpoint, revocation) in endpoints.iter_mut().zip(revocations) {
+        endpoint.revocation = revocation;
+    }
     DomainEvidence {
         domain: domain.to_string(),
         dns: dns_evidence,
@@ -154,6 +160,40 @@ pub async fn scan_domain(
         // Filled by the scan from the history store, if one was given.
         history: crate::evidence::history_not_consulted(),
     }
+}
+
+/// The revocation check of every endpoint's leaf (CRT-006 to CRT-008),
+/// unless `--no-revocation`. It talks to the OCSP responders and CRL
+/// servers the certificates name, never to the endpoints.
+async fn revocation_of(
+    endpoints: &[EndpointEvidence],
+    dns: &dns::Dns,
+    context: &ProbeContext,
+) -> Vec<Attempt<crate::evidence::RevocationEvidence>> {
+    futures::stream::iter(endpoints)
+        .map(|endpoint| async move {
+            let Some(limits) = context.revocation else {
+                return Attempt::skipped(revocation::TURNED_OFF);
+            };
+            // Another domain of the run may share this endpoint.
+            let key = (
+                Endpoint {
+                    host: endpoint.host.clone(),
+                    port: endpoint.port,
+                    protocol: endpoint.protocol,
+                },
+                endpoint.tcp.value().map(|t| t.address.ip()),
+            );
+            context
+                .endpoints
+                .revocation(key)
+                .get_or_init(|| revocation::probe(&endpoint.tls, dns, limits, context.scan_time))
+                .await
+                .clone()
+        })
+        .buffered(context.concurrency.max(1))
+        .collect()
+        .await
 }
 
 /// Runs the TLS scan on every endpoint whose TLS worked, and beside it the

@@ -11,7 +11,7 @@ set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 # Resolve our own directory so the lab works from any current directory.
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-for lib in common install pki mailauth rdap legacy org cyrus exim relay postgres dns resolver render services selftest; do
+for lib in common install pki mailauth rdap legacy org cyrus exim revocation relay postgres dns resolver render services selftest; do
 	# shellcheck source=/dev/null
 	. "$LAB_DIR/lib/$lib.sh"
 done
@@ -64,6 +64,7 @@ lab_generate() {
 	lab_rdap
 	lab_cyrus
 	lab_exim
+	lab_revocation
 	lab_relay
 	lab_postgres
 }

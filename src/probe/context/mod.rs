@@ -49,6 +49,9 @@ pub struct ProbeContext {
     /// injection, session resumption, 0-RTT; `--no-active-tls-checks`
     /// turns them off).
     pub active_tls_checks: bool,
+    /// The revocation check's limits; `None` when `--no-revocation`
+    /// turned it off.
+    pub revocation: Option<crate::probe::revocation::Limits>,
     /// The per-address connection limits, shared by every domain of the run:
     /// many domains on one provider share its limit.
     pub address_limits: AddressLimits,

@@ -167,6 +167,10 @@ pub async fn handshake(
             handshake_signature_error: record.signature_error,
             trust_sources: trust.sources.clone(),
         },
+        stapled_ocsp: (!record.ocsp_response.is_empty()).then(|| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(&record.ocsp_response)
+        }),
     };
     (Attempt::completed(evidence).timed(started), Some(tls))
 }

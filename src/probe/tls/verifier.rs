@@ -39,6 +39,9 @@ pub(crate) struct Record {
     pub signature_error: Option<String>,
     /// The full verification passed.
     pub verified: bool,
+    /// The OCSP response the server stapled (RFC 6066 §8), empty when none;
+    /// judged by `probe::revocation`, not here.
+    pub ocsp_response: Vec<u8>,
 }
 
 /// The trust store's verifier, recording its verdicts under a policy.
@@ -111,6 +114,7 @@ impl ServerCertVerifier for RecordingVerifier {
             .map(|c| c.as_ref().to_vec())
             .collect();
         record.verified = full.is_ok();
+        record.ocsp_response = ocsp_response.to_vec();
         record.error = full.as_ref().err().map(|e| e.to_string());
         match self.policy {
             Policy::Record => {

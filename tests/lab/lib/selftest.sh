@@ -177,6 +177,7 @@ cmd_selftest() {
 
 	st_interop
 	st_relay
+	st_revocation
 
 	echo "# stop/start"
 	"$LAB_DIR/lab.sh" stop good-dovecot 2>/dev/null
@@ -351,4 +352,26 @@ st_relay() {
 		"$(st_chat "$LAB_RELAY_MYNET" 25 "${envelope[@]}")"
 	st_expect "relay-closed 25: refuses relaying" '^554 5\.7\.1 .*Relay access denied' \
 		"$(st_chat "$LAB_RELAY_CLOSED" 25 "${envelope[@]}")"
+}
+
+# revocation.test (lib/revocation.sh): the responses nginx serves, the CRL,
+# what each Exim address staples, and the unreachable responder.
+st_revocation() {
+	local ca="$LAB_REVOC_DIR/ca/ca.pem" leaves="$LAB_REVOC_DIR/leaves" name serial
+	echo "# revocation.test"
+	for name in good revoked; do
+		st_expect "revocation-nginx: OCSP for $name says $name" "$name.pem: $name" \
+			"$(openssl ocsp -issuer "$ca" -cert "$leaves/$name.pem" -url "http://$LAB_REVOC_WEB/ocsp/$name" \
+				-CAfile "$LAB_CA_DIR/ca.pem" -VAfile "$ca" -no_nonce 2>&1 || true)"
+	done
+	serial=$(openssl x509 -in "$leaves/revoked.pem" -noout -serial | cut -d= -f2)
+	st_expect "revocation-nginx: the CRL lists the revoked serial" "Serial Number: $serial" \
+		"$(curl -s "http://$LAB_REVOC_WEB/crl/revocation-ca.crl" | openssl crl -inform DER -noout -text 2>&1 || true)"
+	st_expect "revocation-exim .13: staples a good response" 'Cert Status: good' \
+		"$(timeout 10 openssl s_client -connect "$LAB_REVOC_STAPLED:25" -starttls smtp -status </dev/null 2>&1 || true)"
+	st_expect "revocation-exim .14: Must-Staple leaf, nothing stapled" 'OCSP response: no response sent' \
+		"$(timeout 10 openssl s_client -connect "$LAB_REVOC_MUST_STAPLE:25" -starttls smtp -status </dev/null 2>&1 || true)"
+	st_expect "revocation: the Must-Staple leaf has the TLS feature" 'status_request' \
+		"$(openssl x509 -in "$leaves/muststaple.pem" -noout -text)"
+	st_expect "revocation: nothing listens at the unreachable responder" 'refused' "$(st_ports "$LAB_REVOC_DOWN:80")"
 }

@@ -5,11 +5,12 @@
 # forks into its own session, so run/pids/PROC.sid lets `stop` also reap
 # children that outlive their master, without ever matching by name.
 
-LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}" "${LAB_ORG_SERVICES[@]}" "${LAB_CYRUS_SERVICES[@]}" "${LAB_EXIM_SERVICES[@]}" "${LAB_RELAY_SERVICES[@]}" "${LAB_PG_SERVICES[@]}")
+LAB_SERVICES=(dns resolver good-postfix good-dovecot good-nginx bad-postfix bad-dovecot bad-pop3 "${LAB_LEGACY_SERVICES[@]}" "${LAB_ORG_SERVICES[@]}" "${LAB_CYRUS_SERVICES[@]}" "${LAB_EXIM_SERVICES[@]}" "${LAB_REVOC_SERVICES[@]}" "${LAB_RELAY_SERVICES[@]}" "${LAB_PG_SERVICES[@]}")
 
 lab_service_procs() {
 	case $1 in
 	dns | resolver | good-dovecot | good-nginx | bad-dovecot | bad-pop3 | legacy-dovecot | legacy-tls13 | org-dovecot | cyrus | exim | history-postgres) echo "$1" ;;
+	revocation-nginx | revocation-exim) echo "$1" ;;
 	relay-open-postfix | relay-mynet-postfix | relay-closed-postfix | relay-outside-postfix) echo "$1" ;; # no SASL
 	good-postfix | bad-postfix | legacy-postfix) echo "$1-sasl $1" ;; # SASL first: smtpd needs it
 	*) lab_die "unknown service '$1' (known: ${LAB_SERVICES[*]})" ;;
@@ -32,6 +33,8 @@ lab_service_ports() {
 	org-dovecot) echo "$LAB_ORG_IMAP:143 $LAB_ORG_IMAP:993" ;;
 	cyrus) echo "$LAB_CYRUS_ADDR:143 $LAB_CYRUS_ADDR:993 $LAB_CYRUS_ADDR:110 $LAB_CYRUS_ADDR:995 $LAB_CYRUS_ADDR:4190" ;;
 	exim) echo "$LAB_EXIM_ADDR:25 $LAB_EXIM_ADDR:587" ;;
+	revocation-nginx) echo "$LAB_REVOC_WEB:80" ;;
+	revocation-exim) echo "$LAB_REVOC_GOOD:25 $LAB_REVOC_REVOKED:25 $LAB_REVOC_STAPLED:25 $LAB_REVOC_MUST_STAPLE:25 $LAB_REVOC_UNREACHABLE:25" ;;
 	relay-open-postfix) echo "$LAB_RELAY_OPEN:25" ;;
 	relay-mynet-postfix) echo "$LAB_RELAY_MYNET:25" ;;
 	relay-closed-postfix) echo "$LAB_RELAY_CLOSED:25" ;;
@@ -47,7 +50,7 @@ lab_proc_comm() {
 	dns) echo knotd ;;
 	resolver) echo unbound ;;
 	*-postfix | cyrus) echo master ;;
-	exim) echo exim4 ;;
+	exim | revocation-exim) echo exim4 ;;
 	history-postgres) echo postgres ;;
 	*-nginx) echo nginx ;;
 	*) echo dovecot ;;
@@ -103,6 +106,7 @@ lab_proc_launch() {
 		;;
 	cyrus) lab_cyrus_launch ;;
 	exim) lab_exim_launch ;;
+	revocation-exim) lab_revocation_exim_launch ;;
 	history-postgres) lab_postgres_launch ;;
 	*-postfix)
 		local dir="$LAB_RUN/$proc" queue="$LAB_SHORT/$proc/queue" netns=()
