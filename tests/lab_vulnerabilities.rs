@@ -11,7 +11,10 @@
 //! answer that proves it; their affected side is proven against in-test
 //! responders (`tests/hostile_active_tls.rs`). Session resumption (TLS-112)
 //! is reported per version, and no implicit TLS port takes 0-RTT data
-//! (TLS-113).
+//! (TLS-113). Client-initiated renegotiation (TLS-114) is refused by every
+//! real server (OpenSSL 3's default: a warning alert no_renegotiation)
+//! except legacy.test's port 25, whose Postfix allows it
+//! (`tls_ssl_options = 0x100` in tests/lab/conf/postfix/legacy-master.cf.in).
 //!
 //! Debian's OpenSSL 3 has no SSLv2, SSLv3, 3DES, RC4, EXPORT suites or
 //! compression left, so POODLE, SWEET32, FREAK, DROWN, RC4 and CRIME are
@@ -32,9 +35,10 @@ const NAMED: [&str; 9] = [
 
 /// The rules of the active checks: Heartbleed and CCS injection.
 const ACTIVE: [&str; 2] = ["TLS-110", "TLS-111"];
-/// Every rule that reads the active checks: those two and session
-/// resumption (informational).
-const ALL_ACTIVE: [&str; 3] = ["TLS-110", "TLS-111", "TLS-112"];
+/// Every rule that reads the active checks and applies to STARTTLS ports
+/// too: those two, session resumption (informational) and client-initiated
+/// renegotiation.
+const ALL_ACTIVE: [&str; 4] = ["TLS-110", "TLS-111", "TLS-112", "TLS-114"];
 
 /// legacy.test's endpoints with TLS 1.0–1.2, CBC suites and a 1024-bit
 /// DHE group (tests/lab/lib/legacy.sh).
@@ -222,7 +226,7 @@ fn without_the_active_checks_their_rules_are_inconclusive_and_the_scan_still_run
     // Given good.test scanned with --no-active-tls-checks,
     let (_, report) = scan_lab(&["good.test"], &["--no-active-tls-checks"]);
     for subject in GOOD {
-        // then TLS-110 to TLS-112 are inconclusive and name the flag,
+        // then TLS-110 to TLS-112 and TLS-114 are inconclusive and name the flag,
         for rule in ALL_ACTIVE {
             expect(&report, rule, subject, "inconclusive", None);
             assert!(
@@ -351,5 +355,42 @@ fn without_the_tls_scan_0_rtt_is_inconclusive_on_implicit_tls_ports() {
             "{}",
             detail(&report, "TLS-113", subject)
         );
+    }
+}
+
+#[test]
+fn client_renegotiation_is_refused_everywhere_but_on_legacy_port_25() {
+    let report = report();
+    // Given legacy.test's port 25, whose Postfix sets OpenSSL 3's
+    // SSL_OP_ALLOW_CLIENT_RENEGOTIATION, the probe's own TLS 1.2 handshake
+    // completes and the second ClientHello is answered with a ServerHello:
+    let accepting = "mx.legacy.test:25";
+    let (outcome, observed) = active_check(report, accepting, "client_renegotiation");
+    assert_eq!(outcome, "affected", "{observed}");
+    assert!(observed.contains("a ServerHello"), "{observed}");
+    expect(report, "TLS-114", accepting, "fail", Some("medium"));
+    // Every other endpoint refuses: those with TLS 1.2 by the warning alert
+    // no_renegotiation (Postfix, Dovecot; ECDHE, or DHE only on 587),
+    // the TLS-1.3-only ones by refusing the TLS 1.2 hello.
+    for subject in LEGACY_WEAK.iter().chain(&LEGACY_STRICT).chain(&GOOD) {
+        if *subject == accepting {
+            continue;
+        }
+        let (outcome, observed) = active_check(report, subject, "client_renegotiation");
+        assert_eq!(outcome, "not_affected", "{subject}: {observed}");
+        assert!(
+            observed.contains("NoRenegotiation (100)") || observed.contains("only TLS 1.3"),
+            "{subject}: {observed}"
+        );
+        expect(report, "TLS-114", subject, "pass", None);
+    }
+    for (subject, answer) in [
+        ("mx.legacy.test:587", "suite 0x009e"),
+        ("mx.legacy.test:465", "only TLS 1.3"),
+        ("tls13.legacy.test:993", "only TLS 1.3"),
+        ("imap.good.test:4190", "NoRenegotiation (100)"),
+    ] {
+        let (_, observed) = active_check(report, subject, "client_renegotiation");
+        assert!(observed.contains(answer), "{subject}: {observed}");
     }
 }

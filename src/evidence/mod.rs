@@ -58,7 +58,7 @@ pub use tls_scan::{
 use serde::{Deserialize, Serialize};
 
 /// Version of the evidence and report JSON shape.
-pub const SCHEMA_VERSION: &str = "1.9.0";
+pub const SCHEMA_VERSION: &str = "1.10.0";
 
 /// The evidence of one scanned domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -244,7 +244,7 @@ async fn tls_scan_of(
 }
 
 /// The active checks (Heartbleed, CCS injection, session resumption,
-/// 0-RTT; TLS-110 to TLS-113): with
+/// 0-RTT, client-initiated renegotiation; TLS-110 to TLS-114): with
 /// the TLS scan, on the endpoints it scans, unless `--no-active-tls-checks`.
 /// Each check takes its own permits of the address's limit.
 async fn tls_active_of(
@@ -276,10 +276,11 @@ async fn tls_active_of(
                 step_timeout: context.step_timeout,
             };
             // Four tries per check, each a connect, the STARTTLS steps, the
-            // hello flight and two waits; plus the pauses between tries.
+            // hello flight and two waits (renegotiation: the server's
+            // Finished and its answer); plus the pauses between tries.
             // Resumption's four and 0-RTT's two connections run beside them.
             let overall =
-                (context.connect_timeout + context.step_timeout * 8) * 4 + Duration::from_secs(8);
+                (context.connect_timeout + context.step_timeout * 10) * 4 + Duration::from_secs(8);
             match tokio::time::timeout(overall, tls_active::probe(&target, &limit, &context.trust))
                 .await
             {

@@ -186,4 +186,4 @@ impl Rule {
 }
 
 /// The version of the embedded rule set; bump on any rule change.
-pub const RULE_SET_VERSION: &str = "2026.12.7";
+pub const RULE_SET_VERSION: &str = "2026.12.8";
