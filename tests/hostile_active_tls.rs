@@ -9,9 +9,13 @@
 //! renegotiation) a rustls TLS 1.2 server checks the probe's own handshake:
 //! rustls refuses renegotiation with a warning alert (pass), and the same
 //! server answering garbage after its Finished leaves the check not tested
-//! (inconclusive), as do the hostile hello answers above. Needs no lab.
+//! (inconclusive), as do the hostile hello answers above. An RSA key
+//! exchange that answers bad padding differently (`support/robot_tls.rs`)
+//! fails TLS-115 (ROBOT). Needs no lab.
 
 mod common;
+#[path = "support/robot_tls.rs"]
+mod robot_tls;
 #[path = "support/vulnerable_tls.rs"]
 mod vulnerable_tls;
 
@@ -383,5 +387,29 @@ fn garbage_after_the_finished_leaves_renegotiation_not_tested_within_the_timeout
     );
     // TLS-114 is inconclusive, never pass, and the scan stays bounded.
     common::expect(&report, "TLS-114", &subject, "inconclusive", None);
+    assert!(elapsed < Duration::from_secs(40), "took {elapsed:?}");
+}
+
+#[test]
+fn a_padding_oracle_on_rsa_key_exchange_fails_tls_115_within_ten_connections() {
+    // Given an RSA key exchange that answers bad PKCS#1 padding with
+    // decrypt_error and good padding with bad_record_mac
+    let port = serve(robot_tls::vulnerable);
+    let subject = format!("127.0.0.1:{port}");
+    // When it is scanned
+    let (report, _, elapsed) = scan(&format!("imaps://{subject}"));
+    // Then the five variants were answered differently, twice alike,
+    let robot = &active(&report, &subject)["robot"];
+    assert_eq!(robot["outcome"], "affected", "{robot}");
+    assert_eq!(robot["connections"], 10, "{robot}");
+    let observed = robot["observed"].as_str().unwrap();
+    assert!(
+        observed.contains("correct padding: fatal alert BadRecordMac (20)")
+            && observed.contains("wrong first bytes: fatal alert DecryptError (51)")
+            && observed.contains("no 0x00 separator: fatal alert DecryptError (51)"),
+        "{observed}"
+    );
+    // and TLS-115 fails as critical.
+    common::expect(&report, "TLS-115", &subject, "fail", Some("critical"));
     assert!(elapsed < Duration::from_secs(40), "took {elapsed:?}");
 }

@@ -3,7 +3,7 @@
 //! answered. Collected by `probe::tls_active`; judged by TLS-110
 //! (Heartbleed), TLS-111 (CCS injection), TLS-112 (session resumption,
 //! informational), TLS-113 (TLS 1.3 0-RTT) and TLS-114 (client-initiated
-//! renegotiation). Schema 1.10.
+//! renegotiation) and TLS-115 (ROBOT). Schema 1.10.
 //!
 //! Each check has its own outcome, so one that could not be tried (the
 //! server stayed busy, it speaks no TLS below 1.3 for CCS) leaves the other
@@ -35,6 +35,12 @@ pub struct TlsActiveEvidence {
     /// schema 1.10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_renegotiation: Option<ActiveCheck>,
+    /// ROBOT (CVE-2017-13099, TLS-115): the answers to five
+    /// ClientKeyExchange variants on RSA key exchange. `affected`: they
+    /// differ with the padding, the same in two rounds; `not_affected`: all
+    /// the same, or no RSA key exchange. Absent before schema 1.10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robot: Option<ActiveCheck>,
 }
 
 /// Whether the server accepted 0-RTT data.

@@ -13,11 +13,14 @@
 //! [`key_exchange`]: super::key_exchange
 //! [`prf`]: super::prf
 
-use super::key_exchange::{self, GROUPS, SUITES, Suite};
+use super::hello12::{
+    EXTENDED_MASTER_SECRET, Messages, RENEGOTIATION_INFO, TLS12, client_hello, message,
+};
+use super::key_exchange::{self, Suite};
 use super::prf;
 use super::protection::Protection;
 use super::records::{
-    ALERT, CHANGE_CIPHER_SPEC, HANDSHAKE, alert_name, parse_server_hello, random_bytes, record,
+    ALERT, CHANGE_CIPHER_SPEC, HANDSHAKE, alert_name, parse_server_hello, record,
 };
 use super::transport::{self, Connection, Next, busy_answer};
 use super::{PROTOCOL_VERSION, Try};
@@ -26,19 +29,14 @@ use crate::probe::tls_scan::ScanTarget;
 use std::time::Duration;
 
 /// RFC 5246 §7.4 handshake types used here.
-pub const CLIENT_HELLO: u8 = 1;
 pub const SERVER_HELLO: u8 = 2;
 const NEW_SESSION_TICKET: u8 = 4;
 const CERTIFICATE: u8 = 11;
 const SERVER_KEY_EXCHANGE: u8 = 12;
 const CERTIFICATE_REQUEST: u8 = 13;
 const SERVER_HELLO_DONE: u8 = 14;
-const CLIENT_KEY_EXCHANGE: u8 = 16;
-const FINISHED: u8 = 20;
-/// RFC 7627 §5.1 and RFC 5746 §3.2 extension types.
-const EXTENDED_MASTER_SECRET: u16 = 23;
-const RENEGOTIATION_INFO: u16 = 0xff01;
-const TLS12: u16 = 0x0303;
+pub const CLIENT_KEY_EXCHANGE: u8 = 16;
+pub const FINISHED: u8 = 20;
 
 /// An established TLS 1.2 session.
 pub struct Session {
@@ -99,87 +97,14 @@ impl Session {
     }
 }
 
-/// A TLS 1.2 ClientHello offering [`SUITES`]: `renegotiation` is empty in
-/// the first hello and the client's `verify_data` in a renegotiating one.
-pub fn client_hello(server_name: Option<&str>, renegotiation: &[u8]) -> Vec<u8> {
-    let mut body = TLS12.to_be_bytes().to_vec();
-    body.extend_from_slice(&random_bytes());
-    body.push(0); // no session ID: a full handshake
-    body.extend_from_slice(&((SUITES.len() * 2) as u16).to_be_bytes());
-    for suite in SUITES {
-        body.extend_from_slice(&suite.code.to_be_bytes());
-    }
-    body.extend_from_slice(&[1, 0]); // compression: null
-    let mut extensions = Vec::new();
-    let mut extension = |kind: u16, data: &[u8]| {
-        extensions.extend_from_slice(&kind.to_be_bytes());
-        extensions.extend_from_slice(&(data.len() as u16).to_be_bytes());
-        extensions.extend_from_slice(data);
-    };
-    if let Some(name) = server_name {
-        let name = name.as_bytes();
-        let mut data = ((name.len() + 3) as u16).to_be_bytes().to_vec();
-        data.push(0); // host_name (RFC 6066 §3)
-        data.extend_from_slice(&(name.len() as u16).to_be_bytes());
-        data.extend_from_slice(name);
-        extension(0, &data);
-    }
-    let mut groups = ((GROUPS.len() * 2) as u16).to_be_bytes().to_vec();
-    for group in GROUPS {
-        groups.extend_from_slice(&group.to_be_bytes());
-    }
-    extension(10, &groups);
-    extension(11, &[1, 0]); // ec_point_formats: uncompressed
-    // signature_algorithms: ECDSA, RSA-PSS and RSA PKCS#1 with SHA-2.
-    let algorithms: [u16; 9] = [
-        0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601,
-    ];
-    let mut data = ((algorithms.len() * 2) as u16).to_be_bytes().to_vec();
-    for algorithm in algorithms {
-        data.extend_from_slice(&algorithm.to_be_bytes());
-    }
-    extension(13, &data);
-    extension(EXTENDED_MASTER_SECRET, &[]);
-    let mut data = vec![renegotiation.len() as u8];
-    data.extend_from_slice(renegotiation);
-    extension(RENEGOTIATION_INFO, &data);
-    body.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
-    body.extend_from_slice(&extensions);
-    message(CLIENT_HELLO, &body)
-}
-
-/// One handshake message with its 4-byte header.
-pub fn message(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![kind];
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    out.extend_from_slice(body);
-    out
-}
-
-/// Handshake messages reassembled across records, each whole with its
-/// header (the transcript needs the exact bytes).
-#[derive(Default)]
-struct Messages {
-    buffer: Vec<u8>,
-}
-
-impl Messages {
-    fn next(&mut self) -> Option<Vec<u8>> {
-        let header = self.buffer.get(..4)?;
-        let length = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
-        if self.buffer.len() < 4 + length {
-            return None;
-        }
-        Some(self.buffer.drain(..4 + length).collect())
-    }
-}
-
 /// What the server's first flight told, up to its ServerHelloDone.
 #[derive(Default)]
-struct ServerFlight {
-    random: Option<[u8; 32]>,
-    suite: Option<Suite>,
+pub struct ServerFlight {
+    pub random: Option<[u8; 32]>,
+    pub suite: Option<u16>,
     key_exchange: Option<Vec<u8>>,
+    /// The server's own certificate (the first of its chain), DER.
+    pub certificate: Option<Vec<u8>>,
     certificate_request: bool,
     secure_renegotiation: bool,
     extended_master_secret: bool,
@@ -198,13 +123,26 @@ pub async fn establish(target: &ScanTarget) -> Result<Session, Try> {
         ));
     }
     let mut transcript = hello;
-    let flight = read_flight(&mut connection, &mut transcript, target.step_timeout).await?;
+    let refused = |alert: String| {
+        Try::not_tested(format!(
+            "the server refused the TLS 1.2 hello with ECDHE/DHE AES-GCM suites: {alert}"
+        ))
+    };
+    let flight = read_flight(
+        &mut connection,
+        &mut transcript,
+        target.step_timeout,
+        refused,
+    )
+    .await?;
+    let suite = flight.suite.and_then(key_exchange::find_suite);
     let (Some(server_random), Some(suite), Some(server_key_exchange)) =
-        (flight.random, flight.suite, flight.key_exchange)
+        (flight.random, suite, flight.key_exchange)
     else {
-        return Err(Try::not_tested(
-            "the server's hello flight lacked a ServerKeyExchange",
-        ));
+        return Err(Try::not_tested(format!(
+            "the server's hello flight (suite 0x{:04x}) held no ECDHE/DHE key exchange that was offered",
+            flight.suite.unwrap_or_default()
+        )));
     };
     let agreed = key_exchange::agree(suite, &server_key_exchange).map_err(Try::not_tested)?;
     let mut client_flight = Vec::new();
@@ -264,10 +202,13 @@ pub async fn establish(target: &ScanTarget) -> Result<Session, Try> {
 }
 
 /// Reads the server's flight up to its ServerHelloDone into `transcript`.
-async fn read_flight(
+/// An alert instead of a ServerHello is `refused` (named), except
+/// `protocol_version`: the server speaks only TLS 1.3.
+pub async fn read_flight(
     connection: &mut Connection,
     transcript: &mut Vec<u8>,
     wait: Duration,
+    refused: impl Fn(String) -> Try,
 ) -> Result<ServerFlight, Try> {
     let mut messages = Messages::default();
     let mut flight = ServerFlight::default();
@@ -288,16 +229,15 @@ async fn read_flight(
                 };
                 let alert = alert_name(level, description);
                 return Err(match (description, flight.random) {
-                    // TLS 1.3 has no renegotiation (RFC 8446 §4.1.2).
+                    // TLS 1.3 has neither renegotiation (RFC 8446 §4.1.2)
+                    // nor RSA key exchange.
                     (PROTOCOL_VERSION, None) => Try::decided(
                         ActiveOutcome::NotAffected,
                         format!(
-                            "the server refuses TLS 1.2 and below ({alert}): it speaks only TLS 1.3, which has no renegotiation"
+                            "the server refuses TLS 1.2 and below ({alert}): it speaks only TLS 1.3, which has neither renegotiation nor RSA key exchange"
                         ),
                     ),
-                    (_, None) => Try::not_tested(format!(
-                        "the server refused the TLS 1.2 hello with ECDHE/DHE AES-GCM suites: {alert}"
-                    )),
+                    (_, None) => refused(alert),
                     (_, Some(_)) => Try::not_tested(format!("{alert} during the hello flight")),
                 });
             }
@@ -349,16 +289,10 @@ fn read_message(flight: &mut ServerFlight, whole: &[u8]) -> Result<bool, Try> {
                     super::version_name(hello.version)
                 )));
             }
-            let suite = key_exchange::find_suite(hello.suite).ok_or_else(|| {
-                Try::not_tested(format!(
-                    "the server chose suite 0x{:04x}, which was not offered",
-                    hello.suite
-                ))
-            })?;
             let mut random = [0u8; 32];
             random.copy_from_slice(&body[2..34]);
             flight.random = Some(random);
-            flight.suite = Some(suite);
+            flight.suite = Some(hello.suite);
             flight.secure_renegotiation = hello.extensions.contains(&RENEGOTIATION_INFO);
             flight.extended_master_secret = hello.extensions.contains(&EXTENDED_MASTER_SECRET);
         }
@@ -368,6 +302,19 @@ fn read_message(flight: &mut ServerFlight, whole: &[u8]) -> Result<bool, Try> {
             )));
         }
         (SERVER_KEY_EXCHANGE, Some(_)) => flight.key_exchange = Some(body.to_vec()),
+        // RFC 5246 §7.4.2: a 3-byte list length, then each certificate
+        // with a 3-byte length; the server's own comes first.
+        (CERTIFICATE, Some(_)) if flight.certificate.is_none() => {
+            let length = |at: usize| {
+                Some(
+                    u32::from_be_bytes([0, *body.get(at)?, *body.get(at + 1)?, *body.get(at + 2)?])
+                        as usize,
+                )
+            };
+            flight.certificate = length(3)
+                .and_then(|first| body.get(6..6 + first))
+                .map(<[u8]>::to_vec);
+        }
         (CERTIFICATE_REQUEST, Some(_)) => flight.certificate_request = true,
         (SERVER_HELLO_DONE, Some(_)) => return Ok(true),
         _ => {}
@@ -446,44 +393,5 @@ async fn read_server_finished(
                 "{problem} where the server's Finished was due"
             ))),
         };
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_hello_parses_and_carries_renegotiation_info() {
-        let verify_data = [0xab; 12];
-        let hello = client_hello(Some("mx.example.org"), &verify_data);
-        let bytes = record(HANDSHAKE, TLS12, &hello);
-        let (_, parsed) = tls_parser::parse_tls_plaintext(&bytes).expect("a valid record");
-        let tls_parser::TlsMessage::Handshake(tls_parser::TlsMessageHandshake::ClientHello(hello)) =
-            &parsed.msg[0]
-        else {
-            panic!("not a ClientHello");
-        };
-        assert_eq!(hello.ciphers.len(), SUITES.len());
-        let extensions = tls_parser::parse_tls_client_hello_extensions(hello.ext.unwrap())
-            .unwrap()
-            .1;
-        let info = extensions.iter().find_map(|e| match e {
-            tls_parser::TlsExtension::RenegotiationInfo(data) => Some(data.to_vec()),
-            _ => None,
-        });
-        assert_eq!(info, Some(verify_data.to_vec()));
-    }
-
-    #[test]
-    fn messages_are_reassembled_whole() {
-        let mut messages = Messages::default();
-        let both = [message(2, &[1, 2, 3]), message(14, &[])].concat();
-        messages.buffer.extend_from_slice(&both[..5]);
-        assert_eq!(messages.next(), None);
-        messages.buffer.extend_from_slice(&both[5..]);
-        assert_eq!(messages.next(), Some(vec![2, 0, 0, 3, 1, 2, 3]));
-        assert_eq!(messages.next(), Some(vec![14, 0, 0, 0]));
-        assert_eq!(messages.next(), None);
     }
 }

@@ -17,6 +17,9 @@
 //!   1.2 session ([`handshake12`], our own minimal client with
 //!   [`key_exchange`], [`prf`] and [`protection`]); did the server answer
 //!   with a ServerHello?
+//! - [`robot`] (TLS-115, CVE-2017-13099): five ClientKeyExchange variants
+//!   with differently broken PKCS#1 padding on RSA key exchange; do the
+//!   answers differ?
 //!
 //! Heartbleed and CCS injection need no cryptography: the hellos and records are built by hand
 //! ([`records`]) and the handshake is never finished. Each check is one
@@ -30,12 +33,14 @@
 mod ccs;
 mod handshake12;
 mod heartbleed;
+mod hello12;
 mod key_exchange;
 mod prf;
 mod protection;
 mod records;
 mod renegotiation;
 mod resumption;
+mod robot;
 mod transport;
 mod zero_rtt;
 
@@ -69,12 +74,13 @@ pub async fn probe(
     limit: &AddressLimit,
     trust: &TrustStore,
 ) -> TlsActiveEvidence {
-    let (heartbleed, ccs_injection, resumption, early_data, renegotiation) = tokio::join!(
+    let (heartbleed, ccs_injection, resumption, early_data, renegotiation, robot) = tokio::join!(
         with_retries(limit, || heartbleed::check(target)),
         with_retries(limit, || ccs::check(target)),
         resumption::check(target, trust, limit),
         zero_rtt::check(target, trust, limit),
         with_retries(limit, || renegotiation::check(target)),
+        robot::check(target, limit),
     );
     TlsActiveEvidence {
         heartbleed,
@@ -82,6 +88,7 @@ pub async fn probe(
         resumption,
         early_data: Some(early_data),
         client_renegotiation: Some(renegotiation),
+        robot: Some(robot),
     }
 }
 
@@ -130,7 +137,7 @@ impl From<OpenError> for Try {
 }
 
 /// Runs `check` up to [`TRIES`] times, each under one permit of `limit`.
-async fn with_retries<F, Fut>(limit: &AddressLimit, check: F) -> ActiveCheck
+pub(super) async fn with_retries<F, Fut>(limit: &AddressLimit, check: F) -> ActiveCheck
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Try>,

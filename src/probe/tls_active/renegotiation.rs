@@ -19,7 +19,8 @@
 //!
 //! [`handshake12`]: super::handshake12
 
-use super::handshake12::{self, Protected, SERVER_HELLO, establish};
+use super::handshake12::{Protected, SERVER_HELLO, establish};
+use super::hello12;
 use super::records::{ALERT, HANDSHAKE, alert_name};
 use super::{Try, Verdict};
 use crate::evidence::ActiveOutcome;
@@ -55,7 +56,7 @@ pub(super) async fn check(target: &ScanTarget) -> Try {
     // RFC 5746 §3.5: a renegotiating hello carries the client's last
     // verify_data; a server without RFC 5746 gets it too and may ignore it.
     let verify_data = session.client_verify_data.clone();
-    let hello = handshake12::client_hello(target.server_name.as_deref(), &verify_data);
+    let hello = hello12::client_hello(target.server_name.as_deref(), &verify_data);
     if !session.send(HANDSHAKE, &hello).await {
         return decided(
             ActiveOutcome::NotTested,
