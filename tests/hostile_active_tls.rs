@@ -5,9 +5,17 @@
 //! record, a huge length, silence) never panic and leave both checks
 //! "not tested" (the rules inconclusive) within the timeout. A rustls
 //! server that takes 0-RTT proves TLS-113's failing side (the lab's
-//! Postfix and Dovecot refuse it). Needs no lab.
+//! Postfix and Dovecot refuse it). For TLS-114 (client-initiated
+//! renegotiation) a rustls TLS 1.2 server checks the probe's own handshake:
+//! rustls refuses renegotiation with a warning alert (pass), and the same
+//! server answering garbage after its Finished leaves the check not tested
+//! (inconclusive), as do the hostile hello answers above. An RSA key
+//! exchange that answers bad padding differently (`support/robot_tls.rs`)
+//! fails TLS-115 (ROBOT). Needs no lab.
 
 mod common;
+#[path = "support/robot_tls.rs"]
+mod robot_tls;
 #[path = "support/vulnerable_tls.rs"]
 mod vulnerable_tls;
 
@@ -164,13 +172,13 @@ fn hostile_answers_leave_both_checks_not_tested_within_the_timeout() {
                 let (report, _, elapsed) = scan(&format!("imaps://{subject}"));
                 // Then both checks are not tested, with the reason,
                 let checks = active(&report, &subject);
-                for check in ["heartbleed", "ccs_injection"] {
+                for check in ["heartbleed", "ccs_injection", "client_renegotiation"] {
                     assert_eq!(checks[check]["outcome"], "not_tested", "{checks}");
                     let observed = checks[check]["observed"].as_str().unwrap();
                     assert!(observed.contains(expected), "{expected}: {observed}");
                 }
                 // the rules are inconclusive, never pass,
-                for rule in ["TLS-110", "TLS-111"] {
+                for rule in ["TLS-110", "TLS-111", "TLS-114"] {
                     common::expect(&report, rule, &subject, "inconclusive", None);
                 }
                 // and the scan ends within its bounds.
@@ -277,4 +285,131 @@ fn a_server_that_accepts_tls13_early_data_fails_tls_113() {
     // and TLS-113 fails as medium, while TLS-112 reports the resumption.
     common::expect(&report, "TLS-113", &subject, "fail", Some("medium"));
     common::expect(&report, "TLS-112", &subject, "fail", Some("info"));
+}
+
+/// The test certificate with TLS 1.2 only, as rustls serves it (ECDHE-ECDSA
+/// with AES-GCM, extended master secret, renegotiation_info).
+fn tls12_config() -> Arc<rustls::ServerConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ServerConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let certs =
+                CertificateDer::pem_slice_iter(include_bytes!("fixtures/hostile-tls/cert.pem"))
+                    .collect::<Result<Vec<_>, _>>()
+                    .expect("test certificate");
+            let key = PrivateKeyDer::from_pem_slice(include_bytes!("fixtures/hostile-tls/key.pem"))
+                .expect("test key");
+            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let config = rustls::ServerConfig::builder_with_provider(provider)
+                .with_protocol_versions(&[&rustls::version::TLS12])
+                .expect("TLS 1.2")
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .expect("server config");
+            Arc::new(config)
+        })
+        .clone()
+}
+
+/// Completes a TLS 1.2 handshake with rustls; `None` when it failed.
+fn tls12_handshake(
+    stream: std::net::TcpStream,
+) -> Option<rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>> {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let connection = rustls::ServerConnection::new(tls12_config()).ok()?;
+    let mut tls = rustls::StreamOwned::new(connection, stream);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).ok()?;
+    }
+    Some(tls)
+}
+
+/// IMAPS over rustls TLS 1.2: a greeting, then whatever comes is read, so
+/// that rustls answers a renegotiating ClientHello (with its warning alert
+/// no_renegotiation).
+fn tls12_refusing(stream: std::net::TcpStream) {
+    let Some(mut tls) = tls12_handshake(stream) else {
+        return;
+    };
+    if tls.write_all(b"* OK rustls ready\r\n").is_err() {
+        return;
+    }
+    let mut buffer = [0u8; 512];
+    while tls.read(&mut buffer).is_ok_and(|n| n > 0) {}
+}
+
+/// The same, but bytes that are no TLS record right after the handshake.
+fn tls12_then_garbage(stream: std::net::TcpStream) {
+    let Some(mut tls) = tls12_handshake(stream) else {
+        return;
+    };
+    let _ = tls
+        .sock
+        .write_all(b"\x00\xff\xfe garbage after the Finished\r\n");
+    std::thread::sleep(Duration::from_secs(3));
+}
+
+#[test]
+fn a_tls12_server_that_refuses_renegotiation_passes_tls_114() {
+    // Given a rustls TLS 1.2 server (it never renegotiates)
+    let port = serve(tls12_refusing);
+    let subject = format!("127.0.0.1:{port}");
+    // When it is scanned
+    let (report, _, _) = scan(&format!("imaps://{subject}"));
+    // Then the probe's own handshake completed (ECDHE-ECDSA, extended
+    // master secret) and the second ClientHello met the warning alert.
+    let check = &active(&report, &subject)["client_renegotiation"];
+    assert_eq!(check["outcome"], "not_affected", "{check}");
+    assert_eq!(check["version"], "TLSv1.2", "{check}");
+    let observed = check["observed"].as_str().unwrap();
+    assert!(observed.contains("NoRenegotiation (100)"), "{observed}");
+    assert!(
+        observed.contains("extended master secret offered"),
+        "{observed}"
+    );
+    common::expect(&report, "TLS-114", &subject, "pass", None);
+}
+
+#[test]
+fn garbage_after_the_finished_leaves_renegotiation_not_tested_within_the_timeout() {
+    // Given a TLS 1.2 server that sends garbage after its Finished
+    let port = serve(tls12_then_garbage);
+    let subject = format!("127.0.0.1:{port}");
+    // When it is scanned
+    let (report, _, elapsed) = scan(&format!("imaps://{subject}"));
+    // Then the check is not tested, with what was seen,
+    let check = &active(&report, &subject)["client_renegotiation"];
+    assert_eq!(check["outcome"], "not_tested", "{check}");
+    let observed = check["observed"].as_str().unwrap();
+    assert!(
+        observed.contains("non-TLS answer") && observed.contains("renegotiating ClientHello"),
+        "{observed}"
+    );
+    // TLS-114 is inconclusive, never pass, and the scan stays bounded.
+    common::expect(&report, "TLS-114", &subject, "inconclusive", None);
+    assert!(elapsed < Duration::from_secs(40), "took {elapsed:?}");
+}
+
+#[test]
+fn a_padding_oracle_on_rsa_key_exchange_fails_tls_115_within_ten_connections() {
+    // Given an RSA key exchange that answers bad PKCS#1 padding with
+    // decrypt_error and good padding with bad_record_mac
+    let port = serve(robot_tls::vulnerable);
+    let subject = format!("127.0.0.1:{port}");
+    // When it is scanned
+    let (report, _, elapsed) = scan(&format!("imaps://{subject}"));
+    // Then the five variants were answered differently, twice alike,
+    let robot = &active(&report, &subject)["robot"];
+    assert_eq!(robot["outcome"], "affected", "{robot}");
+    assert_eq!(robot["connections"], 10, "{robot}");
+    let observed = robot["observed"].as_str().unwrap();
+    assert!(
+        observed.contains("correct padding: fatal alert BadRecordMac (20)")
+            && observed.contains("wrong first bytes: fatal alert DecryptError (51)")
+            && observed.contains("no 0x00 separator: fatal alert DecryptError (51)"),
+        "{observed}"
+    );
+    // and TLS-115 fails as critical.
+    common::expect(&report, "TLS-115", &subject, "fail", Some("critical"));
+    assert!(elapsed < Duration::from_secs(40), "took {elapsed:?}");
 }

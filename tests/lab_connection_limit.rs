@@ -169,12 +169,12 @@ fn assert_same_facts_or_inconclusive(truth: &Value, limited: &Value, subject: &s
         }
         other => panic!("unexpected TLS scan status {other:?}: {tls_scan}"),
     }
-    // The active checks (TLS-110, TLS-111) share the address's limit: a
+    // The active checks (TLS-110, TLS-111, TLS-114) share the address's limit: a
     // busy answer is retried and never read as the server's answer, so
     // each is not affected, as without the limit, or not tested.
     let active = &common::endpoint(limited, subject)["tls_active"];
     assert_eq!(active["status"], "completed", "{active}");
-    for check in ["heartbleed", "ccs_injection"] {
+    for check in ["heartbleed", "ccs_injection", "client_renegotiation"] {
         let found = &active["value"][check];
         eprintln!("{check}: {found}");
         match found["outcome"].as_str() {

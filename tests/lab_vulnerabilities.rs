@@ -11,7 +11,13 @@
 //! answer that proves it; their affected side is proven against in-test
 //! responders (`tests/hostile_active_tls.rs`). Session resumption (TLS-112)
 //! is reported per version, and no implicit TLS port takes 0-RTT data
-//! (TLS-113).
+//! (TLS-113). Client-initiated renegotiation (TLS-114) is refused by every
+//! real server (OpenSSL 3's default: a warning alert no_renegotiation)
+//! except legacy.test's port 25, whose Postfix allows it
+//! (`tls_ssl_options = 0x100` in tests/lab/conf/postfix/legacy-master.cf.in).
+//! ROBOT (TLS-115): where static RSA is offered (legacy.test's port 25 and
+//! Dovecot), OpenSSL 3 answers every ClientKeyExchange variant alike;
+//! elsewhere no RSA key exchange is accepted at all.
 //!
 //! Debian's OpenSSL 3 has no SSLv2, SSLv3, 3DES, RC4, EXPORT suites or
 //! compression left, so POODLE, SWEET32, FREAK, DROWN, RC4 and CRIME are
@@ -32,9 +38,10 @@ const NAMED: [&str; 9] = [
 
 /// The rules of the active checks: Heartbleed and CCS injection.
 const ACTIVE: [&str; 2] = ["TLS-110", "TLS-111"];
-/// Every rule that reads the active checks: those two and session
-/// resumption (informational).
-const ALL_ACTIVE: [&str; 3] = ["TLS-110", "TLS-111", "TLS-112"];
+/// Every rule that reads the active checks and applies to STARTTLS ports
+/// too: those two, session resumption (informational) and client-initiated
+/// renegotiation, and ROBOT.
+const ALL_ACTIVE: [&str; 5] = ["TLS-110", "TLS-111", "TLS-112", "TLS-114", "TLS-115"];
 
 /// legacy.test's endpoints with TLS 1.0–1.2, CBC suites and a 1024-bit
 /// DHE group (tests/lab/lib/legacy.sh).
@@ -222,7 +229,8 @@ fn without_the_active_checks_their_rules_are_inconclusive_and_the_scan_still_run
     // Given good.test scanned with --no-active-tls-checks,
     let (_, report) = scan_lab(&["good.test"], &["--no-active-tls-checks"]);
     for subject in GOOD {
-        // then TLS-110 to TLS-112 are inconclusive and name the flag,
+        // then TLS-110 to TLS-112, TLS-114 and TLS-115 are inconclusive and
+        // name the flag,
         for rule in ALL_ACTIVE {
             expect(&report, rule, subject, "inconclusive", None);
             assert!(
@@ -410,4 +418,76 @@ fn each_leaf_key_hash_is_its_subject_public_key_info_as_openssl_hashes_it() {
     };
     assert_eq!(key("mx.good.test:25"), key("mx.good.test:465"));
     assert_ne!(key("mx.good.test:25"), key("imap.legacy.test:993"));
+}
+
+#[test]
+fn client_renegotiation_is_refused_everywhere_but_on_legacy_port_25() {
+    let report = report();
+    let accepting = "mx.legacy.test:25";
+    // Every endpoint but legacy.test's port 25 refuses: those with TLS 1.2 by the warning alert
+    // no_renegotiation (Postfix, Dovecot; ECDHE, or DHE only on 587),
+    // the TLS-1.3-only ones by refusing the TLS 1.2 hello (Postfix with
+    // protocol_version, Dovecot by closing).
+    for subject in LEGACY_WEAK.iter().chain(&LEGACY_STRICT).chain(&GOOD) {
+        if *subject == accepting {
+            continue;
+        }
+        let (outcome, observed) = active_check(report, subject, "client_renegotiation");
+        assert_eq!(outcome, "not_affected", "{subject}: {observed}");
+        assert!(
+            observed.contains("NoRenegotiation (100)")
+                || observed.contains("only TLS 1.3")
+                || observed.contains("TLS 1.0–1.2 hello"),
+            "{subject}: {observed}"
+        );
+        expect(report, "TLS-114", subject, "pass", None);
+    }
+    for (subject, answer) in [
+        ("mx.legacy.test:587", "suite 0x009e"),
+        ("mx.legacy.test:465", "only TLS 1.3"),
+        ("imap.good.test:4190", "NoRenegotiation (100)"),
+    ] {
+        let (_, observed) = active_check(report, subject, "client_renegotiation");
+        assert!(observed.contains(answer), "{subject}: {observed}");
+    }
+    // Given legacy.test's port 25, whose Postfix sets OpenSSL 3's
+    // SSL_OP_ALLOW_CLIENT_RENEGOTIATION, the probe's own TLS 1.2 handshake
+    // completes and the second ClientHello is answered with a ServerHello:
+    let (outcome, observed) = active_check(report, accepting, "client_renegotiation");
+    assert_eq!(outcome, "affected", "{observed}");
+    assert!(observed.contains("a ServerHello"), "{observed}");
+    expect(report, "TLS-114", accepting, "fail", Some("medium"));
+}
+
+#[test]
+fn robot_finds_no_oracle_on_the_real_servers() {
+    let report = report();
+    // Given every TLS endpoint of legacy.test and good.test, none is a
+    // Bleichenbacher oracle, and TLS-115 passes,
+    for subject in LEGACY_WEAK.iter().chain(&LEGACY_STRICT).chain(&GOOD) {
+        let (outcome, observed) = active_check(report, subject, "robot");
+        assert_eq!(outcome, "not_affected", "{subject}: {observed}");
+        expect(report, "TLS-115", subject, "pass", None);
+    }
+    // where static RSA is offered, because OpenSSL 3 answers all five
+    // variants alike (it goes on with a random premaster secret),
+    for subject in ["mx.legacy.test:25", "imap.legacy.test:993"] {
+        let (_, observed) = active_check(report, subject, "robot");
+        assert!(
+            observed.contains("every ClientKeyExchange variant was answered the same"),
+            "{subject}: {observed}"
+        );
+    }
+    // and elsewhere because no RSA key exchange suite is accepted.
+    for subject in [
+        "mx.legacy.test:587",
+        "mx.good.test:25",
+        "imap.good.test:993",
+    ] {
+        let (_, observed) = active_check(report, subject, "robot");
+        assert!(
+            observed.contains("no RSA key exchange") || observed.contains("accepts none"),
+            "{subject}: {observed}"
+        );
+    }
 }

@@ -2,7 +2,8 @@
 //! server something a correct implementation refuses and record how it
 //! answered. Collected by `probe::tls_active`; judged by TLS-110
 //! (Heartbleed), TLS-111 (CCS injection), TLS-112 (session resumption,
-//! informational) and TLS-113 (TLS 1.3 0-RTT). Schema 1.9.
+//! informational), TLS-113 (TLS 1.3 0-RTT) and TLS-114 (client-initiated
+//! renegotiation) and TLS-115 (ROBOT). Schema 1.10.
 //!
 //! Each check has its own outcome, so one that could not be tried (the
 //! server stayed busy, it speaks no TLS below 1.3 for CCS) leaves the other
@@ -27,6 +28,19 @@ pub struct TlsActiveEvidence {
     /// a resumed session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_data: Option<EarlyDataCheck>,
+    /// Client-initiated renegotiation (TLS-114): a ClientHello sent inside
+    /// an established TLS 1.2 session. `affected`: the server answered with
+    /// a ServerHello (it accepts); `not_affected`: it refused with an alert
+    /// or a close, or speaks TLS 1.3 only. Absent in evidence before
+    /// schema 1.10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_renegotiation: Option<ActiveCheck>,
+    /// ROBOT (CVE-2017-13099, TLS-115): the answers to five
+    /// ClientKeyExchange variants on RSA key exchange. `affected`: they
+    /// differ with the padding, the same in two rounds; `not_affected`: all
+    /// the same, or no RSA key exchange. Absent before schema 1.10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robot: Option<ActiveCheck>,
 }
 
 /// Whether the server accepted 0-RTT data.

@@ -284,7 +284,7 @@ async fn tls_scan_of(
 }
 
 /// The active checks (Heartbleed, CCS injection, session resumption,
-/// 0-RTT; TLS-110 to TLS-113): with
+/// 0-RTT, client-initiated renegotiation, ROBOT; TLS-110 to TLS-115): with
 /// the TLS scan, on the endpoints it scans, unless `--no-active-tls-checks`.
 /// Each check takes its own permits of the address's limit.
 async fn tls_active_of(
@@ -316,10 +316,13 @@ async fn tls_active_of(
                 step_timeout: context.step_timeout,
             };
             // Four tries per check, each a connect, the STARTTLS steps, the
-            // hello flight and two waits; plus the pauses between tries.
-            // Resumption's four and 0-RTT's two connections run beside them.
+            // hello flight and two waits (renegotiation: the server's
+            // Finished and its answer); plus the pauses between tries.
+            // Resumption's four and 0-RTT's two connections run beside them,
+            // and ROBOT's up to ten, one after another.
             let overall =
-                (context.connect_timeout + context.step_timeout * 8) * 4 + Duration::from_secs(8);
+                (context.connect_timeout + context.step_timeout * 10) * 4 + Duration::from_secs(8);
+            let overall = overall.max((context.connect_timeout + context.step_timeout * 3) * 10);
             match tokio::time::timeout(overall, tls_active::probe(&target, &limit, &context.trust))
                 .await
             {

@@ -13,6 +13,13 @@
 //!   session store, in TLS 1.3 and in TLS 1.2; did the second resume?
 //! - [`zero_rtt`]: on implicit TLS ports, a resumed TLS 1.3 session with a
 //!   harmless command as early data; did the server accept it?
+//! - [`renegotiation`] (TLS-114): a ClientHello inside an established TLS
+//!   1.2 session ([`handshake12`], our own minimal client with
+//!   [`key_exchange`], [`prf`] and [`protection`]); did the server answer
+//!   with a ServerHello?
+//! - [`robot`] (TLS-115, CVE-2017-13099): five ClientKeyExchange variants
+//!   with differently broken PKCS#1 padding on RSA key exchange; do the
+//!   answers differ?
 //!
 //! Heartbleed and CCS injection need no cryptography: the hellos and records are built by hand
 //! ([`records`]) and the handshake is never finished. Each check is one
@@ -24,9 +31,16 @@
 //! affected".
 
 mod ccs;
+mod handshake12;
 mod heartbleed;
+mod hello12;
+mod key_exchange;
+mod prf;
+mod protection;
 mod records;
+mod renegotiation;
 mod resumption;
+mod robot;
 mod transport;
 mod zero_rtt;
 
@@ -52,7 +66,7 @@ const BACK_OFF: Duration = Duration::from_millis(250);
 const MAX_PAUSE: Duration = Duration::from_secs(4);
 /// RFC 5246 §7.2.2 `protocol_version`: the server refuses every version
 /// offered, here TLS 1.0 to 1.2.
-const PROTOCOL_VERSION: u8 = 70;
+pub(super) const PROTOCOL_VERSION: u8 = 70;
 
 /// Runs every active check on `target`, each connection within `limit`.
 pub async fn probe(
@@ -60,17 +74,21 @@ pub async fn probe(
     limit: &AddressLimit,
     trust: &TrustStore,
 ) -> TlsActiveEvidence {
-    let (heartbleed, ccs_injection, resumption, early_data) = tokio::join!(
+    let (heartbleed, ccs_injection, resumption, early_data, renegotiation, robot) = tokio::join!(
         with_retries(limit, || heartbleed::check(target)),
         with_retries(limit, || ccs::check(target)),
         resumption::check(target, trust, limit),
         zero_rtt::check(target, trust, limit),
+        with_retries(limit, || renegotiation::check(target)),
+        robot::check(target, limit),
     );
     TlsActiveEvidence {
         heartbleed,
         ccs_injection,
         resumption,
         early_data: Some(early_data),
+        client_renegotiation: Some(renegotiation),
+        robot: Some(robot),
     }
 }
 
@@ -119,7 +137,7 @@ impl From<OpenError> for Try {
 }
 
 /// Runs `check` up to [`TRIES`] times, each under one permit of `limit`.
-async fn with_retries<F, Fut>(limit: &AddressLimit, check: F) -> ActiveCheck
+pub(super) async fn with_retries<F, Fut>(limit: &AddressLimit, check: F) -> ActiveCheck
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Try>,
@@ -260,7 +278,7 @@ pub(super) async fn hello_flight(target: &ScanTarget) -> Result<(Connection, Ser
 }
 
 /// The name used in evidence (`TLSv1.2`); unknown code points in hex.
-fn version_name(version: u16) -> String {
+pub(super) fn version_name(version: u16) -> String {
     match version {
         0x0300 => "SSLv3".to_string(),
         0x0301 => "TLSv1.0".to_string(),

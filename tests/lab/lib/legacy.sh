@@ -5,7 +5,8 @@
 # (tests/peers/compare.sh).
 #
 #   legacy-postfix 127.0.14.25   25  STARTTLS, TLS 1.0-1.2, NULL, anonymous and
-#                                    static-RSA suites, 1024-bit DHE group
+#                                    static-RSA suites, 1024-bit DHE group,
+#                                    client-initiated renegotiation allowed
 #                                587 STARTTLS, TLS 1.2, DHE suites only, ffdhe2048
 #                                465 implicit TLS 1.3 only
 #                 127.0.14.26   25  the same as 127.0.14.25:25, but at most 2
