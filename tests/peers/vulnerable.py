@@ -97,7 +97,9 @@ def sslyze_verdict(data, reader):
     try:
         results = data["server_scan_results"][0]["scan_result"]
     except (KeyError, IndexError, TypeError):
-        return UNKNOWN, "no scan result"
+        results = None
+    if not results:
+        return UNKNOWN, "no scan result (sslyze could not connect)"
 
     def result(name):
         attempt = results.get(name) or {}
