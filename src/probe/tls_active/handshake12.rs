@@ -22,7 +22,7 @@ use super::protection::Protection;
 use super::records::{
     ALERT, CHANGE_CIPHER_SPEC, HANDSHAKE, alert_name, parse_server_hello, record,
 };
-use super::transport::{self, Connection, Next, busy_answer};
+use super::transport::{self, Connection, Next};
 use super::{PROTOCOL_VERSION, Try};
 use crate::evidence::ActiveOutcome;
 use crate::probe::tls_scan::ScanTarget;
@@ -241,36 +241,9 @@ pub async fn read_flight(
                     (_, Some(_)) => Try::not_tested(format!("{alert} during the hello flight")),
                 });
             }
-            Next::Record(head, _) => {
-                return Err(Try::not_tested(format!(
-                    "a record of content type {} before the ServerHelloDone",
-                    head.content_type
-                )));
-            }
-            Next::Closed if flight.random.is_none() && messages.buffer.is_empty() => {
-                return Err(Try::ClosedSilently);
-            }
-            Next::Closed => {
-                return Err(Try::not_tested(
-                    "the connection closed during the server's hello flight",
-                ));
-            }
-            Next::Timeout => {
-                return Err(Try::not_tested(format!(
-                    "the server's hello flight did not end within {wait:?}"
-                )));
-            }
-            Next::Garbage(problem) => {
-                return Err(match busy_answer(&problem) {
-                    Some(busy) => busy.into(),
-                    None => Try::not_tested(format!("{problem} where a TLS record was due")),
-                });
-            }
-            Next::Bound => {
-                return Err(Try::not_tested(format!(
-                    "the server's hello flight exceeded {} bytes",
-                    transport::MAX_READ
-                )));
+            other => {
+                let answered = flight.random.is_some() || !messages.buffer.is_empty();
+                return Err(super::unfinished_flight(other, answered, wait));
             }
         }
     }

@@ -243,37 +243,33 @@ pub(super) async fn hello_flight(target: &ScanTarget) -> Result<(Connection, Ser
                     Try::not_tested(format!("the server refused the TLS 1.0–1.2 hello: {alert}"))
                 });
             }
-            Next::Record(head, _) => {
-                return Err(Try::not_tested(format!(
-                    "a record of content type {} before the ServerHelloDone",
-                    head.content_type
-                )));
-            }
-            Next::Closed if !answered => return Err(Try::ClosedSilently),
-            Next::Closed => {
-                return Err(Try::not_tested(
-                    "the connection closed during the server's hello flight",
-                ));
-            }
-            Next::Timeout => {
-                return Err(Try::not_tested(format!(
-                    "the server's hello flight did not end within {:?}",
-                    target.step_timeout
-                )));
-            }
-            Next::Garbage(problem) => {
-                return Err(match busy_answer(&problem) {
-                    Some(busy) => busy.into(),
-                    None => Try::not_tested(format!("{problem} where a TLS record was due")),
-                });
-            }
-            Next::Bound => {
-                return Err(Try::not_tested(format!(
-                    "the server's hello flight exceeded {} bytes",
-                    transport::MAX_READ
-                )));
-            }
+            other => return Err(unfinished_flight(other, answered, target.step_timeout)),
         }
+    }
+}
+
+/// Why the server's hello flight ended before its ServerHelloDone, for an
+/// answer that is neither a handshake record nor an alert; `answered`:
+/// whether it had sent anything before (a silent close is read apart).
+fn unfinished_flight(next: Next, answered: bool, wait: Duration) -> Try {
+    match next {
+        Next::Record(head, _) => Try::not_tested(format!(
+            "a record of content type {} before the ServerHelloDone",
+            head.content_type
+        )),
+        Next::Closed if !answered => Try::ClosedSilently,
+        Next::Closed => Try::not_tested("the connection closed during the server's hello flight"),
+        Next::Timeout => Try::not_tested(format!(
+            "the server's hello flight did not end within {wait:?}"
+        )),
+        Next::Garbage(problem) => match busy_answer(&problem) {
+            Some(busy) => busy.into(),
+            None => Try::not_tested(format!("{problem} where a TLS record was due")),
+        },
+        Next::Bound => Try::not_tested(format!(
+            "the server's hello flight exceeded {} bytes",
+            transport::MAX_READ
+        )),
     }
 }
 
