@@ -6,7 +6,7 @@ use chrono::{TimeZone, Utc};
 use mailaudit::Language;
 use mailaudit::evidence::SCHEMA_VERSION;
 use mailaudit::finding::{Finding, Severity, Status};
-use mailaudit::report::{Format, RenderOptions, Report, Settings};
+use mailaudit::report::{Format, Report, Settings};
 use mailaudit::rules::{self, references::resolve_all};
 
 fn finding(rule: &str, citations: &[&str]) -> Finding {
@@ -104,7 +104,10 @@ fn json_carries_title_edition_pinpoint_and_url_of_each_citation() {
 #[test]
 fn pdf_prints_each_citation_with_its_edition_and_the_sources_cited() {
     let bytes = Format::Pdf
-        .render_bytes(&report(Language::En), &RenderOptions::default())
+        .render_bytes(
+            &report(Language::En),
+            &mailaudit::report::RenderOptions::default(),
+        )
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.pdf");
