@@ -51,7 +51,7 @@ pub struct ProbeContext {
     pub active_tls_checks: bool,
     /// The revocation check's limits; `None` when `--no-revocation`
     /// turned it off.
-    pub revocation: Option<crate::probe::revocation::Limits>,
+    pub revocation: Option<RevocationLimits>,
     /// The per-address connection limits, shared by every domain of the run:
     /// many domains on one provider share its limit.
     pub address_limits: AddressLimits,
@@ -108,6 +108,28 @@ pub trait Progress: Send + Sync {
     /// The one login attempt of the mailbox audit is about to go to
     /// `server` (e.g. `imaps://imap.example.org:993 (192.0.2.1)`) as `user`.
     fn mailbox_login(&self, _user: &str, _server: &str) {}
+}
+
+/// Limits of one revocation fetch (`probe::revocation`), kept here with
+/// the other settings of a scan so the context needs no probe module.
+#[derive(Debug, Clone, Copy)]
+pub struct RevocationLimits {
+    /// The whole exchange, connect included (the scan sets `--timeout`).
+    pub timeout: Duration,
+    /// Largest OCSP response read.
+    pub ocsp_bytes: usize,
+    /// Largest CRL read (a CA's CRL may list many thousand serials).
+    pub crl_bytes: usize,
+}
+
+impl Default for RevocationLimits {
+    fn default() -> RevocationLimits {
+        RevocationLimits {
+            timeout: Duration::from_secs(10),
+            ocsp_bytes: 64 * 1024,
+            crl_bytes: 10 * 1024 * 1024,
+        }
+    }
 }
 
 #[cfg(test)]

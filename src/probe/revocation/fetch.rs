@@ -6,31 +6,11 @@
 //! a timeout and a size limit, so a slow or endless responder costs at
 //! most the timeout and the limit.
 
+pub use crate::probe::context::RevocationLimits as Limits;
 use crate::probe::dns::Dns;
 use crate::probe::https::chain;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-
-/// Limits of one revocation fetch.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// The whole exchange, connect included (the scan sets `--timeout`).
-    pub timeout: Duration,
-    /// Largest OCSP response read.
-    pub ocsp_bytes: usize,
-    /// Largest CRL read (a CA's CRL may list many thousand serials).
-    pub crl_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            timeout: Duration::from_secs(10),
-            ocsp_bytes: 64 * 1024,
-            crl_bytes: 10 * 1024 * 1024,
-        }
-    }
-}
 
 /// What to send.
 pub enum Request<'a> {
